@@ -1,0 +1,67 @@
+"""The single length formula: waveform samples -> fbank frames -> LFR frames -> encoder frames.
+
+The feature extractor (how many feature frames a clip gives), the processor (how many ``<|audio|>``
+placeholders to write) and the model (which encoder frames are real) all call these functions, so they can
+never disagree. Every function accepts Python ints or integer tensors.
+
+Units: samples at ``sampling_rate`` Hz; frame length and shift in milliseconds.
+"""
+
+from __future__ import annotations
+
+INPUT_LAYERS = ("linear", "conv2d")
+
+
+def window_samples(sampling_rate: int, milliseconds: float) -> int:
+    """Samples in ``milliseconds`` of audio, truncated as Kaldi does (``int(sr * ms / 1000)``)."""
+    return int(sampling_rate * milliseconds * 0.001)
+
+
+def fbank_num_frames(num_samples, sampling_rate: int = 16000, frame_length_ms: float = 25.0, frame_shift_ms: float = 10.0):
+    """Kaldi fbank frames with ``snip_edges=True``: ``1 + (N - window) // shift`` (0 if shorter than a window)."""
+    window = window_samples(sampling_rate, frame_length_ms)
+    shift = window_samples(sampling_rate, frame_shift_ms)
+    frames = 1 + (num_samples - window) // shift
+    return frames.clamp(min=0) if hasattr(frames, "clamp") else max(frames, 0)
+
+
+def lfr_num_frames(num_fbank_frames, lfr_n: int = 6):
+    """Low-frame-rate frames: FunASR keeps ``ceil(T / n)`` stacked frames (the tail is edge-padded)."""
+    return -(-num_fbank_frames // lfr_n)
+
+
+def encoder_num_frames(num_feature_frames, input_layer: str = "linear"):
+    """Frames leaving the audio encoder's input layer.
+
+    ``"linear"`` keeps the frame rate (the paper's encoder: LFR already gives 60 ms frames); ``"conv2d"`` is
+    ESPnet/FunASR ``Conv2dSubsampling`` (two 3x3 stride-2 convolutions): ``((T - 1) // 2 - 1) // 2``.
+    """
+    if input_layer == "linear":
+        return num_feature_frames
+    if input_layer == "conv2d":
+        frames = ((num_feature_frames - 1) // 2 - 1) // 2
+        return frames.clamp(min=0) if hasattr(frames, "clamp") else max(frames, 0)
+    raise ValueError(f"Unknown encoder input layer {input_layer!r}; expected one of {INPUT_LAYERS}.")
+
+
+def audio_num_tokens(
+    num_samples,
+    sampling_rate: int = 16000,
+    frame_length_ms: float = 25.0,
+    frame_shift_ms: float = 10.0,
+    lfr_n: int = 6,
+    input_layer: str = "linear",
+):
+    """Number of ``<|audio|>`` placeholders (= encoder output frames) for a clip of ``num_samples`` samples."""
+    fbank = fbank_num_frames(num_samples, sampling_rate, frame_length_ms, frame_shift_ms)
+    return encoder_num_frames(lfr_num_frames(fbank, lfr_n), input_layer)
+
+
+__all__ = [
+    "INPUT_LAYERS",
+    "window_samples",
+    "fbank_num_frames",
+    "lfr_num_frames",
+    "encoder_num_frames",
+    "audio_num_tokens",
+]

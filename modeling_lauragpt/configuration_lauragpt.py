@@ -1,0 +1,226 @@
+"""Configurations: the Conformer audio encoder and the whole LauraGPT model, with size presets.
+
+``LauraGPTConfig.from_preset("paper")`` gives the paper's sizes (Conformer 32 x 512 + a Qwen-1.8B-shaped Qwen2
+LLM, about 2 B parameters); ``"tiny"`` gives a model of about a million parameters for tests and demos.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from huggingface_hub.dataclasses import strict
+from transformers import AutoConfig, PreTrainedConfig
+from transformers.configuration_utils import SubConfigSpec
+
+from .audio_lengths import INPUT_LAYERS
+from .tasks import DEFAULT_TASKS
+from .vocabulary import VocabularyLayout
+
+POSITION_EMBEDDING_TYPES = ("sinusoidal", "relative")
+CONV_NORM_TYPES = ("layer_norm", "batch_norm")
+
+
+@strict
+class LauraGPTAudioEncoderConfig(PreTrainedConfig):
+    r"""
+    The Conformer audio encoder (paper §3.1, FunASR/ESPnet Conformer).
+
+    input_size (`int`, defaults to 560): feature dimension per input frame (80 mel bins x 7 LFR-stacked frames).
+    hidden_size (`int`, defaults to 512): attention dimension d_model.
+    num_hidden_layers (`int`, defaults to 32): Conformer blocks.
+    num_attention_heads (`int`, defaults to 16): attention heads per block.
+    intermediate_size (`int`, defaults to 1536): units of each feed-forward module.
+    hidden_act (`str`, defaults to `"swish"`): activation of feed-forward and convolution modules.
+    macaron_style (`bool`, defaults to `True`): two half-step feed-forward modules around attention + conv.
+    use_conv_module (`bool`, defaults to `True`): include the convolution module.
+    conv_kernel_size (`int`, defaults to 15): depthwise convolution kernel, in frames (odd).
+    conv_norm_type (`str`, defaults to `"layer_norm"`): norm inside the convolution module. The paper replaces
+        BatchNorm by LayerNorm because BatchNorm caused endless-loop decoding.
+    input_layer (`str`, defaults to `"linear"`): `"linear"` (Linear + LayerNorm, frame rate kept) or `"conv2d"`
+        (4x Conv2dSubsampling, as FunASR's Conformer ASR checkpoints use).
+    position_embedding_type (`str`, defaults to `"sinusoidal"`): `"sinusoidal"` absolute positions (the paper) or
+        `"relative"` (ESPnet "latest" relative positions with `pos_bias_u/v`, as FunASR checkpoints use).
+    max_position_embeddings (`int`, defaults to 5000): longest input in encoder frames (5000 x 60 ms = 300 s).
+    hidden_dropout (`float`, defaults to 0.1): dropout on residual branches.
+    attention_dropout (`float`, defaults to 0.0): dropout on attention probabilities.
+    positional_dropout (`float`, defaults to 0.1): dropout after adding positional encodings.
+    layer_norm_eps (`float`, defaults to 1e-12): LayerNorm epsilon (ESPnet's value).
+    initializer_range (`float`, defaults to 0.02): std of the normal init of linear weights.
+    """
+
+    model_type = "lauragpt_audio_encoder"
+    base_config_key = "audio_config"
+
+    input_size: int = 560
+    hidden_size: int = 512
+    num_hidden_layers: int = 32
+    num_attention_heads: int = 16
+    intermediate_size: int = 1536
+    hidden_act: str = "swish"
+    macaron_style: bool = True
+    use_conv_module: bool = True
+    conv_kernel_size: int = 15
+    conv_norm_type: str = "layer_norm"
+    input_layer: str = "linear"
+    position_embedding_type: str = "sinusoidal"
+    max_position_embeddings: int = 5000
+    hidden_dropout: float = 0.1
+    attention_dropout: float = 0.0
+    positional_dropout: float = 0.1
+    layer_norm_eps: float = 1e-12
+    initializer_range: float = 0.02
+
+    def validate_architecture(self):
+        """Raise on settings the encoder cannot build (called by ``@strict``)."""
+        if self.hidden_size % self.num_attention_heads:
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads ({self.num_attention_heads})."
+            )
+        if self.conv_kernel_size % 2 == 0:
+            raise ValueError(f"conv_kernel_size must be odd so frames stay aligned, got {self.conv_kernel_size}.")
+        for name, value, allowed in (
+            ("input_layer", self.input_layer, INPUT_LAYERS),
+            ("position_embedding_type", self.position_embedding_type, POSITION_EMBEDDING_TYPES),
+            ("conv_norm_type", self.conv_norm_type, CONV_NORM_TYPES),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name}={value!r} is not supported; choose one of {allowed}.")
+
+
+@strict
+class LauraGPTConfig(PreTrainedConfig):
+    r"""
+    LauraGPT: a Conformer audio encoder + projector feeding a decoder-only LLM whose vocabulary holds text tokens,
+    first-group codec tokens, a codec end token, the `<|audio|>` placeholder and one token per task.
+
+    audio_config (`dict` or `LauraGPTAudioEncoderConfig`): the audio encoder.
+    text_config (`dict` or `PreTrainedConfig`, defaults to a Qwen2 config): the LLM, built with
+        `AutoModel.from_config`. Its `vocab_size` is raised to the full layout size if smaller.
+    text_vocab_size (`int`, defaults to 151851): N, the text tokenizer's size before LauraGPT's tokens (Qwen's).
+    codebook_size (`int`, defaults to 1024): M, first-group codec codes the LLM predicts.
+    tasks (`list[str]`): task names, in task-token order (new tasks are appended).
+    text_eos_token_id (`int`, defaults to 151643): the tokenizer's end-of-text id, which ends text outputs.
+    pad_token_id (`int`, defaults to 151643): padding id in `input_ids`.
+    projector_hidden_act (`str`, defaults to `"gelu"`): activation between the projector's two linear layers.
+    initializer_range (`float`, defaults to 0.02): std of the normal init of new weights.
+    tie_word_embeddings (`bool`, defaults to `False`): share the input embedding and output matrix (Qwen-1.8B
+        does not).
+    """
+
+    model_type = "lauragpt"
+    sub_configs_defaults = {
+        "audio_config": LauraGPTAudioEncoderConfig,
+        "text_config": SubConfigSpec(config_class=AutoConfig, model_type="qwen2"),
+    }
+
+    audio_config: dict | PreTrainedConfig | None = None
+    text_config: dict | PreTrainedConfig | None = None
+    text_vocab_size: int = 151851
+    codebook_size: int = 1024
+    tasks: list[str] | tuple[str, ...] = DEFAULT_TASKS
+    text_eos_token_id: int = 151643
+    pad_token_id: int | None = 151643
+    projector_hidden_act: str = "gelu"
+    initializer_range: float = 0.02
+    tie_word_embeddings: bool = False
+
+    def __post_init__(self, **kwargs):
+        super().__post_init__(**kwargs)
+        self.tasks = list(self.tasks)
+        needed = self.vocabulary.vocab_size
+        if self.text_config.vocab_size < needed:
+            self.text_config.vocab_size = needed
+        self.text_config.pad_token_id = self.pad_token_id
+        self.text_config.tie_word_embeddings = self.tie_word_embeddings
+
+    def validate_architecture(self):
+        """Raise on inconsistent special ids or task lists (called by ``@strict``)."""
+        if len(set(self.tasks)) != len(self.tasks):
+            raise ValueError(f"tasks must be unique, got {self.tasks}.")
+        for name in ("text_eos_token_id", "pad_token_id"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < self.text_vocab_size:
+                raise ValueError(f"{name}={value} must be a text id, i.e. in [0, text_vocab_size={self.text_vocab_size}).")
+
+    @property
+    def vocabulary(self) -> VocabularyLayout:
+        """Where text, codec, codec-end, audio and task tokens sit in the shared vocabulary."""
+        return VocabularyLayout(self.text_vocab_size, self.codebook_size, tuple(self.tasks))
+
+    @property
+    def audio_token_id(self) -> int:
+        return self.vocabulary.audio_token_id
+
+    @property
+    def codec_end_token_id(self) -> int:
+        return self.vocabulary.codec_end_token_id
+
+    @property
+    def task_token_ids(self) -> dict[str, int]:
+        return self.vocabulary.task_token_ids
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides) -> "LauraGPTConfig":
+        """Build a config from a named size preset (``"paper"`` or ``"tiny"``).
+
+        Keyword overrides replace top-level fields; ``audio_config=`` / ``text_config=`` dicts are merged into the
+        preset's sub-config values. Example: ``LauraGPTConfig.from_preset("tiny", text_vocab_size=len(tokenizer))``.
+        """
+        if name not in PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
+        values = copy.deepcopy(PRESETS[name])
+        for key in ("audio_config", "text_config"):
+            values[key].update(overrides.pop(key, None) or {})
+        values.update(overrides)
+        layout = VocabularyLayout(values["text_vocab_size"], values.get("codebook_size", 1024), tuple(values.get("tasks", DEFAULT_TASKS)))
+        values["text_config"].setdefault("vocab_size", layout.vocab_size)
+        return cls(**values)
+
+
+PRESETS: dict[str, dict] = {
+    # Paper §4: Conformer 32 blocks, d 512, 16 heads, FFN 1536 (x2 macaron), LayerNorm conv module, sinusoidal
+    # positions; Qwen-1.8B: 24 layers, hidden 2048, 16 heads, SwiGLU width 5504, 8192 context, untied head.
+    "paper": {
+        "audio_config": {},
+        "text_config": {
+            "model_type": "qwen2",
+            "hidden_size": 2048,
+            "intermediate_size": 5504,
+            "num_hidden_layers": 24,
+            "num_attention_heads": 16,
+            "num_key_value_heads": 16,
+            "max_position_embeddings": 8192,
+            "rms_norm_eps": 1e-6,
+        },
+        "text_vocab_size": 151851,
+        "text_eos_token_id": 151643,
+        "pad_token_id": 151643,
+    },
+    # For tests and demos: every code path of the paper model, about a million parameters.
+    "tiny": {
+        "audio_config": {
+            "hidden_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "intermediate_size": 128,
+            "conv_kernel_size": 5,
+            "hidden_dropout": 0.0,
+            "positional_dropout": 0.0,
+        },
+        "text_config": {
+            "model_type": "qwen2",
+            "hidden_size": 64,
+            "intermediate_size": 128,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 2048,
+        },
+        "text_vocab_size": 256,
+        "text_eos_token_id": 0,
+        "pad_token_id": 0,
+    },
+}
+
+
+__all__ = ["LauraGPTAudioEncoderConfig", "LauraGPTConfig", "PRESETS"]
