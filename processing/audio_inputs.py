@@ -1,0 +1,181 @@
+"""Turn whatever a user passes as audio into a clean mono float32 waveform at 16 kHz, with clear errors.
+
+Accepted clips:
+- numpy arrays: float32/float64 in [-1, 1]; int16 (scaled by 1/32768); int32 (scaled by 1/2**31);
+- torch tensors of the same dtypes (any device; they are copied to the CPU);
+- Python lists of floats;
+- a ``{"array": ..., "sampling_rate": ...}`` dict or a ``datasets`` audio value (see ``unpack_clip``).
+
+A 1-D clip is mono, shape ``(samples,)``. A 2-D clip is ONE multichannel recording, shape ``(channels, samples)``
+or ``(samples, channels)``: the channel axis is the smaller one (at most ``MAX_CHANNELS``) and channels are
+averaged. A batch is a list of clips, never a 2-D array.
+
+Everything is validated with numpy before any torch op runs, so a bad clip gives one ``ValueError`` that names
+the problem, the clip's index in the batch when known, and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import numpy as np
+import torch
+import torchaudio
+from transformers.utils import logging
+
+from ..audio_lengths import window_samples
+
+logger = logging.get_logger(__name__)
+
+MAX_CHANNELS = 8  # more than this on the smaller axis is taken for a batch passed as one array
+INT_SCALES = {np.dtype(np.int16): 2.0**15, np.dtype(np.int32): 2.0**31}  # PCM integer full scale -> [-1, 1)
+
+
+def unpack_clip(clip, sampling_rate: int | None):
+    """``(array, sampling_rate)`` of a clip: a ``{"array", "sampling_rate"}`` dict or a ``datasets`` audio value
+    (torchcodec ``AudioDecoder``, which supports the same keys) carries its own rate; anything else is returned
+    with ``sampling_rate`` unchanged."""
+    if isinstance(clip, dict) or hasattr(clip, "get_all_samples"):
+        return clip["array"], clip["sampling_rate"]
+    return clip, sampling_rate
+
+
+def _where(index: int | None) -> str:
+    return "Audio clip" if index is None else f"Audio clip {index} of the batch"
+
+
+def _as_numpy(audio, index: int | None) -> np.ndarray:
+    """Any accepted container -> a numpy array (dtype untouched except for torch-only float types)."""
+    if isinstance(audio, torch.Tensor):
+        audio = audio.detach().cpu()
+        if audio.is_floating_point() and audio.dtype not in (torch.float32, torch.float64):
+            audio = audio.float()  # bfloat16 / float16 have no (or a lossy) numpy twin
+        return audio.numpy()
+    if isinstance(audio, np.ndarray):
+        return audio
+    if isinstance(audio, (list, tuple)):
+        try:
+            return np.asarray(audio, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"{_where(index)} is a {type(audio).__name__} that is not a flat list of numbers (or a list of equal-"
+                f"length channel lists): {err}. Pass a 1-D list/array of samples, or a list of clips for a batch."
+            ) from None
+    raise ValueError(
+        f"{_where(index)} has unsupported type {type(audio).__name__}. Pass a numpy array, a torch tensor or a list "
+        "of floats (a batch is a list of such clips)."
+    )
+
+
+def _to_float(array: np.ndarray, index: int | None) -> np.ndarray:
+    """Integer PCM -> float64 in [-1, 1); floats -> float64."""
+    if array.dtype in INT_SCALES:
+        return array.astype(np.float64) / INT_SCALES[array.dtype]
+    if np.issubdtype(array.dtype, np.floating):
+        return array.astype(np.float64, copy=False)
+    raise ValueError(
+        f"{_where(index)} has dtype {array.dtype}, which is not an audio sample format. Pass float32/float64 "
+        "samples in [-1, 1], or int16/int32 PCM (scaled by 1/32768 and 1/2**31)."
+    )
+
+
+def _downmix(array: np.ndarray, index: int | None) -> np.ndarray:
+    """1-D stays; 2-D is one multichannel clip whose smaller axis is the channel axis -> mean over channels."""
+    if array.ndim == 1:
+        return array
+    shape_help = (
+        "Expected a 1-D (samples,) mono clip or ONE 2-D multichannel clip shaped (channels, samples) or "
+        f"(samples, channels) with at most {MAX_CHANNELS} channels; pass a batch as a list of clips."
+    )
+    if array.ndim != 2:
+        raise ValueError(f"{_where(index)} has {array.ndim} dimensions, shape {tuple(array.shape)}. {shape_help}")
+    channel_axis = int(np.argmin(array.shape))
+    if array.shape[channel_axis] > MAX_CHANNELS:
+        raise ValueError(
+            f"{_where(index)} has shape {tuple(array.shape)}: {array.shape[channel_axis]} channels is too many. "
+            f"{shape_help}"
+        )
+    return array.mean(axis=channel_axis)
+
+
+def resampled_length(num_samples: int, orig_rate: int, new_rate: int) -> int:
+    """Samples ``torchaudio.functional.resample`` returns: ``ceil(num_samples * new / orig)`` (rates reduced by gcd)."""
+    if orig_rate == new_rate:
+        return num_samples
+    gcd = math.gcd(orig_rate, new_rate)
+    return math.ceil((new_rate // gcd) * num_samples / (orig_rate // gcd))
+
+
+def _check_rate(sampling_rate, index: int | None) -> int:
+    if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, Real) or sampling_rate <= 0 or sampling_rate != int(sampling_rate):
+        raise ValueError(f"{_where(index)}: sampling_rate must be a positive whole number of Hz, got {sampling_rate!r}.")
+    return int(sampling_rate)
+
+
+def to_mono_waveform(
+    audio,
+    sampling_rate: int,
+    target_sampling_rate: int = 16000,
+    max_duration_s: float | None = 300.0,
+    min_duration_ms: float = 25.0,
+    index: int | None = None,
+) -> torch.Tensor:
+    """Validate one clip and return it as a mono float32 waveform at ``target_sampling_rate``.
+
+    Args:
+        audio: one clip (see the module docstring): ``(samples,)``, ``(channels, samples)`` or ``(samples, channels)``.
+        sampling_rate: the clip's rate in Hz; resampled with ``torchaudio.functional.resample`` if it differs.
+        target_sampling_rate: output rate in Hz.
+        max_duration_s: longest accepted clip in seconds (``None``: no limit).
+        min_duration_ms: shortest accepted clip in milliseconds, after resampling (one analysis window: 25 ms).
+        index: the clip's position in its batch, quoted in error messages.
+
+    Returns:
+        ``torch.Tensor`` of shape ``(num_samples,)``, dtype float32, at ``target_sampling_rate``.
+    """
+    rate = _check_rate(sampling_rate, index)
+    target = _check_rate(target_sampling_rate, index)
+    array = _as_numpy(audio, index)
+    if array.ndim == 0:
+        raise ValueError(f"{_where(index)} is a scalar, not a waveform. Pass a 1-D array of samples.")
+    if array.size == 0:
+        raise ValueError(f"{_where(index)} is empty (shape {tuple(array.shape)}, 0 samples). Drop it or pass real audio.")
+    mono = _downmix(_to_float(array, index), index)
+
+    finite = np.isfinite(mono)
+    if not finite.all():
+        num_nan, num_inf = int(np.isnan(mono).sum()), int(np.isinf(mono).sum())
+        first = int(np.argmin(finite))
+        raise ValueError(
+            f"{_where(index)} contains {num_nan} NaN and {num_inf} Inf values (first at sample {first}). "
+            "Fix the audio source, or replace them, e.g. with np.nan_to_num(audio)."
+        )
+
+    duration_s = mono.shape[0] / rate
+    if max_duration_s is not None and duration_s > max_duration_s:
+        raise ValueError(
+            f"{_where(index)} is {duration_s:.1f} s long, over the limit of max_duration_s={max_duration_s} s. "
+            f"Split it into chunks of at most {max_duration_s} s, or raise max_duration_s on the feature extractor."
+        )
+    out_samples = resampled_length(mono.shape[0], rate, target)
+    min_samples = window_samples(target, min_duration_ms)
+    if out_samples < min_samples:
+        raise ValueError(
+            f"{_where(index)} is too short: {mono.shape[0]} samples at {rate} Hz ({1000 * duration_s:.2f} ms), but "
+            f"one analysis window needs at least {min_duration_ms} ms ({min_samples} samples at {target} Hz). "
+            "Pad it with silence or drop it."
+        )
+
+    if np.abs(mono).max() > 1.0:
+        logger.warning_once(
+            "Audio peak amplitude above 1.0: float audio is expected in [-1, 1]. If these are int16-scale floats, "
+            "divide them by 32768 (or pass an int16 array)."
+        )
+    waveform = torch.from_numpy(mono.astype(np.float32))
+    if rate != target:
+        waveform = torchaudio.functional.resample(waveform, rate, target)
+    return waveform
+
+
+__all__ = ["MAX_CHANNELS", "resampled_length", "to_mono_waveform", "unpack_clip"]
