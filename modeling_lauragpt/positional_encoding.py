@@ -1,0 +1,85 @@
+"""Sinusoidal position tables for the Conformer encoder (ESPnet semantics).
+
+Both tables are non-persistent buffers named ``pe`` with a ``compute_table()`` method: models are built on the
+meta device by ``from_pretrained``, so ``LauraGPTPreTrainedModel._init_weights`` refills ``pe`` from
+``compute_table()`` (a buffer computed in ``__init__`` would come back as zeros).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+FRAME_SECONDS_HINT = "split the audio into shorter chunks, or raise audio_config.max_position_embeddings"
+
+
+def _sinusoids(positions: torch.Tensor, dim: int) -> torch.Tensor:
+    """(len(positions), dim) table: sin on even channels, cos on odd ones (Vaswani et al.)."""
+    div_term = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * -(math.log(10000.0) / dim))
+    table = torch.zeros(len(positions), dim)
+    table[:, 0::2] = torch.sin(positions[:, None] * div_term)
+    table[:, 1::2] = torch.cos(positions[:, None] * div_term)
+    return table
+
+
+def _check_length(frames: int, max_positions: int):
+    if frames > max_positions:
+        raise ValueError(
+            f"The audio gives {frames} encoder frames but the encoder's position table holds {max_positions} "
+            f"(max_position_embeddings): {FRAME_SECONDS_HINT}."
+        )
+
+
+class LauraGPTSinusoidalPositionalEncoding(nn.Module):
+    """Absolute positions (the paper's encoder): ``x * sqrt(d) + pe[:T]``, then dropout."""
+
+    def __init__(self, hidden_size: int, max_positions: int, dropout: float):
+        super().__init__()
+        self.hidden_size, self.max_positions = hidden_size, max_positions
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer("pe", self.compute_table(), persistent=False)
+
+    def compute_table(self) -> torch.Tensor:
+        """(max_positions, hidden_size) table for positions 0 .. max_positions - 1."""
+        return _sinusoids(torch.arange(self.max_positions, dtype=torch.float32), self.hidden_size)
+
+    def forward(self, hidden_states: torch.Tensor) -> tuple[torch.Tensor, None]:
+        """
+        hidden_states : torch.Tensor, shape = (batch, frames, hidden)
+        returns : (scaled states with positions added, None) -- None stands for "no relative table"
+        """
+        frames = hidden_states.shape[1]
+        _check_length(frames, self.max_positions)
+        scaled = hidden_states * math.sqrt(self.hidden_size) + self.pe[:frames].to(hidden_states.dtype)
+        return self.dropout(scaled), None
+
+
+class LauraGPTRelPositionalEncoding(nn.Module):
+    """ESPnet "latest" relative positions: returns ``x * sqrt(d)`` and embeddings of offsets ``T-1 .. -(T-1)``."""
+
+    def __init__(self, hidden_size: int, max_positions: int, dropout: float):
+        super().__init__()
+        self.hidden_size, self.max_positions = hidden_size, max_positions
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer("pe", self.compute_table(), persistent=False)
+
+    def compute_table(self) -> torch.Tensor:
+        """(2 * max_positions - 1, hidden_size) table for relative offsets max-1, ..., 0, ..., -(max-1)."""
+        offsets = torch.arange(self.max_positions - 1, -self.max_positions, -1, dtype=torch.float32)
+        return _sinusoids(offsets, self.hidden_size)
+
+    def forward(self, hidden_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """
+        hidden_states : torch.Tensor, shape = (batch, frames, hidden)
+        returns : (scaled states (batch, frames, hidden), offset embeddings (1, 2 * frames - 1, hidden))
+        """
+        frames = hidden_states.shape[1]
+        _check_length(frames, self.max_positions)
+        center = self.max_positions - 1
+        pos_emb = self.pe[center - frames + 1 : center + frames].to(hidden_states.dtype)
+        return self.dropout(hidden_states * math.sqrt(self.hidden_size)), self.dropout(pos_emb[None])
+
+
+__all__ = ["LauraGPTSinusoidalPositionalEncoding", "LauraGPTRelPositionalEncoding"]
