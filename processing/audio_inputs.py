@@ -115,7 +115,7 @@ def _check_rate(sampling_rate, index: int | None) -> int:
 
 def to_mono_waveform(
     audio,
-    sampling_rate: int,
+    sampling_rate: int | None,
     target_sampling_rate: int = 16000,
     max_duration_s: float | None = 300.0,
     min_duration_ms: float = 25.0,
@@ -126,6 +126,7 @@ def to_mono_waveform(
     Args:
         audio: one clip (see the module docstring): ``(samples,)``, ``(channels, samples)`` or ``(samples, channels)``.
         sampling_rate: the clip's rate in Hz; resampled with ``torchaudio.functional.resample`` if it differs.
+            ``None`` assumes ``target_sampling_rate`` and logs a warning once.
         target_sampling_rate: output rate in Hz.
         max_duration_s: longest accepted clip in seconds (``None``: no limit).
         min_duration_ms: shortest accepted clip in milliseconds, after resampling (one analysis window: 25 ms).
@@ -134,6 +135,12 @@ def to_mono_waveform(
     Returns:
         ``torch.Tensor`` of shape ``(num_samples,)``, dtype float32, at ``target_sampling_rate``.
     """
+    if sampling_rate is None:
+        logger.warning_once(
+            f"No sampling_rate given: assuming {target_sampling_rate} Hz. Pass sampling_rate=... to avoid silently "
+            "wrong features."
+        )
+        sampling_rate = target_sampling_rate
     rate = _check_rate(sampling_rate, index)
     target = _check_rate(target_sampling_rate, index)
     array = _as_numpy(audio, index)

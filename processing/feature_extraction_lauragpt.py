@@ -213,12 +213,6 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
         feats = []
         for index, clip in enumerate(clips):
             array, rate = unpack_clip(clip, sampling_rate)
-            if rate is None:
-                logger.warning_once(
-                    f"No sampling_rate passed to LauraGPTFeatureExtractor: assuming {self.sampling_rate} Hz. Pass "
-                    "sampling_rate=... to avoid silently wrong features."
-                )
-                rate = self.sampling_rate
             waveform = self._waveform(array, rate, index if is_batch else None)
             feats.append(self._apply_cmvn(self._lfr_features(waveform)))
 

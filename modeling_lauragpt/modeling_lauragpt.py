@@ -1,0 +1,279 @@
+"""LauraGPT: audio tower + projector + decoder-only LLM over one text/codec/task vocabulary.
+
+Sequence layout (paper §3.1): ``[input embeddings] <|task|> [output tokens] <eos>``. Audio input is continuous:
+Conformer frames, projected to the LLM width, replace the ``<|audio|>`` placeholders of ``input_ids``. Audio
+output is discrete: first-group codec ids of the shared vocabulary, ended by ``<|codec_end|>``.
+
+The class layout follows transformers' own audio LLMs (fun_asr_nano, qwen2_audio): ``LauraGPTModel`` holds
+``audio_tower``, ``multi_modal_projector`` and ``language_model`` (the LLM stack built with
+``AutoModel.from_config(text_config)``, a Qwen2 model by default); ``LauraGPTForConditionalGeneration`` adds the
+``lm_head`` and ``generate()``. Parameter names match a ``Qwen2ForCausalLM`` checkpoint under
+``model.language_model.*`` / ``lm_head.*``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import AutoModel, GenerationMixin, LogitsProcessorList, PreTrainedModel
+from transformers.activations import ACT2FN
+from transformers.cache_utils import Cache
+from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
+
+from .configuration_lauragpt import LauraGPTConfig
+from .generation_lauragpt import TaskVocabularyLogitsProcessor
+from .modeling_audio_encoder import LauraGPTAudioEncoder
+from .pretrained_model import LauraGPTPreTrainedModel
+
+
+class LauraGPTMultiModalProjector(nn.Module):
+    """Maps encoder frames to the LLM width: Linear -> activation -> Linear (the paper leaves it unspecified)."""
+
+    def __init__(self, config: LauraGPTConfig):
+        super().__init__()
+        self.linear_1 = nn.Linear(config.audio_config.hidden_size, config.text_config.hidden_size)
+        self.act = ACT2FN[config.projector_hidden_act]
+        self.linear_2 = nn.Linear(config.text_config.hidden_size, config.text_config.hidden_size)
+
+    def forward(self, audio_frames: torch.Tensor) -> torch.Tensor:
+        """
+        audio_frames : torch.Tensor, shape = (batch, frames, audio_hidden)
+        returns : torch.Tensor, shape = (batch, frames, text_hidden)
+        """
+        return self.linear_2(self.act(self.linear_1(audio_frames)))
+
+
+@dataclass
+class LauraGPTModelOutputWithPast(BaseModelOutputWithPast):
+    r"""
+    audio_hidden_states (`torch.Tensor` of shape `(num_real_audio_frames, hidden_size)`, *optional*):
+        Projected audio frames that replaced the `<|audio|>` placeholders (real frames of every clip, in order).
+    """
+
+    audio_hidden_states: torch.Tensor | None = None
+
+
+@dataclass
+class LauraGPTCausalLMOutputWithPast(CausalLMOutputWithPast):
+    r"""
+    audio_hidden_states (`torch.Tensor` of shape `(num_real_audio_frames, hidden_size)`, *optional*):
+        Projected audio frames that replaced the `<|audio|>` placeholders.
+    """
+
+    audio_hidden_states: torch.Tensor | None = None
+
+
+class LauraGPTModel(LauraGPTPreTrainedModel):
+    """The LauraGPT decoder stack without the output head: returns hidden states."""
+
+    def __init__(self, config: LauraGPTConfig):
+        super().__init__(config)
+        self.audio_tower = LauraGPTAudioEncoder(config.audio_config)
+        self.multi_modal_projector = LauraGPTMultiModalProjector(config)
+        self.language_model = AutoModel.from_config(config.text_config)
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.language_model.get_input_embeddings()
+
+    def set_input_embeddings(self, value: nn.Module):
+        self.language_model.set_input_embeddings(value)
+
+    def get_audio_features(
+        self, input_features: torch.Tensor, input_features_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encode audio and project it to the LLM width.
+
+        input_features : torch.Tensor, shape = (num_clips, frames, input_size)  LFR fbank features
+        input_features_mask : torch.Tensor, shape = (num_clips, frames)  1 on real frames, or None
+        returns : (audio_embeds, output_mask) with shapes (num_clips, encoder_frames, text_hidden) and
+            (num_clips, encoder_frames); output_mask is 1 on frames that come from real audio.
+        """
+        encoded = self.audio_tower(input_features=input_features, input_features_mask=input_features_mask)
+        return self.multi_modal_projector(encoded.last_hidden_state), encoded.output_mask
+
+    def _scatter_audio(
+        self, input_ids: torch.LongTensor, inputs_embeds: torch.Tensor, audio_embeds: torch.Tensor, audio_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Replace the ``<|audio|>`` placeholders of each row by the real frames of its clip, in order."""
+        placeholders = input_ids == self.config.audio_token_id
+        per_row = placeholders.sum(dim=1)
+        rows_with_audio = per_row[per_row > 0].tolist()
+        frames_per_clip = audio_mask.sum(dim=1).tolist()
+        if rows_with_audio != frames_per_clip:
+            raise ValueError(
+                f"The <|audio|> placeholders per row {rows_with_audio} do not match the encoder frames per clip "
+                f"{frames_per_clip}. Build inputs with LauraGPTProcessor, which writes one placeholder per encoder "
+                "frame using the shared length formula, and pass its input_features_mask."
+            )
+        real_frames = audio_embeds[audio_mask.bool()].to(inputs_embeds.dtype)
+        merged = inputs_embeds.masked_scatter(placeholders[..., None].expand_as(inputs_embeds), real_frames)
+        return merged, real_frames
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        input_features: torch.Tensor | None = None,
+        input_features_mask: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        cache: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        **kwargs,
+    ) -> LauraGPTModelOutputWithPast:
+        """
+        input_ids : torch.LongTensor, shape = (batch, sequence)  with one <|audio|> per encoder frame of each clip
+        input_features : torch.Tensor, shape = (num_clips, frames, input_size)  one clip per row that has audio
+        input_features_mask : torch.Tensor, shape = (num_clips, frames)  1 on real feature frames
+        attention_mask : torch.Tensor, shape = (batch, sequence)  1 on real tokens (placeholders included)
+        returns : last_hidden_state of shape (batch, sequence, text_hidden), the KV cache, and the projected audio
+        """
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
+        if inputs_embeds is None:
+            inputs_embeds = self.get_input_embeddings()(input_ids)
+
+        audio_hidden_states = None
+        if input_features is not None:
+            if input_ids is None:
+                raise ValueError("input_features need input_ids, whose <|audio|> placeholders mark where audio goes.")
+            audio_embeds, audio_mask = self.get_audio_features(input_features, input_features_mask)
+            inputs_embeds, audio_hidden_states = self._scatter_audio(input_ids, inputs_embeds, audio_embeds, audio_mask)
+        elif input_ids is not None and input_ids.shape[1] > 1 and (input_ids == self.config.audio_token_id).any():
+            raise ValueError("input_ids hold <|audio|> placeholders but no input_features were given.")
+
+        outputs = self.language_model(
+            inputs_embeds=inputs_embeds,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            cache=cache,
+            use_cache=use_cache,
+            **kwargs,
+        )
+        return LauraGPTModelOutputWithPast(
+            last_hidden_state=outputs.last_hidden_state,
+            cache=outputs.cache,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+            audio_hidden_states=audio_hidden_states,
+        )
+
+
+class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin):
+    """LauraGPT with its output head over the (text + codec + special) vocabulary, trainable and generative."""
+
+    _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
+    output_modalities = ("audio", "text")
+
+    def __init__(self, config: LauraGPTConfig):
+        super().__init__(config)
+        self.model = LauraGPTModel(config)
+        self.lm_head = nn.Linear(config.text_config.hidden_size, config.text_config.vocab_size, bias=False)
+        self.post_init()
+        self.generation_config.eos_token_id = [config.text_eos_token_id, config.codec_end_token_id]
+        self.generation_config.pad_token_id = config.pad_token_id
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.model.get_input_embeddings()
+
+    def set_input_embeddings(self, value: nn.Module):
+        self.model.set_input_embeddings(value)
+
+    def get_output_embeddings(self) -> nn.Module:
+        return self.lm_head
+
+    def set_output_embeddings(self, value: nn.Module):
+        self.lm_head = value
+
+    def get_audio_features(self, input_features, input_features_mask=None):
+        return self.model.get_audio_features(input_features, input_features_mask)
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        input_features: torch.Tensor | None = None,
+        input_features_mask: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        cache: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.LongTensor | None = None,
+        use_cache: bool | None = None,
+        logits_to_keep: int | torch.Tensor = 0,
+        **kwargs,
+    ) -> LauraGPTCausalLMOutputWithPast:
+        """
+        input_ids, input_features, input_features_mask, attention_mask : as in ``LauraGPTModel.forward``
+        labels : torch.LongTensor, shape = (batch, sequence)  target ids at output positions, -100 elsewhere
+            (inputs, task token, padding); not shifted: the loss shifts them
+        returns : logits of shape (batch, sequence or logits_to_keep, vocab), the mean cross-entropy over output
+            tokens when labels are given, and the KV cache
+        """
+        outputs = self.model(
+            input_ids=input_ids,
+            input_features=input_features,
+            input_features_mask=input_features_mask,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            cache=cache,
+            inputs_embeds=inputs_embeds,
+            use_cache=use_cache,
+            **kwargs,
+        )
+        hidden_states = outputs.last_hidden_state
+        keep = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
+        logits = self.lm_head(hidden_states[:, keep, :])
+
+        loss = None
+        if labels is not None:
+            loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs)
+        return LauraGPTCausalLMOutputWithPast(
+            loss=loss,
+            logits=logits,
+            cache=outputs.cache,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+            audio_hidden_states=outputs.audio_hidden_states,
+        )
+
+    def load_text_model(self, text_model: PreTrainedModel) -> "LauraGPTForConditionalGeneration":
+        """Use a pretrained causal LM (e.g. a ``Qwen2ForCausalLM`` of the same shape) as the LLM, in place.
+
+        The first ``text_vocab_size`` rows of its embedding and output matrices keep their trained values; the rows
+        LauraGPT adds (codec ids, codec end, audio, tasks) are drawn from the mean and covariance of the trained
+        rows (transformers' ``mean_resizing``), so new tokens start as typical tokens instead of outliers.
+        ``text_model`` is resized in place. Returns ``self``.
+        """
+        rows = text_model.get_input_embeddings().weight.shape[0]
+        if rows < self.config.text_vocab_size:
+            raise ValueError(
+                f"The text model has {rows} embedding rows but text_vocab_size is {self.config.text_vocab_size}: "
+                "build the config from the tokenizer that belongs to this text model."
+            )
+        text_model.resize_token_embeddings(self.config.text_vocab_size, mean_resizing=False)
+        text_model.resize_token_embeddings(self.config.text_config.vocab_size, mean_resizing=True)
+        try:
+            self.model.language_model.load_state_dict(text_model.get_decoder().state_dict())
+            self.lm_head.load_state_dict(text_model.get_output_embeddings().state_dict())
+        except RuntimeError as error:
+            raise ValueError(f"The text model's shape differs from config.text_config: {error}") from None
+        return self
+
+    def generate(self, *args, restrict_to_task_vocabulary: bool = True, logits_processor=None, **kwargs):
+        """``GenerationMixin.generate`` with each row kept inside its task's output vocabulary.
+
+        Pass left-padded ``input_ids``/``attention_mask`` (and ``input_features``/``input_features_mask`` for audio
+        input) from ``LauraGPTProcessor``. Text tasks stop at the tokenizer's EOS, codec tasks at
+        ``<|codec_end|>``. ``restrict_to_task_vocabulary=False`` turns the output-vocabulary rule off.
+        Returns the prompt followed by the generated ids, like any decoder-only model.
+        """
+        processors = LogitsProcessorList(logits_processor or [])
+        if restrict_to_task_vocabulary:
+            processors.insert(0, TaskVocabularyLogitsProcessor(self.config.vocabulary))
+        return super().generate(*args, logits_processor=processors, **kwargs)
+
+
+__all__ = ["LauraGPTModel", "LauraGPTForConditionalGeneration", "LauraGPTMultiModalProjector"]

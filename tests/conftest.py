@@ -1,0 +1,35 @@
+"""Shared fixtures: a tokenizer trained here, the processor, a tiny LauraGPT, and generated audio."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import modeling_lauragpt  # noqa: F401  (registers the Auto classes)
+from modeling_lauragpt import LauraGPTConfig, LauraGPTFeatureExtractor, LauraGPTForConditionalGeneration, LauraGPTProcessor
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
+
+from .helpers import SENTENCES
+
+
+@pytest.fixture(scope="session")
+def processor() -> LauraGPTProcessor:
+    tokenizer = train_text_tokenizer(SENTENCES, vocab_size=160)
+    return LauraGPTProcessor(LauraGPTFeatureExtractor(), tokenizer)
+
+
+@pytest.fixture(scope="session")
+def tiny_config(processor) -> LauraGPTConfig:
+    tok = processor.tokenizer
+    return LauraGPTConfig.from_preset(
+        "tiny",
+        text_vocab_size=processor.vocabulary.text_vocab_size,
+        text_eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+
+
+@pytest.fixture
+def tiny_model(tiny_config) -> LauraGPTForConditionalGeneration:
+    torch.manual_seed(0)
+    return LauraGPTForConditionalGeneration(tiny_config).eval()
