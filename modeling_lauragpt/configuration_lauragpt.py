@@ -1,7 +1,7 @@
 """Configurations: the Conformer audio encoder and the whole LauraGPT model, with size presets.
 
 ``LauraGPTConfig.from_preset("paper")`` gives the paper's sizes (Conformer 32 x 512 + a Qwen-1.8B-shaped Qwen2
-LLM, about 2 B parameters); ``"tiny"`` gives a model of about a million parameters for tests and demos.
+LLM, about 2 B parameters); ``"tiny"`` gives a model of about 1.2 M parameters for tests and demos.
 """
 
 from __future__ import annotations
@@ -196,21 +196,21 @@ PRESETS: dict[str, dict] = {
         "text_eos_token_id": 151643,
         "pad_token_id": 151643,
     },
-    # For tests and demos: every code path of the paper model, about a million parameters.
+    # For tests and demos: every code path of the paper model in about 1.2 M parameters (with a 256-token text vocabulary).
     "tiny": {
         "audio_config": {
-            "hidden_size": 64,
+            "hidden_size": 128,
             "num_hidden_layers": 2,
             "num_attention_heads": 4,
-            "intermediate_size": 128,
+            "intermediate_size": 256,
             "conv_kernel_size": 5,
             "hidden_dropout": 0.0,
             "positional_dropout": 0.0,
         },
         "text_config": {
             "model_type": "qwen2",
-            "hidden_size": 64,
-            "intermediate_size": 128,
+            "hidden_size": 128,
+            "intermediate_size": 256,
             "num_hidden_layers": 2,
             "num_attention_heads": 4,
             "num_key_value_heads": 2,
