@@ -24,22 +24,31 @@ def _sinusoids(positions: torch.Tensor, dim: int) -> torch.Tensor:
     return table
 
 
-def _check_length(frames: int, max_positions: int):
-    if frames > max_positions:
-        raise ValueError(
-            f"The audio gives {frames} encoder frames but the encoder's position table holds {max_positions} "
-            f"(max_position_embeddings): {FRAME_SECONDS_HINT}."
-        )
-
-
-class LauraGPTSinusoidalPositionalEncoding(nn.Module):
-    """Absolute positions (the paper's encoder): ``x * sqrt(d) + pe[:T]``, then dropout."""
+class _PositionTable(nn.Module):
+    """Shared part of both encodings: the ``pe`` buffer, its rebuild hook and the length check."""
 
     def __init__(self, hidden_size: int, max_positions: int, dropout: float):
         super().__init__()
         self.hidden_size, self.max_positions = hidden_size, max_positions
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("pe", self.compute_table(), persistent=False)
+
+    def compute_table(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _scaled(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        """``x * sqrt(d)`` after checking ``x`` fits the table."""
+        frames = hidden_states.shape[1]
+        if frames > self.max_positions:
+            raise ValueError(
+                f"The audio gives {frames} encoder frames but the encoder's position table holds {self.max_positions} "
+                f"(max_position_embeddings): {FRAME_SECONDS_HINT}."
+            )
+        return hidden_states * math.sqrt(self.hidden_size)
+
+
+class LauraGPTSinusoidalPositionalEncoding(_PositionTable):
+    """Absolute positions (the paper's encoder): ``x * sqrt(d) + pe[:T]``, then dropout."""
 
     def compute_table(self) -> torch.Tensor:
         """(max_positions, hidden_size) table for positions 0 .. max_positions - 1."""
@@ -50,20 +59,12 @@ class LauraGPTSinusoidalPositionalEncoding(nn.Module):
         hidden_states : torch.Tensor, shape = (batch, frames, hidden)
         returns : (scaled states with positions added, None) -- None stands for "no relative table"
         """
-        frames = hidden_states.shape[1]
-        _check_length(frames, self.max_positions)
-        scaled = hidden_states * math.sqrt(self.hidden_size) + self.pe[:frames].to(hidden_states.dtype)
-        return self.dropout(scaled), None
+        scaled = self._scaled(hidden_states)
+        return self.dropout(scaled + self.pe[: scaled.shape[1]].to(scaled.dtype)), None
 
 
-class LauraGPTRelPositionalEncoding(nn.Module):
+class LauraGPTRelPositionalEncoding(_PositionTable):
     """ESPnet "latest" relative positions: returns ``x * sqrt(d)`` and embeddings of offsets ``T-1 .. -(T-1)``."""
-
-    def __init__(self, hidden_size: int, max_positions: int, dropout: float):
-        super().__init__()
-        self.hidden_size, self.max_positions = hidden_size, max_positions
-        self.dropout = nn.Dropout(dropout)
-        self.register_buffer("pe", self.compute_table(), persistent=False)
 
     def compute_table(self) -> torch.Tensor:
         """(2 * max_positions - 1, hidden_size) table for relative offsets max-1, ..., 0, ..., -(max-1)."""
@@ -75,11 +76,10 @@ class LauraGPTRelPositionalEncoding(nn.Module):
         hidden_states : torch.Tensor, shape = (batch, frames, hidden)
         returns : (scaled states (batch, frames, hidden), offset embeddings (1, 2 * frames - 1, hidden))
         """
-        frames = hidden_states.shape[1]
-        _check_length(frames, self.max_positions)
-        center = self.max_positions - 1
-        pos_emb = self.pe[center - frames + 1 : center + frames].to(hidden_states.dtype)
-        return self.dropout(hidden_states * math.sqrt(self.hidden_size)), self.dropout(pos_emb[None])
+        scaled = self._scaled(hidden_states)
+        frames, center = scaled.shape[1], self.max_positions - 1
+        pos_emb = self.pe[center - frames + 1 : center + frames].to(scaled.dtype)
+        return self.dropout(scaled), self.dropout(pos_emb[None])
 
 
 __all__ = ["LauraGPTSinusoidalPositionalEncoding", "LauraGPTRelPositionalEncoding"]
