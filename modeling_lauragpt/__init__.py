@@ -11,14 +11,18 @@ from transformers import (
     AutoModel,
     AutoModelForCausalLM,
     AutoModelForSpeechSeq2Seq,
+    AutoModelForTextToWaveform,
     AutoProcessor,
 )
+from transformers.pipelines import PIPELINE_REGISTRY
 
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig, LauraGPTConfig
 from .modeling_audio_encoder import LauraGPTAudioEncoder
 from .modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTModel
 from .processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
+from .processing.pipeline_lauragpt import LauraGPTPipeline
 from .processing.processing_lauragpt import LauraGPTProcessor
+from .processing.standard_pipelines import register_standard_pipelines
 from .tasks import BUILTIN_TASKS, DEFAULT_TASKS
 
 __version__ = "0.1.0"
@@ -29,8 +33,15 @@ AutoModel.register(LauraGPTConfig, LauraGPTModel, exist_ok=True)
 AutoModel.register(LauraGPTAudioEncoderConfig, LauraGPTAudioEncoder, exist_ok=True)
 AutoModelForCausalLM.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 AutoModelForSpeechSeq2Seq.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
+# Text in, speech out (codec tokens that the companion vocoder turns into a waveform): lets
+# pipeline("text-to-speech", model=dir) load LauraGPT folders.
+AutoModelForTextToWaveform.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 AutoFeatureExtractor.register(LauraGPTConfig, LauraGPTFeatureExtractor, exist_ok=True)
 AutoProcessor.register(LauraGPTConfig, LauraGPTProcessor, exist_ok=True)
+PIPELINE_REGISTRY.register_pipeline(
+    "lauragpt", pipeline_class=LauraGPTPipeline, pt_model=AutoModelForCausalLM, type="multimodal"
+)
+register_standard_pipelines()
 
 __all__ = [
     "LauraGPTConfig",
@@ -40,6 +51,7 @@ __all__ = [
     "LauraGPTForConditionalGeneration",
     "LauraGPTFeatureExtractor",
     "LauraGPTProcessor",
+    "LauraGPTPipeline",
     "BUILTIN_TASKS",
     "DEFAULT_TASKS",
 ]

@@ -1,4 +1,4 @@
-"""The ``lauragpt`` command line: ``lauragpt demo`` (more subcommands come with the pipeline and training)."""
+"""The ``lauragpt`` command line: ``lauragpt demo`` and ``lauragpt run`` (``lauragpt COMMAND --help`` for details)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 
 COMMANDS = {
     "demo": "build, train, save, reload and run a tiny LauraGPT on made-up data (seconds, CPU)",
+    "run": "run a task (asr, s2tt, tts, se, aac, ser, slu, mt, s2st...) on files, folders or text",
 }
 
 
@@ -16,10 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: lauragpt COMMAND [options]\n\ncommands:\n" + "\n".join(lines))
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
     if argv[0] == "demo":
-        from .demo import main as demo_main
-
-        return demo_main(argv[1:])
-    return 2
+        from .demo import main as command
+    else:
+        from .run_cli import main as command
+    return command(argv[1:])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,109 @@
+"""``lauragpt run``: any task on files, folders or text, from the shell.
+
+    lauragpt run --task asr --model DIR speech.wav                 # one JSON line per input on stdout
+    lauragpt run --task asr --model DIR recordings/ --batch-size 8 # every audio file in a folder, with progress
+    lauragpt run --task tts --model DIR --text "Hello" -o hello.wav
+    lauragpt run --task se  --model DIR noisy/ --output-dir clean/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import soundfile
+import torch
+from tqdm.auto import tqdm
+
+from .processing.pipeline_lauragpt import CHAINED_TASKS
+from .tasks import AUDIO, BUILTIN_TASKS, CODEC
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3"}
+
+
+def task_help() -> str:
+    lines = [f"  {spec.name:10} {spec.description}" for spec in BUILTIN_TASKS.values()]
+    lines += [f"  {name:10} {text}" for name, text in CHAINED_TASKS.items()]
+    return "tasks:\n" + "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lauragpt run", description=__doc__.split("\n\n")[0], epilog=task_help(), formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("inputs", nargs="*", help="audio files or folders of them (audio-input tasks)")
+    parser.add_argument("--task", required=True, help="one of the tasks listed below")
+    parser.add_argument("--model", required=True, help="a LauraGPT folder (model + processor, vocoder/ for audio output)")
+    parser.add_argument("--text", action="append", help="input text of text-input tasks (tts, mt); repeat for a batch")
+    parser.add_argument("--text-file", type=Path, help="one input text per line")
+    parser.add_argument("--language", help="target language of s2tt, mt and s2st, e.g. de")
+    parser.add_argument("--voice", type=Path, help="a prompt clip whose voice tts should use")
+    parser.add_argument("-o", "--output", type=Path, help="output WAV of a single audio-output input")
+    parser.add_argument("--output-dir", type=Path, help="where audio outputs go (default: the current folder)")
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--max-new-tokens", type=int, help="generation length limit in tokens")
+    parser.add_argument("--greedy", action="store_true", help="greedy decoding for audio output (default: top-k 25 sampling)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of sampling")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    return parser
+
+
+def collect_audio(paths: list[str]) -> list[Path]:
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise SystemExit(f"lauragpt run: {path} is neither an audio file nor a folder.")
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import modeling_lauragpt  # noqa: F401  (registers the pipeline)
+    from transformers import pipeline
+
+    from .tasks import task_spec
+
+    known = set(BUILTIN_TASKS) | set(CHAINED_TASKS)
+    if args.task not in known:
+        raise SystemExit(f"lauragpt run: unknown task {args.task!r}.\n{task_help()}")
+    audio_in = args.task in CHAINED_TASKS or task_spec(args.task, list(BUILTIN_TASKS)).input_modality == AUDIO
+    if audio_in:
+        inputs = collect_audio(args.inputs)
+        if not inputs:
+            raise SystemExit(f"lauragpt run: task {args.task} takes audio: give audio files or folders.")
+    else:
+        inputs = list(args.text or []) + (args.text_file.read_text().splitlines() if args.text_file else [])
+        if not inputs or args.inputs:
+            raise SystemExit(f"lauragpt run: task {args.task} takes text: use --text or --text-file (not file arguments).")
+
+    torch.manual_seed(args.seed)
+    pipe = pipeline("lauragpt", model=args.model, device=args.device)
+    generate = {"max_new_tokens": args.max_new_tokens} if args.max_new_tokens else {}
+    if args.greedy:
+        generate["do_sample"] = False
+    audio_out = args.task in CHAINED_TASKS or task_spec(args.task, list(BUILTIN_TASKS)).output_modality == CODEC
+    out_dir = args.output_dir or Path(".")
+    for start in tqdm(range(0, len(inputs), args.batch_size), disable=len(inputs) <= args.batch_size, file=sys.stderr):
+        chunk = inputs[start : start + args.batch_size]
+        results = pipe([str(x) for x in chunk] if audio_in else chunk, task=args.task, batch_size=args.batch_size,
+                       language=args.language, voice=str(args.voice) if args.voice else None, **generate)
+        for index, (source, result) in enumerate(zip(chunk, results), start):
+            record = {"input": str(source), "task": args.task}
+            if audio_out:
+                target = args.output if (args.output and len(inputs) == 1) else out_dir / f"{Path(str(source)).stem if audio_in else f'tts_{index:04d}'}.wav"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                soundfile.write(str(target), result.pop("audio"), result.pop("sampling_rate"))
+                record.update(output=str(target), **result)
+            else:
+                record.update(result)
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+    return 0
+
+
+__all__ = ["main", "build_parser", "task_help"]

@@ -1,0 +1,248 @@
+"""``pipeline("lauragpt")``: every LauraGPT task, and the paper's chained tasks, in one call.
+
+    pipe = pipeline("lauragpt", model="path/to/lauragpt")            # + path/to/lauragpt/vocoder for audio output
+    pipe("speech.wav", task="asr")                                    # {"text": ...}
+    pipe(array, task="s2tt", language="de", sampling_rate=44100)       # {"text": ...}
+    pipe("Hello there", task="tts", voice="prompt.wav")               # {"audio": np.ndarray, "sampling_rate": 16000}
+    pipe(["a.wav", "b.wav"], task="asr", batch_size=2)                # a list of results
+
+Inputs of audio tasks: file paths, 1-D/2-D numpy arrays (with ``sampling_rate=``, default 16 kHz) or
+``{"array", "sampling_rate"}`` dicts; of text tasks: strings. Generation keyword arguments pass through.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import torch
+from transformers import Pipeline
+
+from ..slu_format import parse_slu
+from ..tasks import AUDIO, CODEC, task_spec
+from .audio_inputs import to_mono_waveform, unpack_clip
+
+CHAINED_TASKS = {
+    "s2st": "speech-to-speech translation: s2tt, then tts of the translation",
+    "s2st_voice": "speaker-preserving speech-to-speech translation: asr + s2tt, then tts prompted with the source voice",
+}
+TEXT_GENERATION_DEFAULTS = {"do_sample": False, "max_new_tokens": 200}
+CODEC_GENERATION_DEFAULTS = {"do_sample": True, "top_k": 25, "max_new_tokens": 750}  # LauraTTS: top-k 25, 30 s at 25 Hz
+VOCODER_SUBFOLDER = "vocoder"
+
+
+def load_audio_file(path: str | Path) -> dict:
+    """Read an audio file with soundfile: ``{"array": (samples,) or (samples, channels) float32, "sampling_rate"}``."""
+    try:
+        array, rate = soundfile.read(str(path), dtype="float32")
+    except (RuntimeError, soundfile.LibsndfileError) as error:
+        raise ValueError(f"Could not read audio file {str(path)!r}: {error}. Pass WAV/FLAC/OGG, or a decoded array.") from None
+    return {"array": array, "sampling_rate": rate}
+
+
+def find_companion_vocoder(model):
+    """The vocoder saved beside a model (``<model folder>/vocoder``), or None."""
+    folder = Path(str(getattr(model, "name_or_path", "") or "")) / VOCODER_SUBFOLDER
+    if not (folder / "config.json").exists():
+        return None
+    from ..modeling_vocoder import LauraGPTVocoder
+
+    return LauraGPTVocoder.from_pretrained(folder).to(model.device).eval()
+
+
+class LauraGPTPipeline(Pipeline):
+    """All LauraGPT tasks behind one ``__call__(inputs, task=...)``; see the module docstring."""
+
+    _load_processor = True
+    _load_tokenizer = False
+    _load_feature_extractor = False
+    _load_image_processor = False
+    _pipeline_calls_generate = True
+
+    def __init__(self, *args, vocoder=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.vocoder = vocoder if vocoder is not None else find_companion_vocoder(self.model)
+        if self.vocoder is not None:
+            self.vocoder.check_compatible(self.model.config)
+
+    # ------------------------------------------------------------------------------------------------ public
+    def __call__(self, inputs, task: str | None = None, batch_size: int = 1, **kwargs):
+        """Run ``task`` on one input or a list of inputs; returns one result dict or a list of them.
+
+        Keyword arguments: ``language`` (target language of s2tt/mt/s2st), ``voice`` (a prompt clip for tts),
+        ``sampling_rate`` (of plain arrays), ``chunk_length_s`` (split long audio of text-output tasks into chunks
+        of this many seconds), and any ``generate()`` argument (``max_new_tokens``, ``do_sample``, ``top_k`` ...).
+        """
+        if task not in self.known_tasks():
+            raise ValueError(f"Unknown task {task!r}. Known tasks: {', '.join(self.known_tasks())}. Pass task=<one of them>.")
+        if task in CHAINED_TASKS or task_spec(task, self.model.config.tasks).output_modality == CODEC:
+            self._require_vocoder(task)  # fail before generating, not after
+        items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if not items:
+            raise ValueError("Got an empty list of inputs.")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+        run = self._run_chained if task in CHAINED_TASKS else self._run_batch
+        results = []
+        for start in range(0, len(items), batch_size):
+            results += run(task, list(items[start : start + batch_size]), **kwargs)
+        return results if isinstance(inputs, (list, tuple)) else results[0]
+
+    def known_tasks(self) -> list[str]:
+        return list(self.model.config.tasks) + list(CHAINED_TASKS)
+
+    # ----------------------------------------------------------- one batch: preprocess -> _forward -> postprocess
+    def _sanitize_parameters(self, language=None, voice=None, sampling_rate=None, text_for_vocoder=None, **generate_kwargs):
+        """Split keyword arguments into (preprocess, _forward, postprocess) parameters, as HF pipelines do."""
+        return {"language": language, "voice": voice, "sampling_rate": sampling_rate}, generate_kwargs, {"text_for_vocoder": text_for_vocoder}
+
+    def _run_batch(self, task, items, chunk_length_s=None, **kwargs):
+        preprocess_params, forward_params, postprocess_params = self._sanitize_parameters(**kwargs)
+        spec = task_spec(task, self.model.config.tasks)
+        if chunk_length_s and spec.input_modality == AUDIO and spec.output_modality != CODEC:
+            clips = [self._to_waveform(task, item, preprocess_params["sampling_rate"], i, False) for i, item in enumerate(items)]
+            return [self._run_chunked(task, clip, chunk_length_s, **kwargs) for clip in clips]
+        model_inputs = self.preprocess(items, task=task, **preprocess_params)
+        return self.postprocess(self._forward(model_inputs, **forward_params), **postprocess_params)
+
+    def preprocess(self, items, task, language=None, voice=None, sampling_rate=None) -> dict:
+        """Validate and load the inputs of one batch and build the model inputs with the processor."""
+        spec = task_spec(task, self.model.config.tasks)
+        prepared = {"task": task, "texts": None, "voice_codes": None}
+        if spec.input_modality == AUDIO:
+            clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items)]
+            prepared["batch"] = self.processor(task, audio=clips, language=language, sampling_rate=self.sampling_rate)
+        else:
+            prepared["texts"] = [self._to_text(task, item, i) for i, item in enumerate(items)]
+            if voice is not None:
+                prepared["voice_codes"] = self._voice_codes(voice, len(items))
+            prompt = [codes[0] for codes in prepared["voice_codes"]] if voice is not None else None
+            prepared["batch"] = self.processor(task, text=prepared["texts"], language=language, prompt_codes=prompt)
+        return prepared
+
+    def _forward(self, model_inputs: dict, **generate_kwargs) -> dict:
+        """Generate; codec tasks sample top-k 25 by default (LauraTTS), text tasks decode greedily."""
+        codec_output = task_spec(model_inputs["task"], self.model.config.tasks).output_modality == CODEC
+        defaults = CODEC_GENERATION_DEFAULTS if codec_output else TEXT_GENERATION_DEFAULTS
+        batch = model_inputs["batch"].to(self.model.device)
+        with torch.no_grad():
+            generated = self.model.generate(**batch, **{**defaults, **generate_kwargs})
+        return {**model_inputs, "generated": generated[:, batch["input_ids"].shape[1] :].cpu()}
+
+    def postprocess(self, model_outputs: dict, text_for_vocoder=None) -> list[dict]:
+        """Decode text outputs, or turn codec outputs into 16 kHz audio with the vocoder."""
+        task = model_outputs["task"]
+        outputs = self.processor.decode_outputs(model_outputs["generated"], task)
+        if task_spec(task, self.model.config.tasks).output_modality != CODEC:
+            return [self._text_result(task, text) for text in outputs]
+        batch = model_outputs["batch"]
+        features = (batch["input_features"], batch["input_features_mask"]) if "input_features" in batch else None
+        texts = text_for_vocoder or model_outputs["texts"]
+        return self._vocode(task, outputs, texts=texts, features=features, voice_codes=model_outputs["voice_codes"])
+
+    def _run_chunked(self, task, clip, chunk_length_s, **kwargs):
+        kwargs["sampling_rate"] = self.sampling_rate  # the pieces are already 16 kHz waveforms
+        step = int(chunk_length_s * self.sampling_rate)
+        pieces = [clip[i : i + step] for i in range(0, len(clip), step)]
+        pieces = [p for p in pieces if len(p) >= 0.025 * self.sampling_rate]  # drop a tail shorter than one window
+        texts = [r["text"] for r in self._run_batch(task, pieces, **kwargs)]
+        return self._text_result(task, " ".join(t for t in texts if t))
+
+    def _run_chained(self, task, items, language=None, voice=None, sampling_rate=None, **generate_kwargs):
+        """s2st: s2tt then tts; s2st_voice: asr + s2tt, then tts of "asr text + translation" prompted by the input."""
+        clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items)]
+        same_rate = {"sampling_rate": self.sampling_rate, **generate_kwargs}
+        translations = [r["text"] for r in self._run_batch("s2tt", clips, language=language, **same_rate)]
+        if task == "s2st":
+            spoken = self._run_batch("tts", translations, voice=voice, **same_rate)
+            return [{**audio, "text": text} for text, audio in zip(translations, spoken)]
+        sources = [r["text"] for r in self._run_batch("asr", clips, **same_rate)]
+        results = []
+        for clip, source, translation in zip(clips, sources, translations):
+            source_voice = {"array": clip, "sampling_rate": self.sampling_rate}
+            (audio,) = self._run_batch("tts", [f"{source} {translation}"], voice=source_voice, text_for_vocoder=[translation], **same_rate)
+            results.append({**audio, "text": translation, "source_text": source})
+        return results
+
+    # ------------------------------------------------------------------------------------------------ helpers
+    @property
+    def sampling_rate(self) -> int:
+        return self.processor.feature_extractor.sampling_rate
+
+    def _to_waveform(self, task, item, sampling_rate, index, limit_duration: bool = True) -> torch.Tensor:
+        if isinstance(item, (str, Path)):
+            if not Path(item).is_file():
+                raise ValueError(
+                    f"Task {task!r} takes audio, but input {index} is a string that is not an audio file: {str(item)[:60]!r}. "
+                    "Pass a file path, a numpy array (with sampling_rate=...) or an {'array', 'sampling_rate'} dict."
+                )
+            item = load_audio_file(item)
+        array, rate = unpack_clip(item, sampling_rate)
+        limit = self.processor.feature_extractor.max_duration_s if limit_duration else None
+        try:
+            return to_mono_waveform(array, rate, self.sampling_rate, limit, index=index)
+        except ValueError as error:
+            chunkable = task not in CHAINED_TASKS and task_spec(task, self.model.config.tasks).output_modality != CODEC
+            if "max_duration_s" in str(error) and chunkable:
+                raise ValueError(f"{error} The pipeline can do it: pass chunk_length_s=30 (seconds per chunk).") from None
+            raise
+
+    @staticmethod
+    def _to_text(task, item, index) -> str:
+        if not isinstance(item, str):
+            raise ValueError(f"Task {task!r} takes text, but input {index} is a {type(item).__name__}. Pass a string.")
+        return item
+
+    def _require_vocoder(self, task):
+        if self.vocoder is None:
+            raise ValueError(
+                f"Task {task!r} writes codec tokens, and turning them into audio needs a LauraGPTVocoder: save one in "
+                f"'<model folder>/{VOCODER_SUBFOLDER}' or pass pipeline(..., vocoder=LauraGPTVocoder.from_pretrained(...))."
+            )
+        return self.vocoder
+
+    def _voice_codes(self, voice, count) -> list[torch.LongTensor]:
+        """All-group codec codes of the prompt voice, repeated for ``count`` rows."""
+        from ..codec import encode_codes
+
+        vocoder = self._require_vocoder("tts")
+        clip = self._to_waveform("tts", voice, None, 0)
+        (codes,) = encode_codes(vocoder.codec, [clip.to(vocoder.device)])
+        return [codes] * count
+
+    def _vocode(self, task, codes_list, texts=None, features=None, voice_codes=None) -> list[dict]:
+        vocoder = self._require_vocoder(task)
+        lengths = [len(c) for c in codes_list]
+        if min(lengths) == 0:
+            raise ValueError(f"Task {task!r}: the model ended a row without any codec token; raise min_new_tokens or retry.")
+        codes = torch.zeros(len(codes_list), max(lengths), dtype=torch.long)
+        for row, c in enumerate(codes_list):
+            codes[row, : len(c)] = c
+        codes_mask = (torch.arange(codes.shape[1])[None] < torch.tensor(lengths)[:, None]).long()
+        conditions = {}
+        if texts is not None:
+            text_batch = self.processor.tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt")
+            conditions.update(text_ids=text_batch["input_ids"], text_mask=text_batch["attention_mask"])
+        if features is not None:
+            conditions.update(input_features=features[0], input_features_mask=features[1])
+        if voice_codes is not None:
+            conditions.update(prompt_codes=torch.stack(voice_codes))
+        conditions = {k: v.to(vocoder.device) for k, v in conditions.items()}
+        audio, audio_lengths = vocoder.generate_waveform(codes.to(vocoder.device), codes_mask.to(vocoder.device), **conditions)
+        return [
+            {"audio": audio[row, : int(n)].float().cpu().numpy(), "sampling_rate": vocoder.sampling_rate}
+            for row, n in enumerate(audio_lengths)
+        ]
+
+    @staticmethod
+    def _text_result(task, text: str) -> dict:
+        if task == "slu":
+            intent, slots = parse_slu(text)
+            return {"text": text, "intent": intent, "slots": slots}
+        if task == "ser":
+            return {"label": text.strip()}
+        return {"text": text}
+
+
+__all__ = ["LauraGPTPipeline", "CHAINED_TASKS", "load_audio_file", "find_companion_vocoder"]
