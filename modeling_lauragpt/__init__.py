@@ -17,8 +17,10 @@ from transformers import (
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig, LauraGPTConfig
+from .configuration_vocoder import LauraGPTVocoderConfig
 from .modeling_audio_encoder import LauraGPTAudioEncoder
 from .modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTModel
+from .modeling_vocoder import LauraGPTVocoder
 from .processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 from .processing.pipeline_lauragpt import LauraGPTPipeline
 from .processing.processing_lauragpt import LauraGPTProcessor
@@ -31,6 +33,8 @@ AutoConfig.register(LauraGPTConfig.model_type, LauraGPTConfig, exist_ok=True)
 AutoConfig.register(LauraGPTAudioEncoderConfig.model_type, LauraGPTAudioEncoderConfig, exist_ok=True)
 AutoModel.register(LauraGPTConfig, LauraGPTModel, exist_ok=True)
 AutoModel.register(LauraGPTAudioEncoderConfig, LauraGPTAudioEncoder, exist_ok=True)
+AutoConfig.register(LauraGPTVocoderConfig.model_type, LauraGPTVocoderConfig, exist_ok=True)
+AutoModel.register(LauraGPTVocoderConfig, LauraGPTVocoder, exist_ok=True)
 AutoModelForCausalLM.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 AutoModelForSpeechSeq2Seq.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 # Text in, speech out (codec tokens that the companion vocoder turns into a waveform): lets
@@ -49,6 +53,8 @@ __all__ = [
     "LauraGPTAudioEncoder",
     "LauraGPTModel",
     "LauraGPTForConditionalGeneration",
+    "LauraGPTVocoderConfig",
+    "LauraGPTVocoder",
     "LauraGPTFeatureExtractor",
     "LauraGPTProcessor",
     "LauraGPTPipeline",

@@ -1,4 +1,5 @@
-"""The single length formula: waveform samples -> fbank frames -> LFR frames -> encoder frames.
+"""The single length formula: waveform samples -> fbank frames -> LFR frames -> encoder frames, and
+waveform samples -> codec frames.
 
 The feature extractor (how many feature frames a clip gives), the processor (how many ``<|audio|>``
 placeholders to write) and the model (which encoder frames are real) all call these functions, so they can
@@ -57,6 +58,13 @@ def audio_num_tokens(
     return encoder_num_frames(lfr_num_frames(fbank, lfr_n), input_layer)
 
 
+def codec_num_frames(num_samples, hop_length: int = 640):
+    """Codec frames ``transformers.EncodecModel`` (non-causal or causal, no chunking) returns for a clip of
+    ``num_samples`` samples: ``ceil(N / hop)``; its encoder pads the last partial hop. FunCodec's 16 kHz codec has
+    ``hop_length = 8*5*4*2*2 = 640`` samples (25 Hz); decoding ``F`` frames gives ``F * hop_length`` samples."""
+    return -(-num_samples // hop_length)
+
+
 __all__ = [
     "INPUT_LAYERS",
     "window_samples",
@@ -64,4 +72,5 @@ __all__ = [
     "lfr_num_frames",
     "encoder_num_frames",
     "audio_num_tokens",
+    "codec_num_frames",
 ]

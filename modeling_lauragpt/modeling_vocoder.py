@@ -1,0 +1,357 @@
+"""The one-step codec vocoder (paper §3.3): first-group codec codes + conditions -> codec latent -> waveform.
+
+A non-causal transformer reads one sequence made of up to four segments, each right-padded on its own::
+
+    [ text ids (TTS) ; noisy LFR features (SE) ; prompt voice latent (zero-shot TTS) ; first-group codes ]
+
+Each segment is embedded (``text_embed``, ``feature_proj``, ``prompt_proj``, ``code_embed``), layer-normalised,
+and gets sinusoidal positions restarting at 0 (LauraTTS' "split" positions) plus a learned segment-type
+embedding. Padded positions are masked out of attention, so a padded batch gives each row exactly what it gives
+alone. At the code positions ``out_proj`` regresses the codec's quantized latent, the sum of all
+``num_quantizers`` codebook vectors (L1 + L2 loss); the frozen codec's decoder turns it into a waveform.
+"""
+
+import copy
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import EncodecModel
+from transformers.utils import ModelOutput
+
+from .codec import codes_to_latent, latent_to_waveform
+from .configuration_vocoder import LauraGPTVocoderConfig
+from .modeling_audio_encoder import LauraGPTConformerLayer
+from .positional_encoding import LauraGPTSinusoidalPositionalEncoding
+from .pretrained_model import LauraGPTPreTrainedModel
+
+TEXT, FEATURES, PROMPT, CODES = range(4)  # segment types, in sequence order
+SEGMENT_NAMES = ("text", "input_features", "prompt_codes", "codes")
+
+
+@dataclass
+class LauraGPTVocoderOutput(ModelOutput):
+    r"""
+    loss (`torch.FloatTensor` of shape `()`, *optional*): `l1_loss_weight * l1_loss + l2_loss_weight * l2_loss`,
+        when `target_codes` is given.
+    predicted_latent (`torch.FloatTensor` of shape `(batch, frames, codebook_dim)`): predicted codec latent at
+        each code frame, zero on padded frames.
+    target_latent (`torch.FloatTensor` of shape `(batch, frames, codebook_dim)`, *optional*): the sum of all
+        codebook vectors of `target_codes`.
+    l1_loss (`torch.FloatTensor` of shape `()`, *optional*): mean absolute error over real frames and dimensions.
+    l2_loss (`torch.FloatTensor` of shape `()`, *optional*): mean squared error over real frames and dimensions.
+    """
+
+    loss: torch.FloatTensor | None = None
+    predicted_latent: torch.FloatTensor | None = None
+    target_latent: torch.FloatTensor | None = None
+    l1_loss: torch.FloatTensor | None = None
+    l2_loss: torch.FloatTensor | None = None
+
+
+def corrupt_codes(codes: torch.LongTensor, probability: float, codebook_size: int, generator: torch.Generator | None = None) -> torch.LongTensor:
+    """Replace each code, with ``probability``, by a uniformly drawn one (a stand-in for LLM sampling errors).
+
+    codes : torch.LongTensor, shape = (batch, frames) -> a new tensor of the same shape
+    """
+    if probability <= 0:
+        return codes
+    replace = torch.rand(codes.shape, generator=generator, device=codes.device) < probability
+    random = torch.randint(0, codebook_size, codes.shape, generator=generator, device=codes.device)
+    return torch.where(replace, random, codes)
+
+
+def pad_codes(codes: list[torch.Tensor]) -> tuple[torch.LongTensor, torch.LongTensor]:
+    """A list of 1-D code tensors ``(frames_i,)`` -> right-padded codes ``(batch, frames)`` and mask ``(batch, frames)``."""
+    lengths = torch.tensor([len(c) for c in codes])
+    padded = torch.zeros(len(codes), int(lengths.max()), dtype=torch.long)
+    for row, c in enumerate(codes):
+        padded[row, : len(c)] = torch.as_tensor(c, dtype=torch.long)
+    return padded, (torch.arange(padded.shape[1])[None] < lengths[:, None]).long()
+
+
+def _all_real(x: torch.Tensor, length: int) -> torch.LongTensor:
+    """A (batch, length) mask of ones for input ``x``."""
+    return torch.ones(x.shape[0], length, dtype=torch.long, device=x.device)
+
+
+def _zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``x`` with 0 wherever ``mask`` (broadcastable to ``x``) is 0, so padding ids never index an embedding."""
+    return x.masked_fill(~mask.bool(), 0)
+
+
+def _range_error(name: str, values: torch.Tensor, high: int, fix: str) -> ValueError | None:
+    if values.numel() and (int(values.min()) < 0 or int(values.max()) >= high):
+        return ValueError(f"{name} must lie in [0, {high}); got values from {int(values.min())} to {int(values.max())}. {fix}")
+    return None
+
+
+class LauraGPTVocoder(LauraGPTPreTrainedModel):
+    """Predictor (non-causal transformer) + frozen ``EncodecModel``: first-group codes and conditions in, audio out."""
+
+    config: LauraGPTVocoderConfig
+    main_input_name = "codes"
+    input_modalities = ("audio", "text")
+    _no_split_modules = ["LauraGPTConformerLayer"]
+
+    def __init__(self, config: LauraGPTVocoderConfig):
+        super().__init__(config)
+        d, eps = config.hidden_size, config.layer_norm_eps
+        self.codec = EncodecModel(config.codec_config)
+        self.codec.requires_grad_(False)
+        self.text_embed = nn.Embedding(config.text_vocab_size, d)
+        self.feature_proj = nn.Linear(config.feature_size, d)
+        self.prompt_proj = nn.Linear(config.codec_config.codebook_dim, d)
+        self.code_embed = nn.Embedding(config.codebook_size, d)
+        self.input_norms = nn.ModuleList(nn.LayerNorm(d, eps=eps) for _ in SEGMENT_NAMES)
+        self.segment_embed = nn.Embedding(len(SEGMENT_NAMES), d)
+        self.positions = LauraGPTSinusoidalPositionalEncoding(d, config.max_position_embeddings, 0.0)
+        self.dropout = nn.Dropout(config.dropout)
+        layer_config = config.predictor_layer_config()
+        self.layers = nn.ModuleList(LauraGPTConformerLayer(layer_config) for _ in range(config.num_hidden_layers))
+        self.final_norm = nn.LayerNorm(d, eps=eps)
+        self.out_proj = nn.Linear(d, config.codec_config.codebook_dim)
+        self.gradient_checkpointing = False
+        self.post_init()
+        self.codec.eval()
+
+    # ------------------------------------------------------------------------------------------------ properties
+    @property
+    def sampling_rate(self) -> int:
+        """Rate of `generate_waveform`'s audio, in Hz (the codec's)."""
+        return self.config.sampling_rate
+
+    @property
+    def hop_length(self) -> int:
+        """Waveform samples per code frame (640 for FunCodec's 16 kHz codec)."""
+        return self.config.hop_length
+
+    def train(self, mode: bool = True):
+        """Train the predictor; the codec stays frozen and in eval mode."""
+        super().train(mode)
+        self.codec.eval()
+        return self
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs) -> "LauraGPTVocoder":
+        """``PreTrainedModel.from_pretrained``, then re-freeze the codec (loading gives new trainable parameters)."""
+        model = super().from_pretrained(*args, **kwargs)
+        model.codec.requires_grad_(False)
+        return model
+
+    @classmethod
+    def from_codec(cls, codec: EncodecModel, preset: str = "paper", **overrides) -> "LauraGPTVocoder":
+        """A new vocoder (predictor sizes from ``preset`` and ``overrides``) around a copy of a (pretrained) codec.
+
+        codec : an ``EncodecModel``; its config becomes ``config.codec_config`` and its weights are copied
+        """
+        config = LauraGPTVocoderConfig.from_preset(
+            preset, codec_config=copy.deepcopy(codec.config), codebook_size=codec.config.codebook_size, **overrides
+        )
+        vocoder = cls(config)
+        vocoder.codec.load_state_dict(codec.state_dict())
+        return vocoder
+
+    def check_compatible(self, lauragpt_config) -> None:
+        """Raise ``ValueError`` unless a ``LauraGPTConfig``'s codec codes and text ids mean the same to this vocoder."""
+        problems = [
+            f"{name}: LauraGPT {getattr(lauragpt_config, name)} vs vocoder {getattr(self.config, name)}"
+            for name in ("codebook_size", "text_vocab_size")
+            if getattr(lauragpt_config, name) != getattr(self.config, name)
+        ]
+        if problems:
+            raise ValueError(
+                f"Mismatched codec/vocoder: {'; '.join(problems)}. Use the vocoder trained for this LauraGPT model "
+                "(same codec and tokenizer), or train one with modeling_lauragpt.training.vocoder.train_vocoder."
+            )
+
+    # ------------------------------------------------------------------------------------------------ checks
+    def _check_inputs(self, codes, codes_mask, text_ids, text_mask, input_features, prompt_codes, prompt_codes_mask, target_codes):
+        cfg, batch = self.config, codes.shape[0]
+        if codes.dim() != 2:
+            raise ValueError(f"codes must be first-group codes of shape (batch, frames); got {tuple(codes.shape)}.")
+        errors = [
+            _range_error("codes", codes[codes_mask.bool()], cfg.codebook_size,
+                         "Pass codec codes, not LLM vocabulary ids (processor.decode_outputs subtracts the codec offset)."),
+        ]
+        if text_ids is not None:
+            errors.append(_range_error(
+                "text_ids", text_ids[text_mask.bool()], cfg.text_vocab_size,
+                f"The vocoder was trained with another tokenizer (text_vocab_size={cfg.text_vocab_size}): use the "
+                "LauraGPT processor's tokenizer, without LauraGPT's special tokens."))
+        if input_features is not None and (input_features.dim() != 3 or input_features.shape[-1] != cfg.feature_size):
+            errors.append(ValueError(
+                f"input_features must have shape (batch, frames, {cfg.feature_size}); got {tuple(input_features.shape)}. "
+                "Compute them with the LauraGPT processor's feature extractor (LFR fbank)."))
+        if prompt_codes is not None:
+            if prompt_codes.dim() != 3 or prompt_codes.shape[1] > cfg.num_quantizers:
+                errors.append(ValueError(
+                    f"prompt_codes must have shape (batch, groups <= {cfg.num_quantizers}, frames); got "
+                    f"{tuple(prompt_codes.shape)}. Encode the prompt voice with codec.encode_codes."))
+            else:
+                real = prompt_codes if prompt_codes_mask is None else prompt_codes.transpose(1, 2)[prompt_codes_mask.bool()]
+                errors.append(_range_error("prompt_codes", real, cfg.codebook_size, "Pass codec codes."))
+        if target_codes is not None:
+            if target_codes.shape != (batch, cfg.num_quantizers, codes.shape[1]):
+                errors.append(ValueError(
+                    f"target_codes must have shape (batch, num_quantizers={cfg.num_quantizers}, frames={codes.shape[1]}) "
+                    f"like codes; got {tuple(target_codes.shape)}."))
+            else:
+                errors.append(_range_error("target_codes", target_codes, cfg.codebook_size, "Pass codec codes."))
+        for name, value in (("text_ids", text_ids), ("input_features", input_features), ("prompt_codes", prompt_codes)):
+            if value is not None and value.shape[0] != batch:
+                errors.append(ValueError(f"{name} has {value.shape[0]} rows but codes has {batch}; pass one per row."))
+        for error in errors:
+            if error is not None:
+                raise error
+
+    # ------------------------------------------------------------------------------------------------ predictor
+    def _segment(self, content: torch.Tensor, mask: torch.Tensor, kind: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """content (batch, length, hidden) -> normalised content + positions + segment type; mask (batch, length)."""
+        length = content.shape[1]
+        if length > self.config.max_position_embeddings:
+            raise ValueError(
+                f"The {SEGMENT_NAMES[kind]} segment has {length} positions but the vocoder holds "
+                f"{self.config.max_position_embeddings} (max_position_embeddings): split the input into shorter chunks."
+            )
+        hidden = self.input_norms[kind](content) + self.positions.pe[:length].to(content.dtype) + self.segment_embed.weight[kind]
+        return hidden, mask.bool()
+
+    def predict_latent(
+        self,
+        codes: torch.LongTensor,
+        codes_mask: torch.Tensor | None = None,
+        text_ids: torch.LongTensor | None = None,
+        text_mask: torch.Tensor | None = None,
+        input_features: torch.Tensor | None = None,
+        input_features_mask: torch.Tensor | None = None,
+        prompt_codes: torch.LongTensor | None = None,
+        prompt_codes_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The predictor alone (no checks, no corruption): arguments as in ``forward``.
+
+        returns : torch.Tensor, shape = (batch, frames, codebook_dim)  predicted latent, zero on padded frames
+        """
+        segments = []
+        if text_ids is not None:
+            mask = text_mask if text_mask is not None else _all_real(text_ids, text_ids.shape[1])
+            segments.append(self._segment(self.text_embed(_zero_padding(text_ids, mask)), mask, TEXT))
+        if input_features is not None:
+            mask = input_features_mask if input_features_mask is not None else _all_real(input_features, input_features.shape[1])
+            features = _zero_padding(input_features.to(self.feature_proj.weight.dtype), mask[..., None])
+            segments.append(self._segment(self.feature_proj(features), mask, FEATURES))
+        if prompt_codes is not None:
+            mask = prompt_codes_mask if prompt_codes_mask is not None else _all_real(prompt_codes, prompt_codes.shape[2])
+            with torch.no_grad():
+                latent = codes_to_latent(self.codec, _zero_padding(prompt_codes, mask[:, None]))
+            segments.append(self._segment(self.prompt_proj(latent.to(self.prompt_proj.weight.dtype)), mask, PROMPT))
+        mask = codes_mask if codes_mask is not None else _all_real(codes, codes.shape[1])
+        segments.append(self._segment(self.code_embed(_zero_padding(codes, mask)), mask, CODES))
+
+        hidden = self.dropout(torch.cat([s[0] for s in segments], dim=1))
+        key_mask = torch.cat([s[1] for s in segments], dim=1)
+        key_bias = torch.zeros(key_mask.shape, dtype=hidden.dtype, device=hidden.device)
+        key_bias = key_bias.masked_fill(~key_mask, torch.finfo(hidden.dtype).min)[:, None, None, :]
+        for layer in self.layers:
+            hidden, _ = layer(hidden, key_mask, key_bias)
+        frames = codes.shape[1]
+        latent = self.out_proj(self.final_norm(hidden[:, hidden.shape[1] - frames :]))
+        return latent.masked_fill(~mask.bool()[..., None], 0.0)
+
+    def forward(
+        self,
+        codes: torch.LongTensor,
+        codes_mask: torch.Tensor | None = None,
+        text_ids: torch.LongTensor | None = None,
+        text_mask: torch.Tensor | None = None,
+        input_features: torch.Tensor | None = None,
+        input_features_mask: torch.Tensor | None = None,
+        prompt_codes: torch.LongTensor | None = None,
+        prompt_codes_mask: torch.Tensor | None = None,
+        target_codes: torch.LongTensor | None = None,
+    ) -> LauraGPTVocoderOutput:
+        """
+        codes : torch.LongTensor, shape = (batch, frames)  first-group codes in [0, codebook_size) (in training, a
+            `codec_input_corruption` fraction of them is replaced by random codes)
+        codes_mask : shape = (batch, frames)  1 on real frames, 0 on padding (None: all real)
+        text_ids : torch.LongTensor, shape = (batch, text_len), optional  text condition (TTS): tokenizer ids < text_vocab_size
+        text_mask : shape = (batch, text_len), optional  (a row of zeros: no text for that row)
+        input_features : torch.Tensor, shape = (batch, feature_frames, feature_size), optional  noisy-speech LFR
+            features (SE)
+        input_features_mask : shape = (batch, feature_frames), optional
+        prompt_codes : torch.LongTensor, shape = (batch, groups, prompt_frames), optional  all-group codes of a prompt
+            voice (zero-shot TTS); groups <= num_quantizers
+        prompt_codes_mask : shape = (batch, prompt_frames), optional
+        target_codes : torch.LongTensor, shape = (batch, num_quantizers, frames), optional  all-group codes of the
+            target audio; the target latent is the sum of their codebook vectors
+        returns : LauraGPTVocoderOutput with predicted_latent (batch, frames, codebook_dim) and, with targets,
+            target_latent (same shape) and loss = l1_loss_weight * L1 + l2_loss_weight * L2 (means over real frames
+            and dimensions)
+        """
+        if codes_mask is None:
+            codes_mask = torch.ones_like(codes)
+        if text_ids is not None and text_mask is None:
+            text_mask = torch.ones_like(text_ids)
+        self._check_inputs(codes, codes_mask, text_ids, text_mask, input_features, prompt_codes, prompt_codes_mask, target_codes)
+        if self.training:
+            codes = corrupt_codes(codes, self.config.codec_input_corruption, self.config.codebook_size)
+        predicted = self.predict_latent(
+            codes, codes_mask, text_ids, text_mask, input_features, input_features_mask, prompt_codes, prompt_codes_mask
+        )
+        if target_codes is None:
+            return LauraGPTVocoderOutput(predicted_latent=predicted)
+
+        with torch.no_grad():
+            target = codes_to_latent(self.codec, target_codes).to(predicted.dtype)
+        real = codes_mask.bool()[..., None].to(predicted.dtype)
+        target = target * real
+        count = real.sum() * predicted.shape[-1]
+        diff = (predicted - target) * real
+        l1, l2 = diff.abs().sum() / count, diff.square().sum() / count
+        loss = self.config.l1_loss_weight * l1 + self.config.l2_loss_weight * l2
+        return LauraGPTVocoderOutput(loss=loss, predicted_latent=predicted, target_latent=target, l1_loss=l1, l2_loss=l2)
+
+    @torch.no_grad()
+    def generate_waveform(
+        self,
+        codes: torch.LongTensor | list[torch.Tensor],
+        codes_mask: torch.Tensor | None = None,
+        text_ids: torch.LongTensor | None = None,
+        text_mask: torch.Tensor | None = None,
+        input_features: torch.Tensor | None = None,
+        input_features_mask: torch.Tensor | None = None,
+        prompt_codes: torch.LongTensor | None = None,
+        prompt_codes_mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.LongTensor]:
+        """Waveforms for first-group codes (e.g. LauraGPT's output for tts/se): predictor -> latent -> codec decoder.
+
+        codes : torch.LongTensor, shape = (batch, frames), or a list of 1-D code tensors (padded here)
+        codes_mask and the conditions : as in ``forward`` (no corruption is applied)
+        returns : (audio_values, audio_lengths)
+            audio_values : torch.FloatTensor, shape = (batch, frames * hop_length)  float32 at ``sampling_rate``,
+                zero after each clip's end
+            audio_lengths : torch.LongTensor, shape = (batch,)  real samples per row (real frames * hop_length)
+        """
+        if isinstance(codes, (list, tuple)):
+            if codes_mask is not None:
+                raise ValueError("Pass codes_mask only with a padded codes tensor, not with a list of code tensors.")
+            codes, codes_mask = pad_codes(codes)
+        device = self.out_proj.weight.device
+        codes = codes.to(device)
+        codes_mask = torch.ones_like(codes) if codes_mask is None else codes_mask.to(device)
+        text_ids, text_mask, input_features, input_features_mask, prompt_codes, prompt_codes_mask = (
+            None if x is None else x.to(device)
+            for x in (text_ids, text_mask, input_features, input_features_mask, prompt_codes, prompt_codes_mask)
+        )
+        if text_ids is not None and text_mask is None:
+            text_mask = torch.ones_like(text_ids)
+        self._check_inputs(codes, codes_mask, text_ids, text_mask, input_features, prompt_codes, prompt_codes_mask, None)
+        latent = self.predict_latent(
+            codes, codes_mask, text_ids, text_mask, input_features, input_features_mask, prompt_codes, prompt_codes_mask
+        )
+        frames = codes_mask.long().sum(dim=1)
+        audio = latent_to_waveform(self.codec, latent, lengths=frames)
+        return audio.float(), frames * self.hop_length
+
+
+__all__ = ["LauraGPTVocoder", "LauraGPTVocoderOutput", "corrupt_codes", "pad_codes"]
