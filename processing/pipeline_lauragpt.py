@@ -213,13 +213,8 @@ class LauraGPTPipeline(Pipeline):
 
     def _vocode(self, task, codes_list, texts=None, features=None, voice_codes=None) -> list[dict]:
         vocoder = self._require_vocoder(task)
-        lengths = [len(c) for c in codes_list]
-        if min(lengths) == 0:
+        if min(len(c) for c in codes_list) == 0:
             raise ValueError(f"Task {task!r}: the model ended a row without any codec token; raise min_new_tokens or retry.")
-        codes = torch.zeros(len(codes_list), max(lengths), dtype=torch.long)
-        for row, c in enumerate(codes_list):
-            codes[row, : len(c)] = c
-        codes_mask = (torch.arange(codes.shape[1])[None] < torch.tensor(lengths)[:, None]).long()
         conditions = {}
         if texts is not None:
             text_batch = self.processor.tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt")
@@ -229,7 +224,7 @@ class LauraGPTPipeline(Pipeline):
         if voice_codes is not None:
             conditions.update(prompt_codes=torch.stack(voice_codes))
         conditions = {k: v.to(vocoder.device) for k, v in conditions.items()}
-        audio, audio_lengths = vocoder.generate_waveform(codes.to(vocoder.device), codes_mask.to(vocoder.device), **conditions)
+        audio, audio_lengths = vocoder.generate_waveform(list(codes_list), **conditions)
         return [
             {"audio": audio[row, : int(n)].float().cpu().numpy(), "sampling_rate": vocoder.sampling_rate}
             for row, n in enumerate(audio_lengths)
