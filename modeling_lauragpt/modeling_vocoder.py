@@ -110,10 +110,14 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         layer_config = config.predictor_layer_config()
         self.layers = nn.ModuleList(LauraGPTConformerLayer(layer_config) for _ in range(config.num_hidden_layers))
         self.final_norm = nn.LayerNorm(d, eps=eps)
-        self.out_proj = nn.Linear(d, config.codec_config.codebook_dim)
+        self.out_proj = self._build_head()
         self.gradient_checkpointing = False
         self.post_init()
         self.codec.eval()
+
+    def _build_head(self) -> nn.Module:
+        """The output layer over the predictor states: the codec latent (codebook_dim) per frame."""
+        return nn.Linear(self.config.hidden_size, self.config.codec_config.codebook_dim)
 
     # ------------------------------------------------------------------------------------------------ properties
     @property
@@ -228,9 +232,33 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         prompt_codes: torch.LongTensor | None = None,
         prompt_codes_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The predictor alone (no checks, no corruption): arguments as in ``forward``.
+        """The latent the codec decoder gets (no checks, no corruption): arguments as in ``forward``.
 
         returns : torch.Tensor, shape = (batch, frames, codebook_dim)  predicted latent, zero on padded frames
+        """
+        mask = codes_mask if codes_mask is not None else _all_real(codes, codes.shape[1])
+        states = self.predictor_states(
+            self.code_embed(_zero_padding(codes, mask)), mask, text_ids, text_mask, input_features, input_features_mask,
+            prompt_codes, prompt_codes_mask,
+        )
+        return self.out_proj(states).masked_fill(~mask.bool()[..., None], 0.0)
+
+    def predictor_states(
+        self,
+        code_content: torch.Tensor,
+        codes_mask: torch.Tensor,
+        text_ids: torch.LongTensor | None = None,
+        text_mask: torch.Tensor | None = None,
+        input_features: torch.Tensor | None = None,
+        input_features_mask: torch.Tensor | None = None,
+        prompt_codes: torch.LongTensor | None = None,
+        prompt_codes_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The non-causal transformer over [conditions ; code content], read at the code positions.
+
+        code_content : torch.Tensor, shape = (batch, frames, hidden)  embedded codes
+        codes_mask : shape = (batch, frames)  1 on real frames
+        returns : torch.Tensor, shape = (batch, frames, hidden)  final-normed states at the code positions
         """
         segments = []
         if text_ids is not None:
@@ -245,8 +273,7 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
             with torch.no_grad():
                 latent = codes_to_latent(self.codec, _zero_padding(prompt_codes, mask[:, None]))
             segments.append(self._segment(self.prompt_proj(latent.to(self.prompt_proj.weight.dtype)), mask, PROMPT))
-        mask = codes_mask if codes_mask is not None else _all_real(codes, codes.shape[1])
-        segments.append(self._segment(self.code_embed(_zero_padding(codes, mask)), mask, CODES))
+        segments.append(self._segment(code_content, codes_mask, CODES))
 
         hidden = self.dropout(torch.cat([s[0] for s in segments], dim=1))
         key_mask = torch.cat([s[1] for s in segments], dim=1)
@@ -254,9 +281,7 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         key_bias = key_bias.masked_fill(~key_mask, torch.finfo(hidden.dtype).min)[:, None, None, :]
         for layer in self.layers:
             hidden, _ = layer(hidden, key_mask, key_bias)
-        frames = codes.shape[1]
-        latent = self.out_proj(self.final_norm(hidden[:, hidden.shape[1] - frames :]))
-        return latent.masked_fill(~mask.bool()[..., None], 0.0)
+        return self.final_norm(hidden[:, hidden.shape[1] - code_content.shape[1] :])
 
     def forward(
         self,
