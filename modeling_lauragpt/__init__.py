@@ -20,6 +20,7 @@ from .configuration_lauragpt import LauraGPTAudioEncoderConfig, LauraGPTConfig
 from .configuration_vocoder import LauraGPTVocoderConfig
 from .modeling_audio_encoder import LauraGPTAudioEncoder
 from .modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTModel
+from .modeling_multistep_vocoder import LauraGPTMultiStepVocoder, LauraGPTMultiStepVocoderConfig
 from .modeling_vocoder import LauraGPTVocoder
 from .processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 from .processing.pipeline_lauragpt import LauraGPTPipeline
@@ -35,6 +36,8 @@ AutoModel.register(LauraGPTConfig, LauraGPTModel, exist_ok=True)
 AutoModel.register(LauraGPTAudioEncoderConfig, LauraGPTAudioEncoder, exist_ok=True)
 AutoConfig.register(LauraGPTVocoderConfig.model_type, LauraGPTVocoderConfig, exist_ok=True)
 AutoModel.register(LauraGPTVocoderConfig, LauraGPTVocoder, exist_ok=True)
+AutoConfig.register(LauraGPTMultiStepVocoderConfig.model_type, LauraGPTMultiStepVocoderConfig, exist_ok=True)
+AutoModel.register(LauraGPTMultiStepVocoderConfig, LauraGPTMultiStepVocoder, exist_ok=True)
 AutoModelForCausalLM.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 AutoModelForSpeechSeq2Seq.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 # Text in, speech out (codec tokens that the companion vocoder turns into a waveform): lets
@@ -55,6 +58,8 @@ __all__ = [
     "LauraGPTForConditionalGeneration",
     "LauraGPTVocoderConfig",
     "LauraGPTVocoder",
+    "LauraGPTMultiStepVocoderConfig",
+    "LauraGPTMultiStepVocoder",
     "LauraGPTFeatureExtractor",
     "LauraGPTProcessor",
     "LauraGPTPipeline",
