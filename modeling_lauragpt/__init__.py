@@ -20,7 +20,10 @@ from .configuration_lauragpt import LauraGPTAudioEncoderConfig, LauraGPTConfig
 from .configuration_vocoder import LauraGPTVocoderConfig
 from .modeling_audio_encoder import LauraGPTAudioEncoder
 from .modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTModel
-from .modeling_multistep_vocoder import LauraGPTMultiStepVocoder, LauraGPTMultiStepVocoderConfig
+from .modeling_multistep_vocoder import (
+    LauraGPTMultiStepVocoder,
+    LauraGPTMultiStepVocoderConfig,
+)
 from .modeling_vocoder import LauraGPTVocoder
 from .processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 from .processing.pipeline_lauragpt import LauraGPTPipeline

@@ -21,7 +21,10 @@ from transformers.utils import ModelOutput
 
 from .audio_lengths import encoder_num_frames
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig
-from .positional_encoding import LauraGPTRelPositionalEncoding, LauraGPTSinusoidalPositionalEncoding
+from .positional_encoding import (
+    LauraGPTRelPositionalEncoding,
+    LauraGPTSinusoidalPositionalEncoding,
+)
 from .pretrained_model import LauraGPTPreTrainedModel
 
 

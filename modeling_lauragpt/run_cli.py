@@ -64,8 +64,9 @@ def collect_audio(paths: list[str]) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import modeling_lauragpt  # noqa: F401  (registers the pipeline)
     from transformers import pipeline
+
+    import modeling_lauragpt  # noqa: F401  (registers the pipeline)
 
     from .tasks import task_spec
 

@@ -10,7 +10,9 @@ results.
 from __future__ import annotations
 
 from transformers.pipelines import SUPPORTED_TASKS
-from transformers.pipelines.automatic_speech_recognition import AutomaticSpeechRecognitionPipeline
+from transformers.pipelines.automatic_speech_recognition import (
+    AutomaticSpeechRecognitionPipeline,
+)
 from transformers.pipelines.text_to_audio import TextToAudioPipeline
 
 from ..modeling_lauragpt import LauraGPTForConditionalGeneration

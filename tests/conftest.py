@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pytest
 import torch
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
+from transformers import EncodecModel
 
 import modeling_lauragpt  # noqa: F401  (registers the Auto classes)
-from modeling_lauragpt import LauraGPTConfig, LauraGPTFeatureExtractor, LauraGPTForConditionalGeneration, LauraGPTProcessor
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
+from modeling_lauragpt import (
+    LauraGPTConfig,
+    LauraGPTFeatureExtractor,
+    LauraGPTForConditionalGeneration,
+    LauraGPTProcessor,
+)
+from modeling_lauragpt.codec import codec_config, init_codebooks_from_audio
 
-from .helpers import SENTENCES
+from .helpers import SENTENCES, make_audio
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +40,11 @@ def tiny_config(processor) -> LauraGPTConfig:
 def tiny_model(tiny_config) -> LauraGPTForConditionalGeneration:
     torch.manual_seed(0)
     return LauraGPTForConditionalGeneration(tiny_config).eval()
+
+
+@pytest.fixture(scope="module")
+def codec() -> EncodecModel:
+    """The tiny codec with codebooks initialised from generated clips (a fresh EncodecModel's are all zero)."""
+    torch.manual_seed(0)
+    model = EncodecModel(codec_config("tiny")).eval()
+    return init_codebooks_from_audio(model, [make_audio(1.0, 10 + i) for i in range(4)])

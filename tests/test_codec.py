@@ -14,20 +14,12 @@ from modeling_lauragpt.codec import (
     codes_to_latent,
     encode_codes,
     first_group,
-    init_codebooks_from_audio,
     latent_to_waveform,
 )
 
 from .helpers import make_audio
 
 HOP = 640
-
-
-@pytest.fixture(scope="module")
-def codec() -> EncodecModel:
-    torch.manual_seed(0)
-    model = EncodecModel(codec_config("tiny")).eval()
-    return init_codebooks_from_audio(model, [make_audio(1.0, 10 + i) for i in range(4)])
 
 
 def test_paper_codec_is_funcodec_sized():

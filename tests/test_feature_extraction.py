@@ -12,10 +12,12 @@ import kaldi_native_fbank as knf
 import numpy as np
 import pytest
 import torch
+from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
+from modeling_lauragpt.processing.feature_extraction_lauragpt import (
+    LauraGPTFeatureExtractor,
+)
 
 from modeling_lauragpt.audio_lengths import fbank_num_frames, lfr_num_frames
-from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
-from modeling_lauragpt.processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 
 SR = 16000
 # kaldi_native_fbank vs torchaudio.compliance.kaldi on log-mel values (natural log of power, int16-scaled input):

@@ -5,9 +5,20 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForSpeechSeq2Seq, AutoProcessor
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForCausalLM,
+    AutoModelForSpeechSeq2Seq,
+    AutoProcessor,
+)
 
-from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration, LauraGPTModel, LauraGPTProcessor
+from modeling_lauragpt import (
+    LauraGPTConfig,
+    LauraGPTForConditionalGeneration,
+    LauraGPTModel,
+    LauraGPTProcessor,
+)
 
 from .helpers import make_audio
 

@@ -5,21 +5,19 @@ from __future__ import annotations
 import datasets
 import pytest
 import torch
-from transformers import AutoModel, EncodecModel
-
-from modeling_lauragpt import LauraGPTMultiStepVocoder, LauraGPTMultiStepVocoderConfig, LauraGPTVocoder, LauraGPTVocoderConfig
-from modeling_lauragpt.codec import codec_config, encode_codes, init_codebooks_from_audio
 from modeling_lauragpt.training.vocoder import VocoderCollator, train_vocoder
+from transformers import AutoModel
+
+from modeling_lauragpt import (
+    LauraGPTMultiStepVocoder,
+    LauraGPTMultiStepVocoderConfig,
+    LauraGPTVocoder,
+    LauraGPTVocoderConfig,
+)
 
 from .helpers import SENTENCES, make_audio
 
 HOP = 640
-
-
-@pytest.fixture(scope="module")
-def codec() -> EncodecModel:
-    torch.manual_seed(0)
-    return init_codebooks_from_audio(EncodecModel(codec_config("tiny")).eval(), [make_audio(1.0, 10 + i) for i in range(4)])
 
 
 @pytest.fixture

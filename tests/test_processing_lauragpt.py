@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
-from modeling_lauragpt import LauraGPTConfig, LauraGPTFeatureExtractor, LauraGPTForConditionalGeneration, LauraGPTProcessor
-from modeling_lauragpt.audio_lengths import audio_num_tokens
 from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
+
+from modeling_lauragpt import (
+    LauraGPTConfig,
+    LauraGPTFeatureExtractor,
+    LauraGPTForConditionalGeneration,
+    LauraGPTProcessor,
+)
+from modeling_lauragpt.audio_lengths import audio_num_tokens
 
 from .helpers import SENTENCES, make_audio
 

@@ -6,23 +6,19 @@ import datasets
 import pytest
 import torch
 from huggingface_hub.errors import StrictDataclassClassValidationError
-from transformers import AutoModel, EncodecModel
+from modeling_lauragpt.training.vocoder import VocoderCollator, train_vocoder
+from transformers import AutoModel
 
 from modeling_lauragpt import LauraGPTConfig, LauraGPTVocoder, LauraGPTVocoderConfig
-from modeling_lauragpt.codec import codec_config, codes_to_latent, encode_codes, init_codebooks_from_audio
+from modeling_lauragpt.codec import (
+    codes_to_latent,
+    encode_codes,
+)
 from modeling_lauragpt.modeling_vocoder import corrupt_codes
-from modeling_lauragpt.training.vocoder import VocoderCollator, train_vocoder
 
 from .helpers import SENTENCES, make_audio
 
 HOP = 640
-
-
-@pytest.fixture(scope="module")
-def codec() -> EncodecModel:
-    torch.manual_seed(0)
-    model = EncodecModel(codec_config("tiny")).eval()
-    return init_codebooks_from_audio(model, [make_audio(1.0, 10 + i) for i in range(4)])
 
 
 @pytest.fixture
