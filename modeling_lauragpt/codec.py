@@ -44,22 +44,15 @@ CODEC_PRESETS: dict[str, dict] = {
         "audio_channels": 1,
         "normalize": False,
     },
-    # Tests and demos: the same hop (640), codebook size (1024) and 32 quantizers, so every code path matches;
-    # narrow convolutions, a 32-d latent and one LSTM layer (about 2.6 M parameters).
-    "tiny": {
-        "sampling_rate": 16000,
-        "upsampling_ratios": [8, 5, 4, 2, 2],
-        "hidden_size": 32,
-        "codebook_dim": 32,
-        "num_filters": 8,
-        "num_lstm_layers": 1,
-        "norm_type": "time_group_norm",
-        "use_causal_conv": False,
-        "codebook_size": 1024,
-        "target_bandwidths": _FUNCODEC_BANDWIDTHS,
-        "audio_channels": 1,
-        "normalize": False,
-    },
+}
+# Tests and demos: the same hop (640), codebook size (1024) and 32 quantizers, so every code path matches;
+# narrow convolutions, a 32-d latent and one LSTM layer (about 2.6 M parameters).
+CODEC_PRESETS["tiny"] = {
+    **CODEC_PRESETS["paper"],
+    "hidden_size": 32,
+    "codebook_dim": 32,
+    "num_filters": 8,
+    "num_lstm_layers": 1,
 }
 
 
