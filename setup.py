@@ -21,7 +21,15 @@ INSTALL_REQUIRES = [
     "soundfile>=0.12",
     "numpy>=1.26",
 ]
-TEST_REQUIRES = [
+EVAL_REQUIRES = [  # the metric modules of modeling_lauragpt.training.metrics
+    "jiwer>=4.0",
+    "rapidfuzz>=3.0",  # character distance of SLU-F1 (also a jiwer dependency)
+    "sacrebleu>=2.4",
+    "pycocoevalcap>=1.2",
+    "pesq>=0.0.4",
+    "pystoi>=0.4",
+]
+TEST_REQUIRES = EVAL_REQUIRES + [
     "pytest>=8",
     "kaldi-native-fbank>=1.20",  # an independent fbank implementation the feature-extractor tests compare against
 ]
@@ -34,13 +42,16 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10",
-    packages=["modeling_lauragpt", "modeling_lauragpt.processing", "modeling_lauragpt.training"],
+    packages=["modeling_lauragpt", "modeling_lauragpt.processing", "modeling_lauragpt.training", "modeling_lauragpt.training.metrics"],
     package_dir={
         "modeling_lauragpt": "modeling_lauragpt",
         "modeling_lauragpt.processing": "processing",
         "modeling_lauragpt.training": "training",
+        "modeling_lauragpt.training.metrics": "training/metrics",
     },
+    # each metric is an `evaluate` module loaded by path: training/metrics/<name>/<name>.py (no __init__.py)
+    package_data={"modeling_lauragpt.training.metrics": ["*/*.py"]},
     install_requires=INSTALL_REQUIRES,
-    extras_require={"test": TEST_REQUIRES, "dev": TEST_REQUIRES + ["ruff"]},
+    extras_require={"test": TEST_REQUIRES, "dev": TEST_REQUIRES + ["ruff"], "eval": EVAL_REQUIRES},
     entry_points={"console_scripts": ["lauragpt=modeling_lauragpt.cli:main"]},
 )

@@ -1,0 +1,47 @@
+"""Word and character error rates (ASR; content consistency of SE and TTS) as a local `evaluate` metric."""
+
+import datasets
+import evaluate
+from modeling_lauragpt.training.metrics.functional import compute_wer
+
+_DESCRIPTION = """Corpus word error rate and character error rate computed with jiwer: (substitutions + deletions +
+insertions) / number of reference words (characters). By default both sides are normalised first: lower-cased,
+punctuation removed, whitespace collapsed."""
+
+_CITATION = """@inproceedings{morris2004wer,
+  title={From WER and RIL to MER and WIL: improved evaluation measures for connected speech recognition},
+  author={Morris, Andrew Cameron and Maier, Viktoria and Green, Phil},
+  booktitle={Interspeech},
+  year={2004}
+}"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions (`list` of `str`): transcripts produced by the system.
+    references (`list` of `str`): ground-truth transcripts.
+    normalize (`bool`, default `True`): lower-case, strip punctuation and collapse spaces on both sides.
+Returns:
+    wer (`float`): word error rate, a fraction (can exceed 1).
+    cer (`float`): character error rate, a fraction.
+Example:
+    >>> metric = load_metric("wer")
+    >>> metric.compute(predictions=["a x c"], references=["A b c."])
+    {'wer': 0.3333333333333333, 'cer': 0.2}
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class Wer(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=datasets.Features(
+                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
+            ),
+            codebase_urls=["https://github.com/jitsi/jiwer"],
+        )
+
+    def _compute(self, predictions, references, normalize=True):
+        return compute_wer(predictions, references, normalize=normalize)
