@@ -5,7 +5,7 @@ The repository keeps ``processing/`` and ``training/`` at the top level for read
 own top-level ``processing`` or ``training`` module.
 """
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 INSTALL_REQUIRES = [
     "torch>=2.4",
@@ -34,6 +34,23 @@ TEST_REQUIRES = EVAL_REQUIRES + [
     "kaldi-native-fbank>=1.20",  # an independent fbank implementation the feature-extractor tests compare against
 ]
 
+
+def _mapped_packages(source_dir: str, package: str) -> dict[str, str]:
+    """Every package under ``source_dir`` (folders with ``__init__.py``), named under ``package``."""
+    found = {package: source_dir}
+    for sub in find_packages(source_dir):
+        found[f"{package}.{sub}"] = f"{source_dir}/{sub.replace('.', '/')}"
+    return found
+
+
+PACKAGE_DIR = {
+    **_mapped_packages("modeling_lauragpt", "modeling_lauragpt"),
+    **_mapped_packages("processing", "modeling_lauragpt.processing"),
+    **_mapped_packages("training", "modeling_lauragpt.training"),
+    "modeling_lauragpt.training.metrics": "training/metrics",  # no __init__.py walk below it: metric folders are data
+}
+PACKAGES = sorted(PACKAGE_DIR)
+
 setup(
     name="lauragpt",
     version="0.1.0",
@@ -42,15 +59,15 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10",
-    packages=["modeling_lauragpt", "modeling_lauragpt.processing", "modeling_lauragpt.training", "modeling_lauragpt.training.metrics"],
-    package_dir={
-        "modeling_lauragpt": "modeling_lauragpt",
-        "modeling_lauragpt.processing": "processing",
-        "modeling_lauragpt.training": "training",
-        "modeling_lauragpt.training.metrics": "training/metrics",
+    packages=PACKAGES,
+    package_dir=PACKAGE_DIR,
+    # metric modules are `evaluate` scripts loaded by path (training/metrics/<name>/<name>.py, no __init__.py);
+    # the embedded default model, its sample clips and the recipe configs are data files
+    package_data={
+        "modeling_lauragpt.training.metrics": ["*/*.py"],
+        "modeling_lauragpt": ["default_model/**/*", "demo_samples/*"],
+        "modeling_lauragpt.training": ["configs/*.yaml", "accelerate_configs/*.yaml", "accelerate_configs/*.json"],
     },
-    # each metric is an `evaluate` module loaded by path: training/metrics/<name>/<name>.py (no __init__.py)
-    package_data={"modeling_lauragpt.training.metrics": ["*/*.py"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": TEST_REQUIRES, "dev": TEST_REQUIRES + ["ruff"], "eval": EVAL_REQUIRES},
     entry_points={"console_scripts": ["lauragpt=modeling_lauragpt.cli:main"]},

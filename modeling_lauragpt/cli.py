@@ -1,25 +1,38 @@
-"""The ``lauragpt`` command line: ``lauragpt demo`` and ``lauragpt run`` (``lauragpt COMMAND --help`` for details)."""
+"""The ``lauragpt`` command line (``lauragpt COMMAND --help`` for details).
+
+Each command lives in its own module exposing ``main(argv: list[str]) -> int``; this file only dispatches.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
+# command -> (module relative to this package, one-line help)
 COMMANDS = {
-    "demo": "build, train, save, reload and run a tiny LauraGPT on made-up data (seconds, CPU)",
-    "run": "run a task (asr, s2tt, tts, se, aac, ser, slu, mt, s2st...) on files, folders or text",
+    "demo": (".demo", "run every task of the default model on bundled samples, write a report"),
+    "run": (".run_cli", "run a task (asr, s2tt, tts, se, aac, ser, slu, mt, s2st...) on files, folders or text"),
+    "train": (".training.train_cli", "multi-task Trainer recipe on Hub-format datasets (YAML/py overlays)"),
+    "eval": (".training.evaluation.eval_cli", "generation-based per-task metrics: JSON, markdown table, plots"),
+    "finetune": (".training.peft_cli", "add a new task token and train a LoRA adapter for it (PEFT)"),
+    "build-demo-data": (".training.demo_corpus.cli", "build the offline eight-task demo corpus (Hub parquet)"),
+    "convert": (".conversion.cli", "convert FunCodec / FunASR checkpoints to our safetensors folders"),
+    "export-hub": (".conversion.export_hub", "write a self-contained folder ready for push_to_hub"),
+    "bench": (".bench_cli", "quick benchmark suite (ratios measured side by side)"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        lines = [f"  {name:8} {text}" for name, text in COMMANDS.items()]
+        lines = [f"  {name:16} {text}" for name, (_, text) in COMMANDS.items()]
         print("usage: lauragpt COMMAND [options]\n\ncommands:\n" + "\n".join(lines))
-        return 0 if not argv or argv[0] in ("-h", "--help") else 2
-    if argv[0] == "demo":
-        from .demo import main as command
-    else:
-        from .run_cli import main as command
+        if argv and argv[0] not in ("-h", "--help"):
+            print(f"\nerror: unknown command {argv[0]!r}; pick one of the commands above", file=sys.stderr)
+            return 2
+        return 0
+    module_name, _ = COMMANDS[argv[0]]
+    command = importlib.import_module(module_name, package=__package__).main
     return command(argv[1:])
 
 

@@ -12,15 +12,16 @@ import math
 import torch
 from torch import nn
 
-FRAME_SECONDS_HINT = "split the audio into shorter chunks, or raise audio_config.max_position_embeddings"
+TOO_LONG_FIX = "split the input into shorter clips, or raise max_position_embeddings in the model's config"
 
 
 def _sinusoids(positions: torch.Tensor, dim: int) -> torch.Tensor:
-    """(len(positions), dim) table: sin on even channels, cos on odd ones (Vaswani et al.)."""
+    """(len(positions), dim) table: sin on even channels, cos on odd ones (Vaswani et al.), in float32."""
     div_term = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * -(math.log(10000.0) / dim))
+    angles = positions.to(torch.float32)[:, None] * div_term
     table = torch.zeros(len(positions), dim)
-    table[:, 0::2] = torch.sin(positions[:, None] * div_term)
-    table[:, 1::2] = torch.cos(positions[:, None] * div_term)
+    table[:, 0::2] = torch.sin(angles)
+    table[:, 1::2] = torch.cos(angles)
     return table
 
 
@@ -41,40 +42,45 @@ class _PositionTable(nn.Module):
         frames = hidden_states.shape[1]
         if frames > self.max_positions:
             raise ValueError(
-                f"The audio gives {frames} encoder frames but the encoder's position table holds {self.max_positions} "
-                f"(max_position_embeddings): {FRAME_SECONDS_HINT}."
+                f"The input has {frames} frames but the position table holds {self.max_positions} "
+                f"(max_position_embeddings): {TOO_LONG_FIX}."
             )
         return hidden_states * math.sqrt(self.hidden_size)
 
 
 class LauraGPTSinusoidalPositionalEncoding(_PositionTable):
-    """Absolute positions (the paper's encoder): ``x * sqrt(d) + pe[:T]``, then dropout."""
+    """Absolute positions (the paper's encoder; ESPnet ``PositionalEncoding``): ``x * sqrt(d) + pe[:T]``, then dropout."""
 
     def compute_table(self) -> torch.Tensor:
         """(max_positions, hidden_size) table for positions 0 .. max_positions - 1."""
-        return _sinusoids(torch.arange(self.max_positions, dtype=torch.float32), self.hidden_size)
+        return _sinusoids(torch.arange(self.max_positions), self.hidden_size)
 
     def forward(self, hidden_states: torch.Tensor) -> tuple[torch.Tensor, None]:
         """
         hidden_states : torch.Tensor, shape = (batch, frames, hidden)
-        returns : (scaled states with positions added, None) -- None stands for "no relative table"
+        returns : (scaled states with positions added, shape = (batch, frames, hidden), None) -- None stands for
+            "no relative embeddings", so both encodings return the same pair
         """
         scaled = self._scaled(hidden_states)
         return self.dropout(scaled + self.pe[: scaled.shape[1]].to(scaled.dtype)), None
 
 
 class LauraGPTRelPositionalEncoding(_PositionTable):
-    """ESPnet "latest" relative positions: returns ``x * sqrt(d)`` and embeddings of offsets ``T-1 .. -(T-1)``."""
+    """ESPnet "latest" ``RelPositionalEncoding``: ``x * sqrt(d)`` and the embeddings of offsets ``T-1 .. -(T-1)``.
+
+    Offset ``i - j`` (query ``i``, key ``j``) is at index ``T - 1 - (i - j)`` of the returned embeddings, which is what
+    ``rel_shift`` in the attention expects.
+    """
 
     def compute_table(self) -> torch.Tensor:
-        """(2 * max_positions - 1, hidden_size) table for relative offsets max-1, ..., 0, ..., -(max-1)."""
-        offsets = torch.arange(self.max_positions - 1, -self.max_positions, -1, dtype=torch.float32)
-        return _sinusoids(offsets, self.hidden_size)
+        """(2 * max_positions - 1, hidden_size) table for offsets max-1, ..., 0, ..., -(max-1)."""
+        return _sinusoids(torch.arange(self.max_positions - 1, -self.max_positions, -1), self.hidden_size)
 
     def forward(self, hidden_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """
         hidden_states : torch.Tensor, shape = (batch, frames, hidden)
-        returns : (scaled states (batch, frames, hidden), offset embeddings (1, 2 * frames - 1, hidden))
+        returns : (scaled states, shape = (batch, frames, hidden),
+                   offset embeddings, shape = (1, 2 * frames - 1, hidden)), dropout applied to both
         """
         scaled = self._scaled(hidden_states)
         frames, center = scaled.shape[1], self.max_positions - 1

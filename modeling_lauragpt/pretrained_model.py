@@ -17,14 +17,20 @@ class LauraGPTPreTrainedModel(PreTrainedModel):
     _supports_attention_backend = True
 
     def _init_weights(self, module):
-        """transformers' defaults, plus the position tables (non-persistent buffers, rebuilt after meta-device
-        loading) and the relative-attention biases."""
+        """transformers' defaults (normal Linear/Conv weights, zero biases, unit norms), plus:
+
+        - position tables (non-persistent ``pe`` buffers, zeros after meta-device loading) rebuilt from
+          ``module.compute_table()``;
+        - the relative-attention biases ``pos_bias_u/v``, Xavier-uniform as in ESPnet.
+
+        Only ``transformers.initialization`` functions are used, so tensors loaded from a checkpoint are kept.
+        """
         super()._init_weights(module)
-        if hasattr(module, "compute_table"):
+        if callable(getattr(module, "compute_table", None)) and getattr(module, "pe", None) is not None:
             init.copy_(module.pe, module.compute_table())
-        if hasattr(module, "pos_bias_u"):
-            init.xavier_uniform_(module.pos_bias_u)
-            init.xavier_uniform_(module.pos_bias_v)
+        for name in ("pos_bias_u", "pos_bias_v"):
+            if getattr(module, name, None) is not None:
+                init.xavier_uniform_(getattr(module, name))
 
 
 __all__ = ["LauraGPTPreTrainedModel"]
