@@ -19,6 +19,7 @@ INSTALL_REQUIRES = [
     "safetensors>=0.4",
     "tokenizers>=0.22",
     "soundfile>=0.12",
+    "torchcodec>=0.7",  # datasets encodes/decodes Audio columns with it (needs FFmpeg: scripts/install_system_deps.sh)
     "numpy>=1.26",
 ]
 EVAL_REQUIRES = [  # the metric modules of modeling_lauragpt.training.metrics

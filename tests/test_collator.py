@@ -1,0 +1,41 @@
+"""The training collator: canonical rows of mixed tasks -> processor batches with labels only on outputs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from modeling_lauragpt.training.collator import LauraGPTCollator
+from modeling_lauragpt.training.data.schema import make_example
+
+from .helpers import make_audio
+
+
+def _rows():
+    clip = {"array": make_audio(1.0, 3), "sampling_rate": 16000}
+    return [
+        make_example("asr", "a", audio=clip, target_text="hello world"),
+        make_example("tts", "b", text="hello world", target_codes=[[5, 6, 7], [1, 2, 3]]),
+        make_example("mt", "c", text="hello world", target_text="hallo welt", language="de"),
+    ]
+
+
+def test_labels_cover_exactly_the_outputs(processor, tiny_model):
+    batch = LauraGPTCollator(processor)(_rows())
+    vocabulary = processor.vocabulary
+    labels = batch["labels"]
+    assert batch["input_ids"].shape == labels.shape and batch["input_features"].shape[0] == 1
+    tts_targets = labels[1][labels[1] != -100].tolist()
+    assert tts_targets == [vocabulary.codec_token_offset + c for c in (5, 6, 7)] + [vocabulary.codec_end_token_id]
+    asr_targets = labels[0][labels[0] != -100].tolist()
+    assert processor.tokenizer.decode(asr_targets[:-1]) == "hello world" and asr_targets[-1] == processor.tokenizer.eos_token_id
+    for row in range(3):  # nothing before the task token is ever a label
+        task_position = (batch["input_ids"][row] == vocabulary.task_token_ids[_rows()[row]["task"]]).nonzero().item()
+        assert (labels[row, : task_position + 1] == -100).all()
+    loss = tiny_model(**batch).loss
+    assert torch.isfinite(loss)
+
+
+def test_audio_output_row_without_codes_names_the_fix(processor):
+    with pytest.raises(ValueError, match="add_target_codes"):
+        LauraGPTCollator(processor)([make_example("tts", "x", text="hello")])

@@ -1,0 +1,65 @@
+"""Canonical rows (``training.data.schema``) -> a LauraGPT training batch, built by the processor.
+
+The processor decides the whole sequence (``[input] [language] <|task|> [outputs] <eos>``) and puts ``-100`` on
+everything but the outputs, so the collator only picks each row's columns by its task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..processing.processing_lauragpt import LauraGPTProcessor
+from ..tasks import AUDIO, CODEC, task_spec
+from .data.schema import CODES_COLUMN
+
+
+@dataclass
+class LauraGPTCollator:
+    """Rows -> ``LauraGPTForConditionalGeneration.forward`` keyword arguments with ``labels``.
+
+    Args:
+        processor: the model's ``LauraGPTProcessor``.
+        padding_side: ``"right"`` for training (labels follow the inputs).
+
+    Rows are canonical examples: ``audio`` values may be ``{"array", "sampling_rate"}`` dicts, 1-D arrays at
+    16 kHz, or ``datasets`` audio decoders; codec-output rows need ``target_codes`` (all groups or the first group).
+    """
+
+    processor: LauraGPTProcessor
+    padding_side: str = "right"
+
+    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
+        """
+        rows : list of canonical example dicts (mixed tasks allowed)
+        returns : input_ids, attention_mask, labels (batch, seq); input_features (clips, frames, 560) and
+            input_features_mask (clips, frames) when any row has audio input
+        """
+        tasks, audio, text, target_text, target_codes, language = [], [], [], [], [], []
+        for index, row in enumerate(rows):
+            spec = task_spec(row["task"], self.processor.tasks)
+            tasks.append(spec.name)
+            audio.append(row.get("audio") if spec.input_modality == AUDIO else None)
+            text.append(row.get("text") if spec.input_modality != AUDIO else None)
+            language.append(row.get("language") or None)
+            if spec.output_modality == CODEC:
+                codes = row.get(CODES_COLUMN)
+                if codes is None:
+                    raise ValueError(
+                        f"Row {index} ({row.get('id')!r}, task {spec.name!r}) has no {CODES_COLUMN!r}: audio-output rows "
+                        "need codec targets. Add them with training.data.codec_targets.add_target_codes(dataset, codec)."
+                    )
+                codes = torch.as_tensor(codes, dtype=torch.long)
+                target_codes.append(codes[0] if codes.dim() == 2 else codes)
+                target_text.append(None)
+            else:
+                target_codes.append(None)
+                target_text.append(row.get("target_text"))
+        return dict(self.processor(
+            tasks, audio=audio, text=text, target_text=target_text, target_codes=target_codes, language=language,
+            padding_side=self.padding_side,
+        ))
+
+
+__all__ = ["LauraGPTCollator"]
