@@ -48,6 +48,7 @@ PACKAGE_DIR = {
     **_mapped_packages("modeling_lauragpt", "modeling_lauragpt"),
     **_mapped_packages("processing", "modeling_lauragpt.processing"),
     **_mapped_packages("training", "modeling_lauragpt.training"),
+    **_mapped_packages("bench", "modeling_lauragpt.bench"),
     "modeling_lauragpt.training.metrics": "training/metrics",  # no __init__.py walk below it: metric folders are data
 }
 PACKAGES = sorted(PACKAGE_DIR)

@@ -18,7 +18,7 @@ COMMANDS = {
     "build-demo-data": (".training.demo_corpus.cli", "build the offline eight-task demo corpus (Hub parquet)"),
     "convert": (".conversion.cli", "convert FunCodec / FunASR checkpoints to our safetensors folders"),
     "export-hub": (".conversion.export_hub", "write a self-contained folder ready for push_to_hub"),
-    "bench": (".bench_cli", "quick benchmark suite (ratios measured side by side)"),
+    "bench": (".bench.cli", "quick benchmark suite (ratios measured side by side)"),
 }
 
 
