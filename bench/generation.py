@@ -1,0 +1,151 @@
+"""Codec-token generation: our KV-cached ``generate`` vs recomputing the whole prefix at every step.
+
+The baseline decodes the way the LauraTTS reference does (FunCodec ``decode_codec``: each step re-runs the LM on the
+whole sequence with no cache; `reference/reference_code.md` §1.6), on the same model, with the same task-vocabulary
+rule and greedy choice, so both must write the same tokens (asserted). Lengths are 5, 10 and 30 s of audio
+(125, 250 and 750 first-group codec tokens at 25 Hz) from a TTS prompt; the end token is suppressed so every run
+writes exactly that many tokens. Time vs length is fitted on log-log axes: a cached decoder is about linear
+(exponent ~1), a recomputing one about quadratic (~2).
+
+    python -m modeling_lauragpt.bench.generation [--quick]
+"""
+
+from __future__ import annotations
+
+import sys
+
+if __package__ in (None, ""):  # run as `python bench/generation.py`: keep bench/ from shadowing top-level modules
+    sys.path.pop(0)
+
+import numpy as np
+import torch
+
+from modeling_lauragpt import LauraGPTForConditionalGeneration
+from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, write_results
+from modeling_lauragpt.bench.fixtures import SENTENCES, build_processor, count_parameters, lauragpt_config
+from modeling_lauragpt.generation_lauragpt import TaskVocabularyLogitsProcessor
+
+NAME = "generation"
+CODEC_HZ = 25  # first-group codec tokens per second of audio
+SECONDS = (5, 10, 30)
+QUICK_SECONDS = (1, 2, 4)
+# "Small but not tiny": a 4-layer, 256-wide Qwen2 LLM (GQA 4:2), the shape of the project's embedded demo model,
+# so that per-token work is visible next to Python overhead while 30 s of audio still decodes in seconds.
+TEXT_CONFIG = {
+    "hidden_size": 256,
+    "intermediate_size": 768,
+    "num_hidden_layers": 4,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 1024,
+}
+
+
+def build_model() -> tuple[LauraGPTForConditionalGeneration, dict]:
+    """The benchmark's LauraGPT (random weights, eval mode) and a one-row TTS prompt for it."""
+    processor = build_processor()
+    torch.manual_seed(0)
+    model = LauraGPTForConditionalGeneration(lauragpt_config(processor, text_config=TEXT_CONFIG)).eval()
+    return model, dict(processor("tts", text=SENTENCES[0]))
+
+
+@torch.no_grad()
+def cached_generate(model, prompt: dict, tokens: int) -> torch.Tensor:
+    """Ours: ``model.generate`` (KV cache), greedy, exactly ``tokens`` new tokens. Returns them, (1, tokens)."""
+    out = model.generate(**prompt, do_sample=False, min_new_tokens=tokens, max_new_tokens=tokens)
+    return out[:, prompt["input_ids"].shape[1] :]
+
+
+@torch.no_grad()
+def full_prefix_generate(model, prompt: dict, tokens: int) -> torch.Tensor:
+    """Baseline: every step runs the model on the whole sequence without a cache (as LauraTTS decodes), applies
+    the same task-vocabulary rule, suppresses the end tokens and takes the argmax. Returns (1, tokens)."""
+    rule = TaskVocabularyLogitsProcessor(model.config.vocabulary)
+    end_ids = [model.config.text_eos_token_id, model.config.codec_end_token_id]
+    ids, mask = prompt["input_ids"], prompt["attention_mask"]
+    for _ in range(tokens):
+        logits = model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=1).logits[:, -1].float()
+        scores = rule(ids, logits)
+        scores[:, end_ids] = -float("inf")
+        next_id = scores.argmax(dim=-1, keepdim=True)
+        ids, mask = torch.cat([ids, next_id], dim=1), torch.cat([mask, torch.ones_like(next_id)], dim=1)
+    return ids[:, prompt["input_ids"].shape[1] :]
+
+
+def loglog_exponent(lengths, seconds) -> float:
+    """Slope of log(time) against log(length): ~1 for linear cost, ~2 for quadratic."""
+    return float(np.polyfit(np.log(lengths), np.log(seconds), 1)[0])
+
+
+def run(args) -> dict:
+    """Time both decoders at each length (interleaved), check they agree, fit the growth exponents."""
+    model, prompt = build_model()
+    for decode in (cached_generate, full_prefix_generate):  # warm up kernels and allocator once
+        decode(model, prompt, 8)
+    rows = []
+    for seconds in QUICK_SECONDS if args.quick else SECONDS:
+        tokens = seconds * CODEC_HZ
+        timings = interleaved(
+            {
+                "kv_cache": lambda: cached_generate(model, prompt, tokens),
+                "full_prefix": lambda: full_prefix_generate(model, prompt, tokens),
+            },
+            repeats=repeats(args, full=3, quick=1),
+            warmup=0,
+        )
+        ours, baseline = timings["kv_cache"], timings["full_prefix"]
+        same = torch.equal(ours.result, baseline.result)
+        if not same:
+            first = int((ours.result != baseline.result).int().argmax())
+            raise AssertionError(f"{tokens} tokens: the two decoders disagree from token {first} on")
+        rows.append({
+            "audio_s": seconds, "tokens": tokens, "same_output": same,
+            "kv_cache_s": ours.median, "full_prefix_s": baseline.median,
+            "kv_cache_ms_per_token": 1000 * ours.median / tokens, "full_prefix_ms_per_token": 1000 * baseline.median / tokens,
+            "speedup": baseline.median / ours.median,
+            "kv_cache": ours.summary(), "full_prefix": baseline.summary(),
+        })
+        print(f"  {seconds:>3} s of audio ({tokens} tokens): cached {ours.median:.2f} s, full prefix {baseline.median:.2f} s")
+    lengths = [r["tokens"] for r in rows]
+    exponents = {
+        "kv_cache": loglog_exponent(lengths, [r["kv_cache_s"] for r in rows]),
+        "full_prefix": loglog_exponent(lengths, [r["full_prefix_s"] for r in rows]),
+    }
+    return {
+        "model": {
+            "description": "LauraGPT, tiny audio encoder + Qwen2 LLM " + ", ".join(f"{k}={v}" for k, v in TEXT_CONFIG.items()),
+            "parameters": count_parameters(model),
+            "llm_parameters": count_parameters(model.model.language_model) + count_parameters(model.lm_head),
+            "vocab_size": model.config.text_config.vocab_size,
+            "prompt_tokens": int(prompt["input_ids"].shape[1]),
+        },
+        "decoding": "greedy, batch 1, end token suppressed, same task-vocabulary rule in both decoders",
+        "rows": rows,
+        "loglog_exponent": exponents,
+    }
+
+
+def report(result: dict) -> None:
+    """Print the table and the fitted exponents."""
+    m = result["model"]
+    print_table(
+        f"Codec-token generation, {m['parameters'] / 1e6:.2f} M-parameter LauraGPT ({m['llm_parameters'] / 1e6:.2f} M in the LLM)",
+        result["rows"],
+        [("audio_s", "audio s", "d"), ("tokens", "tokens", "d"), ("kv_cache_s", "KV cache s", ".2f"),
+         ("full_prefix_s", "full prefix s", ".2f"), ("kv_cache_ms_per_token", "cache ms/tok", ".1f"),
+         ("full_prefix_ms_per_token", "prefix ms/tok", ".1f"), ("speedup", "speedup", ".1f"), ("same_output", "same", "")],
+    )
+    e = result["loglog_exponent"]
+    print(f"  time ~ length^k on log-log: KV cache k = {e['kv_cache']:.2f}, full prefix k = {e['full_prefix']:.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(NAME, __doc__, argv)
+    result = run(args)
+    report(result)
+    write_results(NAME, args, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
