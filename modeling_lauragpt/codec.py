@@ -55,6 +55,18 @@ CODEC_PRESETS["tiny"] = {
     "num_lstm_layers": 1,
 }
 
+# The embedded demo model's codec: the same 25 Hz hop, 8 quantizers of 256 codes (target_bandwidths in kbps at
+# 8 bits x 25 Hz = 0.2 kbps per quantizer), 12 filters and a 64-d latent: small enough to train on a CPU.
+CODEC_PRESETS["demo"] = {
+    **CODEC_PRESETS["paper"],
+    "hidden_size": 64,
+    "codebook_dim": 64,
+    "num_filters": 12,
+    "num_lstm_layers": 1,
+    "codebook_size": 256,
+    "target_bandwidths": [0.4, 0.8, 1.6],
+}
+
 
 def codec_config(preset: str = "paper", **overrides) -> EncodecConfig:
     """An ``EncodecConfig`` from a named preset (``"paper"`` or ``"tiny"``), with keyword overrides."""

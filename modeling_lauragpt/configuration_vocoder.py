@@ -123,7 +123,7 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "LauraGPTVocoderConfig":
-        """Build a config from a named size preset (``"paper"`` or ``"tiny"``).
+        """Build a config from a named size preset (``"paper"``, ``"demo"`` or ``"tiny"``).
 
         Keyword overrides replace top-level fields; a ``codec_config=`` dict is merged into the preset's codec
         values (an ``EncodecConfig`` replaces them). Example:
@@ -155,6 +155,17 @@ VOCODER_PRESETS: dict[str, dict] = {
         "dropout": 0.0,
         "max_position_embeddings": 1500,
         "text_vocab_size": 256,
+    },
+    # The embedded default model's vocoder, over the "demo" codec (256 codes x 8 quantizers, 64-d latent).
+    "demo": {
+        "codec_config": dict(CODEC_PRESETS["demo"]),
+        "hidden_size": 192,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 4,
+        "intermediate_size": 512,
+        "max_position_embeddings": 1500,
+        "codebook_size": 256,
+        "text_vocab_size": 1000,
     },
 }
 
