@@ -48,10 +48,20 @@ def parse_args(name: str, description: str | None, argv: Sequence[str] | None, a
         add_arguments(parser)
     args = parser.parse_args(list(argv) if argv is not None else None)
     torch.set_num_threads(args.threads)
+    quiet_progress_bars()
     args.started = time.time()
     args.loadavg_start = list(os.getloadavg())
     args.contention_start = contention_probe(args.threads)
     return args
+
+
+def quiet_progress_bars() -> None:
+    """No download/save/load progress bars in benchmark output (they would interleave with the tables)."""
+    import huggingface_hub.utils
+    import transformers.utils.logging
+
+    transformers.utils.logging.disable_progress_bar()
+    huggingface_hub.utils.disable_progress_bars()
 
 
 def repeats(args: argparse.Namespace, full: int, quick: int) -> int:
@@ -241,6 +251,7 @@ def _json_default(value):
 
 __all__ = [
     "DEFAULT_RESULTS_DIR",
+    "DEFAULT_THREADS",
     "Timing",
     "contention_probe",
     "cpu_model",
@@ -249,6 +260,7 @@ __all__ = [
     "parse_args",
     "peak_rss_mib",
     "print_table",
+    "quiet_progress_bars",
     "repeats",
     "reset_peak_rss",
     "time_call",
