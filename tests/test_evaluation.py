@@ -124,7 +124,7 @@ class OraclePipeline:
         self.calls = []
 
     def __call__(self, inputs, task, batch_size=1, **kwargs):
-        self.calls.append((task, len(inputs), kwargs.get("language")))
+        self.calls.append((task, len(inputs), kwargs.get("language"), "voice" in kwargs))
         return [self.answers[task, x if isinstance(x, str) else np.asarray(x["array"]).tobytes()] for x in inputs]
 
 
@@ -165,7 +165,8 @@ def test_cli_writes_results_markdown_predictions_and_plots(model_dir, data_dir, 
 @needs_flite
 def test_reference_outputs_score_perfectly(data_dir):
     oracle = OraclePipeline(data_dir)
-    results = evaluate_model(oracle, data_dir, tasks=list(EXPECTED_KEYS), batch_size=8, meteor=shutil.which("java") is not None)
+    results = evaluate_model(oracle, data_dir, tasks=list(EXPECTED_KEYS), batch_size=8, meteor=shutil.which("java") is not None,
+                             tts_prompt="same-speaker")
     m = {task: r["metrics"] for task, r in results["tasks"].items()}
     assert m["asr"]["wer"] == 0 and m["asr"]["cer"] == 0  # "Hello world." vs "hello world": normalised away
     assert m["s2tt"]["bleu"] == pytest.approx(100) and m["mt"]["chrf"] == pytest.approx(100)
@@ -181,7 +182,9 @@ def test_reference_outputs_score_perfectly(data_dir):
     assert m["se"]["pesq"] > 4.5 and m["se"]["stoi"] == pytest.approx(1, abs=1e-6) and m["se"]["si_sdr"] > 50
     assert m["se"]["noisy_pesq"] < m["se"]["pesq"] and m["se"]["noisy_stoi"] < 1 and m["se"]["si_sdr_improvement"] > 30
     assert m["se"]["wer"] == m["se"]["clean_wer"]
-    assert ("s2tt", 2, "de") in oracle.calls and ("aac", 2, None) in oracle.calls  # language passed; aac clips merged
+    assert ("s2tt", 2, "de", False) in oracle.calls and ("aac", 2, None, False) in oracle.calls  # language; clips merged
+    assert [call for call in oracle.calls if call[0] == "tts"] == [("tts", 1, None, True)] * 2  # one prompt per utterance
+    assert "zero-shot: 2/2 utterances prompted" in results["tasks"]["tts"]["notes"][0]
 
 
 def test_hand_computed_scores_and_failed_generations(data_dir):

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             trainer_state=args.trainer_state, num_spectrograms=args.num_spectrograms, seed=args.seed,
             tts_prompt=args.tts_prompt, meteor=not args.no_meteor, speaker_similarity=not args.no_speaker_similarity,
         )
-    except (ValueError, ImportError, FileNotFoundError) as error:
+    except (ValueError, ImportError, OSError) as error:  # bad input, missing package, unreadable file
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(markdown_table(results), end="")

@@ -55,6 +55,14 @@ def _folder_tasks(folder: Path, split: str) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and _parquet_files(folder, p.name, split))
 
 
+def check_data_source(data) -> None:
+    """Raise a clear ``ValueError`` for a dataset path that does not exist (before a model is loaded for nothing)."""
+    if isinstance(data, (str, Path)):
+        name = str(data)
+        if not Path(name).exists() and (Path(name).is_absolute() or name.startswith((".", "~")) or name.count("/") > 1):
+            raise ValueError(f"Dataset folder {name!r} not found. Expected <data>/<task>/<split>-*.parquet, or a Hub dataset id.")
+
+
 def dataset_tasks(data, split: str) -> list[str]:
     """The task names for which ``data`` holds examples of ``split``."""
     from datasets import Dataset, get_dataset_config_names
@@ -173,4 +181,4 @@ def assign_same_speaker_prompts(items: list[EvalItem]) -> int:
     return prompted
 
 
-__all__ = ["EvalItem", "assign_same_speaker_prompts", "dataset_tasks", "decode_audio", "load_items", "load_task_split"]
+__all__ = ["EvalItem", "assign_same_speaker_prompts", "check_data_source", "dataset_tasks", "decode_audio", "load_items", "load_task_split"]

@@ -22,7 +22,13 @@ import torch
 
 from ...tasks import AUDIO, task_spec
 from ..data.schema import SAMPLING_RATE
-from .examples import EvalItem, assign_same_speaker_prompts, dataset_tasks, load_items
+from .examples import (
+    EvalItem,
+    assign_same_speaker_prompts,
+    check_data_source,
+    dataset_tasks,
+    load_items,
+)
 from .scoring import SCORED_TASKS, ScoreOptions, score_task
 
 
@@ -49,12 +55,15 @@ def build_pipeline(model_or_pipeline, device: str | None = None):
                 "Wrap a model with pipeline('lauragpt', model=..., processor=...)."
             )
         return model_or_pipeline
+    name = str(model_or_pipeline)
+    if not Path(name).is_dir() and (Path(name).is_absolute() or name.startswith((".", "~")) or name.count("/") > 1):
+        raise ValueError(f"Model folder {name!r} not found. Pass a folder written by save_pretrained (or a Hub id).")
     from transformers import pipeline
 
     import modeling_lauragpt  # noqa: F401  (registers the "lauragpt" pipeline task)
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    return pipeline("lauragpt", model=str(model_or_pipeline), device=device)
+    return pipeline("lauragpt", model=name, device=device)
 
 
 def model_tasks(pipe) -> tuple[str, ...] | None:
@@ -191,6 +200,7 @@ def evaluate_model(
     config = EvalConfig(split=split, max_examples=max_examples, batch_size=batch_size, generate_kwargs=dict(generate_kwargs or {}), **options)
     if config.tts_prompt not in ("none", "same-speaker"):
         raise ValueError(f"tts_prompt must be 'none' or 'same-speaker', got {config.tts_prompt!r}")
+    check_data_source(dataset_or_folder)
     pipe = build_pipeline(model_or_pipeline, device)
     chosen, notes = select_tasks(pipe, dataset_or_folder, tasks, split)
     if any(t in ("tts", "se") for t in chosen):
