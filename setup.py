@@ -29,6 +29,11 @@ EVAL_REQUIRES = [  # the metric modules of modeling_lauragpt.training.metrics
     "pycocoevalcap>=1.2",
     "pesq>=0.0.4",
     "pystoi>=0.4",
+    "pocketsphinx>=5.0",  # the independent recogniser that judges generated speech (its en-us model is in the wheel)
+    "matplotlib>=3.7",  # training curves and spectrograms of `lauragpt eval`
+]
+SPEAKER_REQUIRES = [  # optional speaker similarity in `lauragpt eval`; then `pip install webrtcvad-wheels` (see docs)
+    "resemblyzer>=0.1.4",
 ]
 TEST_REQUIRES = EVAL_REQUIRES + [
     "pytest>=8",
@@ -71,6 +76,6 @@ setup(
         "modeling_lauragpt.training": ["configs/*.yaml", "accelerate_configs/*.yaml", "accelerate_configs/*.json"],
     },
     install_requires=INSTALL_REQUIRES,
-    extras_require={"test": TEST_REQUIRES, "dev": TEST_REQUIRES + ["ruff"], "eval": EVAL_REQUIRES},
+    extras_require={"test": TEST_REQUIRES, "dev": TEST_REQUIRES + ["ruff"], "eval": EVAL_REQUIRES, "speaker": SPEAKER_REQUIRES},
     entry_points={"console_scripts": ["lauragpt=modeling_lauragpt.cli:main"]},
 )
