@@ -13,7 +13,7 @@ from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
 from .audio_lengths import INPUT_LAYERS
-from .tasks import DEFAULT_TASKS
+from .tasks import DEFAULT_TASKS, register_custom_tasks
 from .vocabulary import VocabularyLayout
 
 POSITION_EMBEDDING_TYPES = ("sinusoidal", "relative")
@@ -99,6 +99,9 @@ class LauraGPTConfig(PreTrainedConfig):
     text_vocab_size (`int`, defaults to 151851): N, the text tokenizer's size before LauraGPT's tokens (Qwen's).
     codebook_size (`int`, defaults to 1024): M, first-group codec codes the LLM predicts.
     tasks (`list[str]`): task names, in task-token order (new tasks are appended).
+    custom_tasks (`dict`, *optional*): what each task outside the eight built-in ones reads and writes,
+        `{name: {"input_modality": "audio"|"text", "output_modality": "text"|"codec", "description": str}}`
+        (written by PEFT fine-tuning; see `tasks.register_task`). Every name must also be in `tasks`.
     text_eos_token_id (`int`, defaults to 151643): the tokenizer's end-of-text id, which ends text outputs.
     pad_token_id (`int`, defaults to 151643): padding id in `input_ids`.
     projector_hidden_act (`str`, defaults to `"gelu"`): activation between the projector's two linear layers.
@@ -118,6 +121,7 @@ class LauraGPTConfig(PreTrainedConfig):
     text_vocab_size: int = 151851
     codebook_size: int = 1024
     tasks: list[str] | tuple[str, ...] = DEFAULT_TASKS
+    custom_tasks: dict | None = None
     text_eos_token_id: int = 151643
     pad_token_id: int | None = 151643
     projector_hidden_act: str = "gelu"
@@ -127,6 +131,7 @@ class LauraGPTConfig(PreTrainedConfig):
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)
         self.tasks = list(self.tasks)
+        self.custom_tasks = register_custom_tasks(self.custom_tasks)
         needed = self.vocabulary.vocab_size
         if self.text_config.vocab_size < needed:
             self.text_config.vocab_size = needed
@@ -137,6 +142,9 @@ class LauraGPTConfig(PreTrainedConfig):
         """Raise on inconsistent special ids or task lists (called by ``@strict``)."""
         if len(set(self.tasks)) != len(self.tasks):
             raise ValueError(f"tasks must be unique, got {self.tasks}.")
+        undeclared = sorted(set(self.custom_tasks or {}) - set(self.tasks))
+        if undeclared:
+            raise ValueError(f"custom_tasks {undeclared} are missing from tasks; append their names to tasks.")
         for name in ("text_eos_token_id", "pad_token_id"):
             value = getattr(self, name)
             if value is not None and not 0 <= value < self.text_vocab_size:

@@ -16,7 +16,7 @@ import torch
 from transformers import BatchFeature, ProcessorMixin
 
 from ..audio_lengths import encoder_num_frames
-from ..tasks import AUDIO, CODEC, DEFAULT_TASKS, TEXT, task_spec
+from ..tasks import AUDIO, CODEC, DEFAULT_TASKS, TEXT, register_custom_tasks, task_spec
 from ..vocabulary import VocabularyLayout, codec_token
 from .audio_inputs import to_mono_waveform, unpack_clip
 
@@ -34,6 +34,8 @@ class LauraGPTProcessor(ProcessorMixin):
         tasks: task names in task-token order (defaults to the eight built-in tasks).
         encoder_input_layer: the audio encoder's input layer (``config.audio_config.input_layer``), which decides
             how many placeholders a clip needs.
+        custom_tasks: modalities of tasks outside the built-in eight, as in ``LauraGPTConfig.custom_tasks``
+            (``{name: {"input_modality", "output_modality", "description"}}``); every name must be in ``tasks``.
     """
 
     def __init__(
@@ -43,10 +45,14 @@ class LauraGPTProcessor(ProcessorMixin):
         codebook_size: int = 1024,
         tasks: Sequence[str] | None = None,
         encoder_input_layer: str = "linear",
+        custom_tasks: dict | None = None,
         chat_template=None,
     ):
         self.codebook_size = codebook_size
         self.tasks = list(tasks) if tasks is not None else list(DEFAULT_TASKS)
+        self.custom_tasks = register_custom_tasks(custom_tasks)
+        if not set(self.custom_tasks) <= set(self.tasks):
+            raise ValueError(f"custom_tasks {sorted(set(self.custom_tasks) - set(self.tasks))} are missing from tasks; append them.")
         self.encoder_input_layer = encoder_input_layer
         if tokenizer.eos_token_id is None:
             raise ValueError("The tokenizer has no eos_token; LauraGPT ends text outputs with it. Set tokenizer.eos_token.")
