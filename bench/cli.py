@@ -5,18 +5,24 @@
     lauragpt bench --quick --only features --results-dir /tmp/bench
 
 Each benchmark is also a module of its own (``python -m modeling_lauragpt.bench.<name> --help``); this command runs
-them one after another in this process, and a failing one does not stop the others (the exit status is then 1).
+each in a fresh Python process, one after another, so that one's memory and threads never weigh on the next, with
+``OMP_WAIT_POLICY=PASSIVE`` unless that variable is set (see ``common.run_main``). A failing benchmark does not
+stop the others; the exit status is then 1.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-import time
-import traceback
 
-from modeling_lauragpt.bench.common import DEFAULT_RESULTS_DIR, DEFAULT_THREADS, print_table
+if __package__ in (None, ""):  # run as `python bench/cli.py`: keep bench/ from shadowing top-level modules
+    sys.path.pop(0)
+
+import argparse
+import os
+import subprocess
+import time
+
+from modeling_lauragpt.bench.common import DEFAULT_RESULTS_DIR, DEFAULT_THREADS, PASSIVE_OMP, print_table
 
 BENCHMARKS = {
     "features": "feature extractor vs kaldi-native-fbank and a torchaudio fbank loop: equality and throughput",
@@ -44,16 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     common = ["--threads", str(args.threads), "--results-dir", args.results_dir] + (["--quick"] if args.quick else [])
+    environment = {**PASSIVE_OMP, **os.environ}
     summary = []
     for name in args.only or list(BENCHMARKS):
-        print(f"\n=== {name}: {BENCHMARKS[name]}")
+        print(f"\n=== {name}: {BENCHMARKS[name]}", flush=True)
         start = time.perf_counter()
-        try:
-            status = importlib.import_module(f"modeling_lauragpt.bench.{name}").main(common)
-            outcome = "ok" if status == 0 else f"exit {status}"
-        except Exception:  # report the failure, go on with the next benchmark
-            traceback.print_exc()
-            outcome = "failed"
+        status = subprocess.run([sys.executable, "-m", f"modeling_lauragpt.bench.{name}", *common], env=environment).returncode
+        outcome = "ok" if status == 0 else f"failed (exit {status})"
         summary.append({"benchmark": name, "outcome": outcome, "seconds": time.perf_counter() - start})
     print_table("lauragpt bench", summary, [("benchmark", "benchmark", ""), ("outcome", "outcome", ""), ("seconds", "seconds", ".1f")])
     return 0 if all(row["outcome"] == "ok" for row in summary) else 1

@@ -27,7 +27,16 @@ import torch
 from transformers import pipeline
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration
-from modeling_lauragpt.bench.common import interleaved, parse_args, peak_rss_mib, print_table, repeats, reset_peak_rss, write_results
+from modeling_lauragpt.bench.common import (
+    interleaved,
+    parse_args,
+    peak_rss_mib,
+    print_table,
+    repeats,
+    reset_peak_rss,
+    run_main,
+    write_results,
+)
 from modeling_lauragpt.bench.fixtures import SENTENCES, build_processor, count_parameters, lauragpt_config, speech_clip, tiny_codec
 from modeling_lauragpt.modeling_vocoder import LauraGPTVocoder
 
@@ -135,7 +144,8 @@ def report(result: dict) -> None:
         result["rows"],
         [("model", "model", ""), ("task", "task", ""), ("batch", "batch", "d"), ("rtf", "RTF", ".3f"),
          ("audio_s_per_s", "audio s/s", ".1f"), ("throughput_vs_batch1", "x batch 1", ".2f"),
-         ("peak_rss_mib", "peak RSS MiB", ".0f"), ("python_heap_peak_mib", "py heap MiB", ".1f")],
+         ("peak_rss_mib", "peak RSS MiB", ".0f"), ("rss_growth_mib", "RSS growth MiB", ".0f"),
+         ("python_heap_peak_mib", "py heap MiB", ".1f")],
     )
     if not result["default_model_found"]:
         print("  (no shipped default model under modeling_lauragpt/default_model/ yet: tiny preset only)")
@@ -154,4 +164,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

@@ -22,7 +22,7 @@ import torch
 import torchaudio
 
 from modeling_lauragpt import LauraGPTFeatureExtractor
-from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, write_results
+from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, run_main, write_results
 from modeling_lauragpt.bench.fixtures import SAMPLING_RATE, synthetic_voice
 
 NAME = "features"
@@ -156,4 +156,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration
-from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, write_results
+from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, run_main, write_results
 from modeling_lauragpt.bench.fixtures import SENTENCES, build_processor, count_parameters, lauragpt_config
 from modeling_lauragpt.generation_lauragpt import TaskVocabularyLogitsProcessor
 
@@ -148,4 +148,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

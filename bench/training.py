@@ -25,7 +25,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration
 from modeling_lauragpt.audio_lengths import encoder_num_frames
-from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, write_results
+from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, run_main, write_results
 from modeling_lauragpt.bench.fixtures import count_parameters
 from modeling_lauragpt.processing.processing_lauragpt import IGNORE_INDEX
 
@@ -165,4 +165,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

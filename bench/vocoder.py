@@ -19,7 +19,7 @@ if __package__ in (None, ""):  # run as `python bench/vocoder.py`: keep bench/ f
 
 import torch
 
-from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, write_results
+from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, run_main, write_results
 from modeling_lauragpt.bench.fixtures import SENTENCES, build_processor, count_parameters
 from modeling_lauragpt.bench.vocoder_quality import KINDS, TASKS, build_pair, run_quality
 
@@ -106,4 +106,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)
