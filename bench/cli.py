@@ -22,7 +22,12 @@ import os
 import subprocess
 import time
 
-from modeling_lauragpt.bench.common import DEFAULT_RESULTS_DIR, DEFAULT_THREADS, PASSIVE_OMP, print_table
+from modeling_lauragpt.bench.common import (
+    DEFAULT_RESULTS_DIR,
+    DEFAULT_THREADS,
+    PASSIVE_OMP,
+    print_table,
+)
 
 BENCHMARKS = {
     "features": "feature extractor vs kaldi-native-fbank and a torchaudio fbank loop: equality and throughput",
@@ -55,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or list(BENCHMARKS):
         print(f"\n=== {name}: {BENCHMARKS[name]}", flush=True)
         start = time.perf_counter()
-        status = subprocess.run([sys.executable, "-m", f"modeling_lauragpt.bench.{name}", *common], env=environment).returncode
+        status = subprocess.run([sys.executable, "-m", f"modeling_lauragpt.bench.{name}", *common], env=environment, check=False).returncode
         outcome = "ok" if status == 0 else f"failed (exit {status})"
         summary.append({"benchmark": name, "outcome": outcome, "seconds": time.perf_counter() - start})
     print_table("lauragpt bench", summary, [("benchmark", "benchmark", ""), ("outcome", "outcome", ""), ("seconds", "seconds", ".1f")])

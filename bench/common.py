@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -239,7 +239,7 @@ def write_results(name: str, args: argparse.Namespace, payload: dict) -> Path:
     document = {
         "benchmark": name,
         "quick": bool(args.quick),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_s": round(time.time() - args.started, 2),
         "machine": machine_info(),
         "loadavg_start": args.loadavg_start,

@@ -24,9 +24,6 @@ import tracemalloc
 from pathlib import Path
 
 import torch
-from transformers import pipeline
-
-from modeling_lauragpt import LauraGPTForConditionalGeneration
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -37,7 +34,17 @@ from modeling_lauragpt.bench.common import (
     run_main,
     write_results,
 )
-from modeling_lauragpt.bench.fixtures import SENTENCES, build_processor, count_parameters, lauragpt_config, speech_clip, tiny_codec
+from modeling_lauragpt.bench.fixtures import (
+    SENTENCES,
+    build_processor,
+    count_parameters,
+    lauragpt_config,
+    speech_clip,
+    tiny_codec,
+)
+from transformers import pipeline
+
+from modeling_lauragpt import LauraGPTForConditionalGeneration
 from modeling_lauragpt.modeling_vocoder import LauraGPTVocoder
 
 NAME = "end_to_end"

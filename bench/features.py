@@ -20,10 +20,17 @@ import kaldi_native_fbank as knf
 import numpy as np
 import torch
 import torchaudio
+from modeling_lauragpt.bench.common import (
+    interleaved,
+    parse_args,
+    print_table,
+    repeats,
+    run_main,
+    write_results,
+)
+from modeling_lauragpt.bench.fixtures import SAMPLING_RATE, synthetic_voice
 
 from modeling_lauragpt import LauraGPTFeatureExtractor
-from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, run_main, write_results
-from modeling_lauragpt.bench.fixtures import SAMPLING_RATE, synthetic_voice
 
 NAME = "features"
 BATCHES = (1, 8, 32)

@@ -19,10 +19,22 @@ if __package__ in (None, ""):  # run as `python bench/generation.py`: keep bench
 
 import numpy as np
 import torch
+from modeling_lauragpt.bench.common import (
+    interleaved,
+    parse_args,
+    print_table,
+    repeats,
+    run_main,
+    write_results,
+)
+from modeling_lauragpt.bench.fixtures import (
+    SENTENCES,
+    build_processor,
+    count_parameters,
+    lauragpt_config,
+)
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration
-from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, run_main, write_results
-from modeling_lauragpt.bench.fixtures import SENTENCES, build_processor, count_parameters, lauragpt_config
 from modeling_lauragpt.generation_lauragpt import TaskVocabularyLogitsProcessor
 
 NAME = "generation"
@@ -87,8 +99,8 @@ def run(args) -> dict:
         tokens = seconds * CODEC_HZ
         timings = interleaved(
             {
-                "kv_cache": lambda: cached_generate(model, prompt, tokens),
-                "full_prefix": lambda: full_prefix_generate(model, prompt, tokens),
+                "kv_cache": lambda n=tokens: cached_generate(model, prompt, n),
+                "full_prefix": lambda n=tokens: full_prefix_generate(model, prompt, n),
             },
             repeats=repeats(args, full=3, quick=1),
             warmup=0,

@@ -21,13 +21,20 @@ if __package__ in (None, ""):  # run as `python bench/training.py`: keep bench/ 
     sys.path.pop(0)
 
 import torch
+from modeling_lauragpt.bench.common import (
+    interleaved,
+    parse_args,
+    print_table,
+    repeats,
+    run_main,
+    write_results,
+)
+from modeling_lauragpt.bench.fixtures import count_parameters
+from modeling_lauragpt.processing.processing_lauragpt import IGNORE_INDEX
 from torch.utils.flop_counter import FlopCounterMode
 
 from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration
 from modeling_lauragpt.audio_lengths import encoder_num_frames
-from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, run_main, write_results
-from modeling_lauragpt.bench.fixtures import count_parameters
-from modeling_lauragpt.processing.processing_lauragpt import IGNORE_INDEX
 
 NAME = "training"
 CPU_WORKLOAD = {"rows": 8, "feature_frames": 33, "text_tokens": 16, "codec_tokens": 50}  # 33 LFR frames = 2 s
@@ -42,15 +49,20 @@ def synthetic_batch(config: LauraGPTConfig, rows: int, feature_frames: int, text
     """
     g = torch.Generator().manual_seed(seed)
     vocab, asr_rows = config.vocabulary, rows // 2
-    text = lambda n: torch.randint(1, config.text_vocab_size, (n,), generator=g).tolist()  # noqa: E731
+
+    def text(n: int) -> list[int]:
+        return torch.randint(1, config.text_vocab_size, (n,), generator=g).tolist()
+
     placeholders = int(encoder_num_frames(feature_frames, config.audio_config.input_layer))
     sequences = []
     for row in range(rows):
         if row < asr_rows:
-            prompt, target = [vocab.audio_token_id] * placeholders + [vocab.task_token_ids["asr"]], text(text_tokens) + [config.text_eos_token_id]
+            prompt = [vocab.audio_token_id] * placeholders + [vocab.task_token_ids["asr"]]
+            target = text(text_tokens) + [config.text_eos_token_id]
         else:
             codes = torch.randint(0, config.codebook_size, (codec_tokens,), generator=g) + vocab.codec_token_offset
-            prompt, target = text(text_tokens) + [vocab.task_token_ids["tts"]], codes.tolist() + [vocab.codec_end_token_id]
+            prompt = text(text_tokens) + [vocab.task_token_ids["tts"]]
+            target = codes.tolist() + [vocab.codec_end_token_id]
         sequences.append((prompt, target))
     width = max(len(p) + len(t) for p, t in sequences)
     input_ids = torch.full((rows, width), config.pad_token_id, dtype=torch.long)

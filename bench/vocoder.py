@@ -18,10 +18,25 @@ if __package__ in (None, ""):  # run as `python bench/vocoder.py`: keep bench/ f
     sys.path.pop(0)
 
 import torch
-
-from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, run_main, write_results
-from modeling_lauragpt.bench.fixtures import SENTENCES, build_processor, count_parameters
-from modeling_lauragpt.bench.vocoder_quality import KINDS, TASKS, build_pair, run_quality
+from modeling_lauragpt.bench.common import (
+    interleaved,
+    parse_args,
+    print_table,
+    repeats,
+    run_main,
+    write_results,
+)
+from modeling_lauragpt.bench.fixtures import (
+    SENTENCES,
+    build_processor,
+    count_parameters,
+)
+from modeling_lauragpt.bench.vocoder_quality import (
+    KINDS,
+    TASKS,
+    build_pair,
+    run_quality,
+)
 
 NAME = "vocoder"
 CODEC_HZ = 25

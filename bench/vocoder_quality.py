@@ -24,6 +24,16 @@ import time
 
 import numpy as np
 import torch
+from modeling_lauragpt.bench.fixtures import (
+    SENTENCES,
+    build_processor,
+    clip_source,
+    noisy,
+    speech_clip,
+    tiny_codec,
+)
+from modeling_lauragpt.training.metrics.functional import pesq_wb, si_sdr, stoi
+from modeling_lauragpt.training.vocoder import VocoderCollator
 
 from modeling_lauragpt import (
     LauraGPTMultiStepVocoder,
@@ -31,10 +41,7 @@ from modeling_lauragpt import (
     LauraGPTVocoder,
     LauraGPTVocoderConfig,
 )
-from modeling_lauragpt.bench.fixtures import SENTENCES, build_processor, clip_source, noisy, speech_clip, tiny_codec
 from modeling_lauragpt.codec import codes_to_latent, encode_codes, latent_to_waveform
-from modeling_lauragpt.training.metrics.functional import pesq_wb, si_sdr, stoi
-from modeling_lauragpt.training.vocoder import VocoderCollator
 
 KINDS = ("one_step", "multi_step")
 TASKS = ("tts", "se")
