@@ -169,7 +169,7 @@ class LauraGPTConfig(PreTrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "LauraGPTConfig":
-        """Build a config from a named size preset (``"paper"`` or ``"tiny"``).
+        """Build a config from a named size preset (``"paper"``, ``"demo"`` or ``"tiny"``).
 
         Keyword overrides replace top-level fields; ``audio_config=`` / ``text_config=`` dicts are merged into the
         preset's sub-config values. Example: ``LauraGPTConfig.from_preset("tiny", text_vocab_size=len(tokenizer))``.
@@ -225,6 +225,30 @@ PRESETS: dict[str, dict] = {
             "max_position_embeddings": 2048,
         },
         "text_vocab_size": 256,
+        "text_eos_token_id": 0,
+        "pad_token_id": 0,
+    },
+    # The embedded default model (training/recipes/demo.py): about 6 M parameters, trainable on a 2-core CPU in
+    # under an hour; its codec has 256 codes per group (codec preset "demo") and its tokenizer ~1,000 text tokens.
+    "demo": {
+        "audio_config": {
+            "hidden_size": 192,
+            "num_hidden_layers": 4,
+            "num_attention_heads": 4,
+            "intermediate_size": 512,
+            "conv_kernel_size": 15,
+        },
+        "text_config": {
+            "model_type": "qwen2",
+            "hidden_size": 256,
+            "intermediate_size": 768,
+            "num_hidden_layers": 4,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 1024,
+        },
+        "codebook_size": 256,
+        "text_vocab_size": 1000,
         "text_eos_token_id": 0,
         "pad_token_id": 0,
     },

@@ -125,8 +125,9 @@ def _random_segments(waveforms: list[torch.Tensor], batch_size: int, segment: in
 def train_codec(codec: EncodecModel, waveforms: Sequence, args: CodecTrainingArguments, log=print) -> list[dict]:
     """Train ``codec`` in place on 16 kHz mono clips (1-D float arrays/tensors). Returns the logged history.
 
-    The codebooks are seeded from encoder frames on the first step (an untrained ``EncodecModel`` has all-zero
-    codebooks), then follow the EMA updates.
+    A fresh codec (all-zero codebooks, as ``EncodecModel(config)`` makes them) gets its codebooks seeded from
+    encoder frames on the first step and its output level matched to the clips; a trained one is fine-tuned as is.
+    The codebooks then follow the EMA updates.
     """
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
@@ -142,13 +143,15 @@ def train_codec(codec: EncodecModel, waveforms: Sequence, args: CodecTrainingArg
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(step, args.max_steps) / args.max_steps))
     )
-    _match_output_level(codec, clips)
+    fresh = bool((codec.quantizer.layers[0].codebook.embed == 0).all())  # an untrained EncodecModel's codebooks
+    if fresh:
+        _match_output_level(codec, clips)
     codec.train()
     history, started = [], time.time()
     for step in range(args.max_steps):
         audio = _random_segments(clips, args.batch_size, segment, generator)
         latent = codec.encoder(audio[:, None])
-        if step == 0:
+        if step == 0 and fresh:
             _seed_codebooks(codec, latent.detach(), generator)
         quantized, commitment, _ = quantize_for_training(codec, latent, args.ema_decay, args.dead_code_threshold)
         reconstruction = codec.decoder(quantized)[:, 0, : audio.shape[1]]
