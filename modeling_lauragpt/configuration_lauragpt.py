@@ -16,7 +16,7 @@ from .audio_lengths import INPUT_LAYERS
 from .tasks import DEFAULT_TASKS, register_custom_tasks
 from .vocabulary import VocabularyLayout
 
-POSITION_EMBEDDING_TYPES = ("sinusoidal", "relative")
+POSITION_EMBEDDING_TYPES = ("sinusoidal", "relative", "relative_legacy")
 CONV_NORM_TYPES = ("layer_norm", "batch_norm")
 
 
@@ -39,7 +39,8 @@ class LauraGPTAudioEncoderConfig(PreTrainedConfig):
     input_layer (`str`, defaults to `"linear"`): `"linear"` (Linear + LayerNorm, frame rate kept) or `"conv2d"`
         (4x Conv2dSubsampling, as FunASR's Conformer ASR checkpoints use).
     position_embedding_type (`str`, defaults to `"sinusoidal"`): `"sinusoidal"` absolute positions (the paper) or
-        `"relative"` (ESPnet "latest" relative positions with `pos_bias_u/v`, as FunASR checkpoints use).
+        `"relative"` (ESPnet "latest" relative positions with `pos_bias_u/v`, as LauraTTS uses) or
+        `"relative_legacy"` (ESPnet's legacy relative positions, FunASR's default for Conformer ASR checkpoints).
     max_position_embeddings (`int`, defaults to 5000): longest input in encoder frames (5000 x 60 ms = 300 s).
     hidden_dropout (`float`, defaults to 0.1): dropout on residual branches.
     attention_dropout (`float`, defaults to 0.0): dropout on attention probabilities.

@@ -25,7 +25,11 @@ from transformers.utils import ModelOutput
 
 from .audio_lengths import encoder_num_frames
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig
-from .positional_encoding import LauraGPTRelPositionalEncoding, LauraGPTSinusoidalPositionalEncoding
+from .positional_encoding import (
+    LauraGPTLegacyRelPositionalEncoding,
+    LauraGPTRelPositionalEncoding,
+    LauraGPTSinusoidalPositionalEncoding,
+)
 from .pretrained_model import LauraGPTPreTrainedModel
 
 # Used only to state limits in seconds in error messages: LauraGPTFeatureExtractor's default feature frame
@@ -120,6 +124,19 @@ def rel_shift(scores: torch.Tensor) -> torch.Tensor:
     return padded[:, :, 1:].reshape(batch, heads, frames, width)[:, :, :, : width // 2 + 1]
 
 
+def legacy_rel_shift(scores: torch.Tensor) -> torch.Tensor:
+    """ESPnet legacy ``rel_shift`` (``zero_triu=False``), used with ``LauraGPTLegacyRelPositionalEncoding``.
+
+    scores : torch.Tensor, shape = (batch, heads, T, T)  scores against the T legacy position embeddings
+    returns : torch.Tensor, shape = (batch, heads, T, T), ``out[..., i, j] = scores[..., i, T - 1 - i + j]`` for
+        ``j <= i``; above the diagonal the legacy shift reads the next row (``scores[..., i + 1, j - i - 2]``, 0 at
+        ``j = i + 1``), and that is kept, since FunASR checkpoints were trained with it
+    """
+    batch, heads, frames, width = scores.shape
+    padded = torch.cat([scores.new_zeros(batch, heads, frames, 1), scores], dim=-1)
+    return padded.view(batch, heads, width + 1, frames)[:, :, 1:].reshape(batch, heads, frames, width)
+
+
 class LauraGPTConformerAttention(nn.Module):
     """Multi-head self-attention; with relative positions, ESPnet's ``RelPositionMultiHeadedAttention`` ("latest").
 
@@ -137,7 +154,8 @@ class LauraGPTConformerAttention(nn.Module):
         self.scaling = self.head_dim**-0.5
         self.linear_q, self.linear_k, self.linear_v, self.linear_out = (nn.Linear(d, d) for _ in range(4))
         self.attention_dropout = config.attention_dropout
-        self.relative = config.position_embedding_type == "relative"
+        self.relative = config.position_embedding_type in ("relative", "relative_legacy")
+        self.shift = legacy_rel_shift if config.position_embedding_type == "relative_legacy" else rel_shift
         if self.relative:
             self.linear_pos = nn.Linear(d, d, bias=False)
             self.pos_bias_u = nn.Parameter(torch.zeros(self.num_heads, self.head_dim))
@@ -157,7 +175,8 @@ class LauraGPTConformerAttention(nn.Module):
         """
         hidden_states : torch.Tensor, shape = (batch, frames, hidden)
         key_bias : torch.Tensor, shape = (batch, 1, 1, frames)  0 on real keys, a large negative number on padded keys
-        pos_emb : torch.Tensor, shape = (1, 2 * frames - 1, hidden)  relative offset embeddings (None: absolute)
+        pos_emb : torch.Tensor, shape = (1, 2 * frames - 1, hidden)  relative offset embeddings, or (1, frames,
+            hidden) legacy ones (None: absolute positions)
         returns : (torch.Tensor, shape = (batch, frames, hidden),
                    attention weights, shape = (batch, heads, frames, frames), on the eager path, else None)
         """
@@ -165,7 +184,7 @@ class LauraGPTConformerAttention(nn.Module):
         bias = key_bias
         if self.relative:
             p = self._heads(self.linear_pos(pos_emb))  # (1, heads, 2T - 1, head_dim)
-            position_scores = rel_shift((q + self.pos_bias_v[:, None]) @ p.transpose(-2, -1)) * self.scaling
+            position_scores = self.shift((q + self.pos_bias_v[:, None]) @ p.transpose(-2, -1)) * self.scaling
             bias = (key_bias + position_scores).clamp(min=torch.finfo(position_scores.dtype).min)
             q = q + self.pos_bias_u[:, None]
         dropout = self.attention_dropout if self.training else 0.0
@@ -270,8 +289,11 @@ class LauraGPTAudioEncoder(LauraGPTPreTrainedModel):
     def __init__(self, config: LauraGPTAudioEncoderConfig):
         super().__init__(config)
         self.embed = LauraGPTLinearInput(config) if config.input_layer == "linear" else LauraGPTConv2dSubsampling(config)
-        relative = config.position_embedding_type == "relative"
-        positions = LauraGPTRelPositionalEncoding if relative else LauraGPTSinusoidalPositionalEncoding
+        positions = {
+            "sinusoidal": LauraGPTSinusoidalPositionalEncoding,
+            "relative": LauraGPTRelPositionalEncoding,
+            "relative_legacy": LauraGPTLegacyRelPositionalEncoding,
+        }[config.position_embedding_type]
         self.positional_encoding = positions(config.hidden_size, config.max_position_embeddings, config.positional_dropout)
         self.layers = nn.ModuleList(LauraGPTConformerLayer(config) for _ in range(config.num_hidden_layers))
         self.after_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
@@ -384,6 +406,7 @@ __all__ = [
     "LauraGPTConvolutionModule",
     "LauraGPTFeedForward",
     "LauraGPTLinearInput",
+    "legacy_rel_shift",
     "padding_key_bias",
     "rel_shift",
 ]

@@ -88,4 +88,27 @@ class LauraGPTRelPositionalEncoding(_PositionTable):
         return self.dropout(scaled), self.dropout(pos_emb[None])
 
 
-__all__ = ["LauraGPTSinusoidalPositionalEncoding", "LauraGPTRelPositionalEncoding"]
+class LauraGPTLegacyRelPositionalEncoding(_PositionTable):
+    """ESPnet/FunASR ``LegacyRelPositionalEncoding`` (``rel_pos_type: legacy``, FunASR's default for Conformer ASR).
+
+    The table holds positions ``max_positions - 1, ..., 1, 0`` (a reversed absolute table) and a ``T``-frame input
+    gets its first ``T`` rows, i.e. positions ``max_positions - 1 .. max_positions - T``; ``legacy_rel_shift`` in
+    the attention aligns them. Kept only so that FunASR checkpoints trained this way convert exactly.
+    """
+
+    def compute_table(self) -> torch.Tensor:
+        """(max_positions, hidden_size) table for positions max_positions - 1 down to 0."""
+        return _sinusoids(torch.arange(self.max_positions - 1, -1, -1), self.hidden_size)
+
+    def forward(self, hidden_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """
+        hidden_states : torch.Tensor, shape = (batch, frames, hidden)
+        returns : (scaled states, shape = (batch, frames, hidden),
+                   position embeddings, shape = (1, frames, hidden)), dropout applied to both
+        """
+        scaled = self._scaled(hidden_states)
+        pos_emb = self.pe[: scaled.shape[1]].to(scaled.dtype)
+        return self.dropout(scaled), self.dropout(pos_emb[None])
+
+
+__all__ = ["LauraGPTSinusoidalPositionalEncoding", "LauraGPTRelPositionalEncoding", "LauraGPTLegacyRelPositionalEncoding"]
