@@ -330,3 +330,66 @@ def test_mismatched_encoder_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     for text in ("layers.1.norm_final.bias", "encoder.conditioning_layer.weight", f"({D}, {D + 1}) vs ({D}, {D})", "Fix:"):
         assert text in err
+
+
+# ------------------------------------------------------------------------------------------ LauraTTS vocoder
+
+V_D, V_HEADS, V_FFN, V_BLOCKS, LATENT = 32, 4, 48, 2, 32  # LATENT = the tiny codec's codebook_dim
+
+
+def lauratts_state(seed=5) -> dict[str, torch.Tensor]:
+    """LauraGenModel's state dict (reference_code.md §1.3) at tiny widths: text encoder, codec LM, codec generator."""
+    shapes = {"token_embedding.weight": (72, 24), "text_encoder.embed.0.weight": (V_D, 24), "text_encoder.after_norm.weight": (V_D,),
+              "text_enc_out_layer.weight": (LATENT, V_D), "lm_embedding.weight": (2, LATENT),
+              "codec_lm.encoder.embed.0.weight": (V_D, LATENT), "codec_lm.decoder.weight": (2 * 1025, V_D),
+              "codec_encoder.embed.0.weight": (V_D, LATENT), "codec_encoder.embed.0.bias": (V_D,),
+              "codec_encoder.embed.1.weight": (V_D,), "codec_encoder.embed.1.bias": (V_D,),
+              "codec_encoder.after_norm.weight": (V_D,), "codec_encoder.after_norm.bias": (V_D,),
+              "codec_encoder_out_layer.weight": (LATENT, V_D), "codec_encoder_out_layer.bias": (LATENT,),
+              "quantizer_codebook.embed": (32, 1024, LATENT)}
+    for i in range(V_BLOCKS):
+        b = f"codec_encoder.encoders.{i}."
+        for name in ("linear_q", "linear_k", "linear_v", "linear_out"):
+            shapes[b + f"self_attn.{name}.weight"], shapes[b + f"self_attn.{name}.bias"] = (V_D, V_D), (V_D,)
+        shapes[b + "self_attn.linear_pos.weight"] = (V_D, V_D)
+        shapes[b + "self_attn.pos_bias_u"] = shapes[b + "self_attn.pos_bias_v"] = (V_HEADS, V_D // V_HEADS)
+        shapes.update({b + "feed_forward.w_1.weight": (V_FFN, V_D), b + "feed_forward.w_1.bias": (V_FFN,),
+                       b + "feed_forward.w_2.weight": (V_D, V_FFN), b + "feed_forward.w_2.bias": (V_D,)})
+        for norm in ("norm_mha", "norm_ff"):
+            shapes[b + f"{norm}.weight"] = shapes[b + f"{norm}.bias"] = (V_D,)
+    state = random_state(shapes, seed)
+    state["quantizer_codebook.codec_index_shift"] = (1024 * torch.arange(32)).view(1, 1, 32)
+    return state
+
+
+def test_lauratts_generator_is_refused_with_the_reasons(tmp_path, capsys):
+    with pytest.raises(LauraTTSConversionError) as caught:
+        convert_lauratts_vocoder(lauratts_state())
+    message = str(caught.value)
+    for text in ("sum of the first 2 groups", f"Linear({LATENT} -> {V_D})", "text_encoder", "pos_bias_u", f"{V_BLOCKS} blocks", "Fix:"):
+        assert text in message, text
+    torch.save(lauratts_state(), tmp_path / "model.pth")
+    assert cli.main(["lauratts-vocoder", str(tmp_path / "model.pth"), str(tmp_path / "out")]) == 2
+    assert "cannot be converted into LauraGPTVocoder exactly" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_lauratts_warm_start_copies_what_keeps_its_meaning(tmp_path, codec):
+    state = lauratts_state()
+    torch.save(state, tmp_path / "model.pth")
+    codec.save_pretrained(tmp_path / "codec")
+    argv = ["lauratts-vocoder", str(tmp_path / "model.pth"), str(tmp_path / "out"), "--codec", str(tmp_path / "codec"),
+            "--warm-start", "--text-vocab-size", "100"]
+    assert cli.main(argv) == 0
+    vocoder = LauraGPTVocoder.from_pretrained(tmp_path / "out").eval()
+    assert (vocoder.config.hidden_size, vocoder.config.num_attention_heads, vocoder.config.intermediate_size) == (V_D, V_HEADS, V_FFN)
+    assert torch.equal(vocoder.layers[1].self_attn.linear_k.weight, state["codec_encoder.encoders.1.self_attn.linear_k.weight"])
+    assert torch.equal(vocoder.layers[0].feed_forward.w_2.bias, state["codec_encoder.encoders.0.feed_forward.w_2.bias"])
+    assert torch.equal(vocoder.final_norm.weight, state["codec_encoder.after_norm.weight"])
+    assert torch.equal(vocoder.out_proj.weight, state["codec_encoder_out_layer.weight"])
+    assert torch.equal(vocoder.prompt_proj.weight, state["codec_encoder.embed.0.weight"])
+    codebook, code = state["quantizer_codebook.embed"], 17  # LauraTTS' frame input for code 17 in group 0, group 1 averaged
+    expected = state["codec_encoder.embed.0.weight"] @ (codebook[0, code] + codebook[1].mean(0)) + state["codec_encoder.embed.0.bias"]
+    assert torch.allclose(vocoder.code_embed.weight[code], expected, atol=1e-5)
+    assert torch.equal(vocoder.codec.quantizer.layers[3].codebook.embed, codec.quantizer.layers[3].codebook.embed)
+    audio, lengths = vocoder.generate_waveform(torch.randint(0, 1024, (1, 5)))
+    assert audio.shape == (1, 5 * 640) and lengths.tolist() == [3200]
