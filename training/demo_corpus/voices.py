@@ -1,0 +1,112 @@
+"""The synthetic voices of the demo corpus and the two engines that speak them (flite, festival).
+
+``VOICES`` lists every voice; ``HELD_OUT_VOICE`` (``splits.py``) speaks only in the test split. Only the flite
+voices listed with ``f0_control`` honour ``int_f0_target_mean``/``int_f0_target_stddev`` (measured: flite's rms
+voice ignores them), so the prosody-acted emotion task uses those.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..data.schema import SAMPLING_RATE
+from .splits import HELD_OUT_VOICE
+
+INSTALL_HINT = "run scripts/install_system_deps.sh"
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A synthetic voice: engine, the engine's name for it, the person it imitates, and its neutral pitch."""
+
+    name: str
+    engine: str
+    engine_voice: str
+    person: str
+    f0_control: bool = False
+    f0_mean_hz: float = 0.0
+    f0_stddev_hz: float = 0.0
+
+
+VOICES = {
+    voice.name: voice
+    for voice in (
+        Voice("flite_kal16", "flite", "kal16", "kal", f0_control=True, f0_mean_hz=100.0, f0_stddev_hz=12.0),
+        Voice("flite_rms", "flite", "rms", "rms"),
+        Voice("flite_slt", "flite", "slt", "slt", f0_control=True, f0_mean_hz=170.0, f0_stddev_hz=18.0),
+        Voice("flite_awb", "flite", "awb", "awb", f0_control=True, f0_mean_hz=125.0, f0_stddev_hz=15.0),
+        Voice("festival_cmu_us_slt_arctic_hts", "festival", "voice_cmu_us_slt_arctic_hts", "slt"),
+        Voice("festival_kal_diphone", "festival", "voice_kal_diphone", "kal"),
+    )
+}
+TRAIN_VOICES = tuple(name for name in VOICES if name != HELD_OUT_VOICE)
+PROSODY_TRAIN_VOICES = tuple(name for name in TRAIN_VOICES if VOICES[name].f0_control)
+
+
+def require_program(program: str, package: str) -> str:
+    """The path of ``program``, or a ``RuntimeError`` that names the package and the install script."""
+    path = shutil.which(program)
+    if path is None:
+        raise RuntimeError(f"{program} not found (Debian package {package}): {INSTALL_HINT}")
+    return path
+
+
+@dataclass(frozen=True)
+class Prosody:
+    """flite prosody settings: duration factor (>1 slower) and pitch target (Hz); ``None`` keeps the voice's own."""
+
+    duration_stretch: float = 1.0
+    f0_mean_hz: float | None = None
+    f0_stddev_hz: float | None = None
+
+    def flite_arguments(self) -> list[str]:
+        settings = {"duration_stretch": self.duration_stretch, "int_f0_target_mean": self.f0_mean_hz,
+                    "int_f0_target_stddev": self.f0_stddev_hz}
+        arguments = []
+        for name, value in settings.items():
+            if value is not None and not (name == "duration_stretch" and value == 1.0):
+                arguments += ["--setf", f"{name}={value:.3f}"]
+        return arguments
+
+
+NEUTRAL_PROSODY = Prosody()
+
+
+def flite_to_file(voice: Voice, text: str, prosody: Prosody, path: Path) -> None:
+    """Speak ``text`` with a flite voice into the wav file ``path`` (16 kHz for the voices above)."""
+    flite = require_program("flite", "flite")
+    command = [flite, "-voice", voice.engine_voice, *prosody.flite_arguments(), "-t", text, "-o", str(path)]
+    result = subprocess.run(command, check=False, capture_output=True, text=True)
+    if result.returncode != 0 or not path.exists():
+        raise RuntimeError(f"flite failed for voice {voice.engine_voice!r} on {text!r}: {result.stderr.strip()}")
+
+
+def _scheme_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def festival_to_files(voice: Voice, items: list[tuple[str, Path]]) -> None:
+    """Speak each ``(text, path)`` with a festival voice in ONE festival process (start-up costs ~0.4 s), at 16 kHz."""
+    festival = require_program("festival", "festival (+ festvox-kallpc16k, festvox-us-slt-hts)")
+    lines = [f"({voice.engine_voice})"]
+    lines += [f"(utt.save.wave (utt.wave.resample (utt.synth (Utterance Text {_scheme_string(text)})) {SAMPLING_RATE}) "
+              f"{_scheme_string(str(path))} 'riff)" for text, path in items]
+    with tempfile.NamedTemporaryFile("w", suffix=".scm", delete=False, encoding="utf-8") as script:
+        script.write("\n".join(lines) + "\n")
+    try:
+        result = subprocess.run([festival, "--batch", script.name], check=False, capture_output=True, text=True)
+    finally:
+        Path(script.name).unlink(missing_ok=True)
+    missing = [text for text, path in items if not path.exists()]
+    if result.returncode != 0 or missing:
+        raise RuntimeError(f"festival voice {voice.engine_voice!r} failed ({INSTALL_HINT} if the voice is missing); "
+                           f"no audio for {missing[:3]}: {result.stderr.strip()[-500:]}")
+
+
+__all__ = ["NEUTRAL_PROSODY", "PROSODY_TRAIN_VOICES", "TRAIN_VOICES", "VOICES", "Prosody", "Voice", "festival_to_files",
+           "flite_to_file",
+           "require_program"]
