@@ -1,0 +1,47 @@
+"""``lauragpt build-demo-data OUT``: build the offline eight-task demo corpus (see docs/demo_corpus.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+
+from .build import build_demo_corpus
+from .tasks import TASKS, BuildPlan
+
+SMALL_PLAN = {"train": 6, "validation": 2, "test": 3}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="lauragpt build-demo-data", description=__doc__)
+    parser.add_argument("out", help="output folder (Hub dataset layout)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (voices, SNRs, noises, melodies)")
+    parser.add_argument("--per-task", type=int, default=800, metavar="N",
+                        help="training rows per task (validation ~6%% and test ~8%% of it); default 800")
+    parser.add_argument("--small", action="store_true", help=f"a few rows per task and split ({SMALL_PLAN}), for tests")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS, help="tasks to build (default all)")
+    parser.add_argument("--workers", type=int, default=2, help="synthesis processes (default 2)")
+    parser.add_argument("--cache-dir", help="keep synthesised clips here so that rebuilds reuse them")
+    parser.add_argument("--max-seconds", type=float, default=7.0, help="drop rows with a longer clip (default 7)")
+    parser.add_argument("--vocab-size", type=int, default=1000, help="size of the BPE tokenizer saved in OUT/tokenizer")
+    parser.add_argument("--overwrite", action="store_true", help="replace an earlier build in OUT")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    sizes = SMALL_PLAN if args.small else BuildPlan.for_train_size(args.per_task).__dict__
+    plan = BuildPlan(**{**sizes, "seed": args.seed, "max_seconds": args.max_seconds})
+    command = "lauragpt build-demo-data " + shlex.join(argv)
+    try:
+        result = build_demo_corpus(args.out, plan, tasks=args.tasks, workers=args.workers, cache_dir=args.cache_dir,
+                                   vocab_size=args.vocab_size, overwrite=args.overwrite, command=command)
+    except (RuntimeError, FileExistsError, ValueError) as error:
+        print(f"error: {error}")
+        return 1
+    total = sum(sum(counts.values()) for counts in result.counts().values())
+    print(f"wrote {total} rows to {result.out} in {result.seconds:.0f} s")
+    for task, counts in result.counts().items():
+        print(f"  {task:5} " + "  ".join(f"{split} {count}" for split, count in counts.items()))
+    return 0
