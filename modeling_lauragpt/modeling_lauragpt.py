@@ -270,6 +270,33 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             raise ValueError(f"The text model's shape differs from config.text_config: {error}") from None
         return self
 
+    @classmethod
+    def from_pretrained_components(
+        cls,
+        text_model,
+        audio_encoder,
+        codec,
+        vocoder=None,
+        tokenizer=None,
+        feature_extractor=None,
+        tasks=None,
+        save_directory=None,
+        **kwargs,
+    ) -> "LauraGPTForConditionalGeneration":
+        """Assemble a LauraGPT from a pretrained causal LM (folder or Hub id, Qwen2 architecture), an audio encoder
+        folder, a codec folder and an optional vocoder; see ``modeling_lauragpt.conversion.assembly.assemble``,
+        which also returns the extended processor. With ``save_directory``, writes model + processor (+
+        ``vocoder/`` or ``codec/``) there. Returns the model."""
+        from .conversion.assembly import assemble
+
+        parts = assemble(
+            text_model, audio_encoder, codec, vocoder=vocoder, tokenizer=tokenizer,
+            feature_extractor=feature_extractor, tasks=tasks, **kwargs,
+        )
+        if save_directory is not None:
+            parts.save_pretrained(save_directory)
+        return parts.model
+
     def generate(self, *args, restrict_to_task_vocabulary: bool = True, logits_processor=None, **kwargs):
         """``GenerationMixin.generate`` with each row kept inside its task's output vocabulary.
 

@@ -1,0 +1,159 @@
+"""Assemble a LauraGPT from pretrained parts: any Qwen2-architecture causal LM + its tokenizer, a (converted)
+``LauraGPTAudioEncoder`` with its feature extractor, a codec and, optionally, a vocoder.
+
+The tokenizer gains LauraGPT's codec, codec-end, audio and task tokens (``LauraGPTProcessor`` appends them in the
+``VocabularyLayout`` order); the LLM's embedding and output matrices grow to match (``load_text_model``: trained
+rows kept, new rows drawn from the trained rows' statistics). The projector is new (trained later). Saving writes
+one folder: model + processor, ``vocoder/`` (or, without a vocoder, ``codec/`` so one can be trained later).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, EncodecModel, PreTrainedModel
+
+from ..configuration_lauragpt import LauraGPTConfig
+from ..modeling_audio_encoder import LauraGPTAudioEncoder
+from ..modeling_lauragpt import LauraGPTForConditionalGeneration
+from ..modeling_vocoder import LauraGPTVocoder
+from ..processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
+from ..processing.pipeline_lauragpt import VOCODER_SUBFOLDER
+from ..processing.processing_lauragpt import LauraGPTProcessor
+from ..tasks import DEFAULT_TASKS
+
+CODEC_SUBFOLDER = "codec"
+FEATURE_EXTRACTOR_FILE = "preprocessor_config.json"
+
+
+@dataclass
+class AssembledLauraGPT:
+    """The parts of an assembled model; ``save_pretrained(folder)`` writes them as one loadable folder."""
+
+    model: LauraGPTForConditionalGeneration
+    processor: LauraGPTProcessor
+    codec: EncodecModel
+    vocoder: LauraGPTVocoder | None = None
+
+    def save_pretrained(self, save_directory: str | Path) -> Path:
+        """Write ``model`` + ``processor`` into ``save_directory``, and ``vocoder/`` (or ``codec/`` without one)."""
+        folder = Path(save_directory)
+        self.model.save_pretrained(folder)
+        self.processor.save_pretrained(folder)
+        if self.vocoder is not None:
+            self.vocoder.save_pretrained(folder / VOCODER_SUBFOLDER)
+        else:
+            self.codec.save_pretrained(folder / CODEC_SUBFOLDER)
+        return folder
+
+
+def _load_text_model(text_model, tokenizer):
+    """(causal LM, tokenizer) from names/paths or objects; the tokenizer defaults to the text model's."""
+    if isinstance(text_model, (str, Path)):
+        tokenizer = tokenizer if tokenizer is not None else str(text_model)
+        text_model = AutoModelForCausalLM.from_pretrained(str(text_model), dtype=torch.float32)
+    if not isinstance(text_model, PreTrainedModel) or text_model.get_output_embeddings() is None:
+        raise ValueError("text_model must be a causal LM (a folder, a Hub id or a model such as Qwen2ForCausalLM).")
+    if tokenizer is None:
+        raise ValueError("Pass tokenizer= (a folder, Hub id or tokenizer) when text_model is a model object.")
+    if isinstance(tokenizer, (str, Path)):
+        tokenizer = AutoTokenizer.from_pretrained(str(tokenizer))
+    return text_model, tokenizer
+
+
+def _load_encoder(audio_encoder, feature_extractor):
+    """(encoder, feature extractor); the extractor defaults to the one saved in the encoder folder (with its
+    CMVN, as ``lauragpt convert encoder`` writes it), else LauraGPT's default 80 x LFR 7/6 without CMVN."""
+    folder = Path(audio_encoder) if isinstance(audio_encoder, (str, Path)) else None
+    if folder is not None:
+        audio_encoder = LauraGPTAudioEncoder.from_pretrained(folder)
+    if feature_extractor is None:
+        saved = folder is not None and (folder / FEATURE_EXTRACTOR_FILE).exists()
+        feature_extractor = LauraGPTFeatureExtractor.from_pretrained(folder) if saved else LauraGPTFeatureExtractor()
+    elif isinstance(feature_extractor, (str, Path)):
+        feature_extractor = LauraGPTFeatureExtractor.from_pretrained(str(feature_extractor))
+    if feature_extractor.feature_size != audio_encoder.config.input_size:
+        raise ValueError(
+            f"The feature extractor gives {feature_extractor.feature_size} features per frame but the audio encoder "
+            f"reads {audio_encoder.config.input_size}. Pass the feature extractor that belongs to the encoder (the one "
+            "`lauragpt convert encoder` saved beside it)."
+        )
+    return audio_encoder, feature_extractor
+
+
+def _check_vocoder(vocoder: LauraGPTVocoder, codec: EncodecModel) -> None:
+    """Raise unless the vocoder decodes with the very codec whose codes the LLM will predict."""
+    mine, theirs = vocoder.codec.config, codec.config
+    fields = ("codebook_size", "codebook_dim", "hop_length", "num_quantizers", "sampling_rate")
+    different = [f"{f}: vocoder {getattr(mine, f)} vs codec {getattr(theirs, f)}" for f in fields if getattr(mine, f) != getattr(theirs, f)]
+    same_codes = torch.equal(vocoder.codec.quantizer.layers[0].codebook.embed.cpu(), codec.quantizer.layers[0].codebook.embed.cpu())
+    if different or not same_codes:
+        raise ValueError(
+            f"The vocoder was built for another codec ({'; '.join(different) or 'different first-group codebook'}). "
+            "Pass the codec inside the vocoder (vocoder/ holds it) or train a vocoder for this codec."
+        )
+
+
+def assemble(
+    text_model,
+    audio_encoder,
+    codec,
+    vocoder=None,
+    tokenizer=None,
+    feature_extractor=None,
+    tasks=None,
+    custom_tasks: dict | None = None,
+    projector_hidden_act: str = "gelu",
+    seed: int = 0,
+) -> AssembledLauraGPT:
+    """Build a LauraGPT from pretrained parts.
+
+    text_model : a causal LM folder, Hub id or model (Qwen2 architecture; its decoder becomes ``language_model``)
+    audio_encoder : a ``LauraGPTAudioEncoder`` folder (e.g. from ``lauragpt convert encoder``) or model
+    codec : an ``EncodecModel`` folder (e.g. from ``lauragpt convert codec``) or model: its codebook size is M
+    vocoder : optional ``LauraGPTVocoder`` folder or model over the same codec and tokenizer
+    tokenizer : defaults to the text model's; feature_extractor : defaults to the encoder folder's
+    tasks, custom_tasks : task tokens (default: the eight built-in tasks) and modalities of non-built-in ones
+    seed : seed of the new projector's initialisation
+    returns : ``AssembledLauraGPT`` (model in eval mode, processor, codec, vocoder)
+    """
+    text_model, tokenizer = _load_text_model(text_model, tokenizer)
+    audio_encoder, feature_extractor = _load_encoder(audio_encoder, feature_extractor)
+    codec = EncodecModel.from_pretrained(str(codec)) if isinstance(codec, (str, Path)) else codec
+    if isinstance(vocoder, (str, Path)):
+        vocoder = LauraGPTVocoder.from_pretrained(str(vocoder))
+    if vocoder is not None:
+        _check_vocoder(vocoder, codec)
+    tasks = list(tasks) if tasks is not None else list(DEFAULT_TASKS)
+    processor = LauraGPTProcessor(
+        feature_extractor, tokenizer, codebook_size=codec.config.codebook_size, tasks=tasks,
+        encoder_input_layer=audio_encoder.config.input_layer, custom_tasks=custom_tasks,
+    )
+    layout = processor.vocabulary
+    text_config = copy.deepcopy(text_model.config).to_dict()
+    text_config["vocab_size"] = layout.vocab_size
+    config = LauraGPTConfig(
+        audio_config=audio_encoder.config.to_dict(),
+        text_config=text_config,
+        text_vocab_size=layout.text_vocab_size,
+        codebook_size=codec.config.codebook_size,
+        tasks=tasks,
+        custom_tasks=custom_tasks,
+        text_eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        projector_hidden_act=projector_hidden_act,
+        tie_word_embeddings=bool(getattr(text_model.config, "tie_word_embeddings", False)),
+    )
+    torch.manual_seed(seed)
+    model = LauraGPTForConditionalGeneration(config)
+    model.model.audio_tower.load_state_dict(audio_encoder.state_dict())
+    model.load_text_model(text_model)
+    if vocoder is not None:
+        vocoder.check_compatible(config)
+    return AssembledLauraGPT(model=model.eval(), processor=processor, codec=codec, vocoder=vocoder)
+
+
+__all__ = ["AssembledLauraGPT", "CODEC_SUBFOLDER", "assemble"]
