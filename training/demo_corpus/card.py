@@ -22,7 +22,7 @@ TASK_DESCRIPTIONS = {
            "synthetic + asterisk speech mixed with coloured noise, event sounds or melodies at 0-15 dB SNR"),
     "aac": ("sound", "caption", "melodies (fluidsynth), event sounds, event pairs, events over noise"),
     "ser": ("speech", "neutral / happy / sad / angry", "flite voices with emotion-specific prosody"),
-    "slu": ("spoken command", "`intent | slot=value`", "templated smart-home / phone-menu commands, synthetic voices"),
+    "slu": ("spoken command", "intent and slots (`format_slu`)", "templated smart-home / phone-menu commands, synthetic voices"),
     "mt": ("English text", "de / fr / es text (`language`)", "gettext catalogs + asterisk prompt transcripts"),
 }
 
@@ -38,7 +38,8 @@ generator, not real-world performance:
 - **aac** (captions): melody captions follow from the generated MIDI (instrument, pitch direction, tempo, note
   count); event captions were written from the sound files' names (nobody listened to each clip).
 - **se** (clean target): mixtures are made here by adding noise to clean speech at a random SNR.
-- Speech of **tts**, and the synthetic halves of **asr**/**s2tt**/**se**/**slu**, is synthesised (flite/festival).
+- All speech of **tts**, **ser** and **slu**, and the synthetic part of **asr**/**s2tt**/**se**, is synthesised
+  (flite/festival); the rest of asr/s2tt/se is real recorded speech (asterisk prompts).
 """
 
 SOURCE_ROWS = [  # (source, used for, licence)
