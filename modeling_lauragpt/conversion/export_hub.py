@@ -1,0 +1,143 @@
+"""``lauragpt export-hub MODEL_DIR OUT``: a self-contained copy of a LauraGPT folder, ready for ``push_to_hub``.
+
+OUT holds the weights and configs of MODEL_DIR (and of its ``vocoder/`` / ``codec/``), the processor, a generated
+model card, and the package's code flattened into single-level ``.py`` files, with ``auto_map`` entries in
+``config.json``, ``processor_config.json`` (and its nested feature extractor), ``tokenizer_config.json`` and
+``vocoder/config.json``, plus a ``custom_pipelines`` entry for ``pipeline("lauragpt", trust_remote_code=True)``.
+Those entries exist only in exports: the package's own saved folders never carry them (a checkpoint with
+``custom_pipelines`` makes ``pipeline()`` demand ``trust_remote_code`` even with the package installed).
+
+    lauragpt export-hub path/to/model path/to/export --repo-id you/lauragpt-small --license apache-2.0 --verify
+    huggingface-cli upload you/lauragpt-small path/to/export        # or HfApi().upload_folder(...), see docs/conversion.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sys
+from pathlib import Path
+
+from .. import __version__
+from .flatten import PACKAGE, write_flat_code
+from .model_card import build_model_card
+
+MODEL_ENTRIES = [f"{PACKAGE}.modeling_lauragpt", f"{PACKAGE}.configuration_lauragpt", f"{PACKAGE}.processing.processing_lauragpt",
+                 f"{PACKAGE}.processing.feature_extraction_lauragpt", f"{PACKAGE}.processing.pipeline_lauragpt"]
+VOCODER_ENTRIES = [f"{PACKAGE}.modeling_vocoder", f"{PACKAGE}.configuration_vocoder"]
+MODEL_AUTO_MAP = {
+    "AutoConfig": "configuration_lauragpt.LauraGPTConfig",
+    "AutoModel": "modeling_lauragpt.LauraGPTModel",
+    "AutoModelForCausalLM": "modeling_lauragpt.LauraGPTForConditionalGeneration",
+    "AutoModelForSpeechSeq2Seq": "modeling_lauragpt.LauraGPTForConditionalGeneration",
+    "AutoModelForTextToWaveform": "modeling_lauragpt.LauraGPTForConditionalGeneration",
+    "AutoProcessor": "processing_lauragpt.LauraGPTProcessor",
+    "AutoFeatureExtractor": "feature_extraction_lauragpt.LauraGPTFeatureExtractor",
+}
+PROCESSOR_AUTO_MAP = {"AutoProcessor": "processing_lauragpt.LauraGPTProcessor"}
+FEATURE_EXTRACTOR_AUTO_MAP = {"AutoFeatureExtractor": "feature_extraction_lauragpt.LauraGPTFeatureExtractor"}
+VOCODER_AUTO_MAP = {"AutoConfig": "configuration_vocoder.LauraGPTVocoderConfig", "AutoModel": "modeling_vocoder.LauraGPTVocoder"}
+CUSTOM_PIPELINES = {
+    "lauragpt": {"impl": "pipeline_lauragpt.LauraGPTPipeline", "pt": ["AutoModelForCausalLM"], "tf": [], "type": "multimodal"}
+}
+COPIED_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".jinja", ".md")  # weights, configs, tokenizer files, cards
+
+
+def _update_json(path: Path, update: dict, nested: dict | None = None) -> None:
+    """Merge ``update`` into the JSON object at ``path`` (and ``nested`` into its sub-objects by key)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.update(update)
+    for key, values in (nested or {}).items():
+        if isinstance(data.get(key), dict):
+            data[key].update(values)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _copy_folder(source: Path, target: Path) -> None:
+    """Copy the weight, config and tokenizer files of ``source`` and its sub-folders (no code, no caches)."""
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and path.suffix in COPIED_SUFFIXES and "__pycache__" not in path.parts:
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+
+
+def _stored_weights(folder: Path) -> dict[str, int]:
+    """Values stored per part (parameters and persistent buffers), read from the safetensors headers."""
+    from safetensors import safe_open
+
+    counts = {}
+    for name, sub in (("LauraGPT", "."), ("vocoder (with its codec)", "vocoder"), ("codec", "codec")):
+        files = sorted((folder / sub).glob("*.safetensors"))
+        if files:
+            counts[name] = 0
+        for file in files:
+            with safe_open(str(file), framework="pt") as handle:
+                counts[name] += sum(math.prod(handle.get_slice(key).get_shape()) for key in handle.keys())
+    return counts
+
+
+def export_hub(
+    model_dir: str | Path, out: str | Path, repo_id: str | None = None, license: str | None = None,
+    base_model: str | None = None, overwrite: bool = False,
+) -> Path:
+    """Write the self-contained export of ``model_dir`` (a saved LauraGPT folder) into ``out``; returns ``out``."""
+    source, target = Path(model_dir), Path(out)
+    config_path = source / "config.json"
+    if not config_path.exists() or json.loads(config_path.read_text()).get("model_type") != "lauragpt":
+        raise FileNotFoundError(f"{source} is not a saved LauraGPT folder (no config.json with model_type 'lauragpt').")
+    if not (source / "processor_config.json").exists():
+        raise FileNotFoundError(f"{source} has no processor_config.json: save the processor beside the model (processor.save_pretrained).")
+    if target.exists() and any(target.iterdir()):
+        if not overwrite:
+            raise FileExistsError(f"{target} is not empty; pass --overwrite to replace it.")
+        shutil.rmtree(target)
+    existing_card = (source / "README.md").read_text(encoding="utf-8") if (source / "README.md").exists() else None
+    _copy_folder(source, target)
+    write_flat_code(target, MODEL_ENTRIES)
+    _update_json(target / "config.json", {"auto_map": MODEL_AUTO_MAP, "custom_pipelines": CUSTOM_PIPELINES})
+    _update_json(target / "processor_config.json", {"auto_map": PROCESSOR_AUTO_MAP}, {"feature_extractor": {"auto_map": FEATURE_EXTRACTOR_AUTO_MAP}})
+    if (target / "tokenizer_config.json").exists():
+        _update_json(target / "tokenizer_config.json", {"auto_map": PROCESSOR_AUTO_MAP})
+    if (target / "vocoder" / "config.json").exists():
+        write_flat_code(target / "vocoder", VOCODER_ENTRIES)
+        _update_json(target / "vocoder" / "config.json", {"auto_map": VOCODER_AUTO_MAP})
+    config = json.loads((target / "config.json").read_text())
+    card = build_model_card(config, _stored_weights(target), existing_card, repo_id, license, base_model)
+    card = card.replace("\n## Use without", f"\nExported by lauragpt {__version__} (`lauragpt export-hub`).\n\n## Use without", 1)
+    (target / "README.md").write_text(card, encoding="utf-8")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lauragpt export-hub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model_dir", help="a saved LauraGPT folder (model + processor, optional vocoder/)")
+    parser.add_argument("out", help="output folder: upload it as the Hub repository")
+    parser.add_argument("--repo-id", help="the Hub repository it is meant for (used in the card's snippets)")
+    parser.add_argument("--license", help="Hub license id for the card (default: the existing card's, else 'other')")
+    parser.add_argument("--base-model", help="Hub id of the base LLM, for the card's metadata")
+    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT")
+    parser.add_argument("--verify", action="store_true", help="load the export in a fresh process without lauragpt importable")
+    args = parser.parse_args(argv)
+    try:
+        out = export_hub(args.model_dir, args.out, args.repo_id, args.license, args.base_model, args.overwrite)
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Exported {args.model_dir} to {out} ({len(list(out.glob('*.py')))} code files).")
+    if args.verify:
+        from .export_check import verify_export
+
+        result = verify_export(out)
+        print(result.stdout.strip() or result.stderr.strip()[-2000:])
+        return 0 if result.returncode == 0 else 1
+    return 0
+
+
+__all__ = ["CUSTOM_PIPELINES", "MODEL_AUTO_MAP", "VOCODER_AUTO_MAP", "export_hub", "main"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

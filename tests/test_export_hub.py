@@ -1,0 +1,99 @@
+"""``lauragpt export-hub``: the export loads in a fresh process where the package cannot be imported."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+from transformers import Qwen2Config, Qwen2ForCausalLM
+
+from modeling_lauragpt import (
+    LauraGPTAudioEncoder,
+    LauraGPTAudioEncoderConfig,
+    LauraGPTForConditionalGeneration,
+    LauraGPTProcessor,
+    LauraGPTVocoder,
+)
+from modeling_lauragpt.conversion import export_hub
+from modeling_lauragpt.conversion.assembly import assemble
+from modeling_lauragpt.conversion.export_check import summary_of, verify_export
+from modeling_lauragpt.conversion.flatten import flat_source, module_closure
+from modeling_lauragpt.conversion.model_card import split_card
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
+
+from .helpers import SENTENCES
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, codec):
+    """A saved tiny LauraGPT (legacy relative positions in its encoder) with its vocoder and a card of its own."""
+    folder = tmp_path_factory.mktemp("model")
+    tokenizer = train_text_tokenizer(SENTENCES, vocab_size=120)
+    torch.manual_seed(0)
+    llm = Qwen2ForCausalLM(Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512))
+    encoder = LauraGPTAudioEncoder(LauraGPTAudioEncoderConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, conv_kernel_size=5,
+        position_embedding_type="relative_legacy"))
+    vocoder = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=len(tokenizer))
+    assemble(llm, encoder, codec, vocoder=vocoder, tokenizer=tokenizer).save_pretrained(folder)
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\nlanguage: [en]\n---\n\n# my model\n\nTrained on things.\n")
+    return folder
+
+
+def test_export_loads_without_the_package(model_dir, tmp_path):
+    out = tmp_path / "export"
+    assert export_hub.main([str(model_dir), str(out), "--repo-id", "me/tiny-lauragpt", "--base-model", "Qwen/Qwen2-0.5B"]) == 0
+    code = sorted(p.name for p in out.glob("*.py"))
+    assert {"modeling_lauragpt.py", "processing_lauragpt.py", "feature_extraction_lauragpt.py", "pipeline_lauragpt.py", "audio_inputs.py"} <= set(code)
+    for path in list(out.glob("*.py")) + list((out / "vocoder").glob("*.py")):
+        text = path.read_text()
+        assert not re.search(r"^\s*from\s+\.\.", text, re.M) and not re.search(r"^\s*(from|import)\s+modeling_lauragpt", text, re.M), path
+    config = json.loads((out / "config.json").read_text())
+    assert config["auto_map"]["AutoModelForCausalLM"] == "modeling_lauragpt.LauraGPTForConditionalGeneration"
+    assert config["custom_pipelines"]["lauragpt"]["impl"] == "pipeline_lauragpt.LauraGPTPipeline"
+    assert json.loads((out / "vocoder" / "config.json").read_text())["auto_map"]["AutoModel"] == "modeling_vocoder.LauraGPTVocoder"
+    assert "auto_map" not in json.loads((model_dir / "config.json").read_text())  # the source folder is untouched
+    metadata, body = split_card((out / "README.md").read_text())
+    assert metadata["library_name"] == "transformers" and "custom_code" in metadata["tags"]
+    assert metadata["license"] == "apache-2.0" and metadata["base_model"] == "Qwen/Qwen2-0.5B" and metadata["language"] == ["en"]
+    assert 'from_pretrained("me/tiny-lauragpt", trust_remote_code=True)' in body and "Trained on things." in body
+
+    summary = summary_of(verify_export(out))
+    assert summary["package_importable"] is False
+    for part in ("model", "processor", "feature_extractor", "vocoder", "pipeline"):
+        assert summary[part].startswith("transformers_modules:"), (part, summary[part])
+    assert summary["tts_samples"] > 0 and summary["tts_samples"] % 640 == 0 and "text" in summary["text_output"]
+    model = LauraGPTForConditionalGeneration.from_pretrained(model_dir).eval()  # the same weights through the package
+    processor = LauraGPTProcessor.from_pretrained(model_dir)
+    clip = (0.1 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)).astype("float32")
+    with torch.no_grad():
+        text_sum = float(model(input_ids=torch.tensor([[1, 2, 3, 4]])).logits.double().sum())
+        asr_sum = float(model(**processor("asr", audio=clip)).logits.double().sum())
+    assert summary["text_logits_sum"] == pytest.approx(text_sum, rel=1e-5)
+    assert summary["asr_logits_sum"] == pytest.approx(asr_sum, rel=1e-5)
+
+    model.save_pretrained(tmp_path / "again")  # exporting registered nothing: normal saves stay free of auto_map
+    assert "auto_map" not in json.loads((tmp_path / "again" / "config.json").read_text())
+
+
+def test_export_refuses_wrong_folders(model_dir, tmp_path, capsys):
+    (tmp_path / "codec_only").mkdir()
+    (tmp_path / "codec_only" / "config.json").write_text(json.dumps({"model_type": "encodec"}))
+    assert export_hub.main([str(tmp_path / "codec_only"), str(tmp_path / "out")]) == 2
+    assert "not a saved LauraGPT folder" in capsys.readouterr().err
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file.txt").write_text("x")
+    assert export_hub.main([str(model_dir), str(tmp_path / "busy")]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def test_flattening_rewrites_relative_imports_to_flat_files():
+    source = flat_source("modeling_lauragpt.processing.processing_lauragpt")
+    assert "from .audio_lengths import encoder_num_frames" in source and "from .audio_inputs import" in source
+    assert "from .." not in source and "from .processing" not in source
+    closure = module_closure(["modeling_lauragpt.modeling_vocoder"])
+    assert "modeling_lauragpt.processing.audio_inputs" in closure and "modeling_lauragpt.modeling_lauragpt" not in closure
