@@ -111,4 +111,4 @@ class LauraGPTLegacyRelPositionalEncoding(_PositionTable):
         return self.dropout(scaled), self.dropout(pos_emb[None])
 
 
-__all__ = ["LauraGPTSinusoidalPositionalEncoding", "LauraGPTRelPositionalEncoding", "LauraGPTLegacyRelPositionalEncoding"]
+__all__ = ["LauraGPTLegacyRelPositionalEncoding", "LauraGPTRelPositionalEncoding", "LauraGPTSinusoidalPositionalEncoding"]

@@ -6,7 +6,15 @@ import json
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, AutoProcessor, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM, pipeline
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
+from transformers import (
+    AutoModelForCausalLM,
+    AutoProcessor,
+    AutoTokenizer,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+    pipeline,
+)
 
 from modeling_lauragpt import (
     LauraGPTAudioEncoder,
@@ -17,7 +25,6 @@ from modeling_lauragpt import (
 )
 from modeling_lauragpt.conversion import cli
 from modeling_lauragpt.conversion.assembly import assemble
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 from .helpers import SENTENCES, make_audio
 

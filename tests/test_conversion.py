@@ -11,7 +11,11 @@ import torch.nn.functional as F
 import yaml
 from transformers import EncodecModel
 
-from modeling_lauragpt import LauraGPTAudioEncoder, LauraGPTFeatureExtractor, LauraGPTVocoder
+from modeling_lauragpt import (
+    LauraGPTAudioEncoder,
+    LauraGPTFeatureExtractor,
+    LauraGPTVocoder,
+)
 from modeling_lauragpt.codec import codec_config, codes_to_latent
 from modeling_lauragpt.conversion import cli
 from modeling_lauragpt.conversion.checkpoint_io import load_state_dict
@@ -22,7 +26,10 @@ from modeling_lauragpt.conversion.codec_funcodec import (
 )
 from modeling_lauragpt.conversion.encoder_funasr import convert_funasr_encoder
 from modeling_lauragpt.conversion.key_report import CheckpointMismatchError
-from modeling_lauragpt.conversion.vocoder_lauratts import LauraTTSConversionError, convert_lauratts_vocoder
+from modeling_lauragpt.conversion.vocoder_lauratts import (
+    LauraTTSConversionError,
+    convert_lauratts_vocoder,
+)
 
 # ---------------------------------------------------------------------------------------------- FunCodec codec
 
@@ -201,7 +208,7 @@ def funasr_conformer_state(input_layer="conv2d", relative=True, idim=80, seed=1)
     shapes["after_norm.weight"] = shapes["after_norm.bias"] = (D,)
     generator = torch.Generator().manual_seed(seed)
     state = {f"encoder.{k}": 0.2 * torch.randn(s, generator=generator) for k, s in shapes.items()}
-    for k in [k for k in state if k.endswith("norm.weight") or k.endswith("norm_final.weight")] + ["encoder.after_norm.weight"]:
+    for k in [k for k in state if k.endswith(("norm.weight", "norm_final.weight"))] + ["encoder.after_norm.weight"]:
         state[k] = 1 + state[k]
     for i in range(BLOCKS):
         b = f"encoder.encoders.{i}.conv_module.norm."
@@ -286,7 +293,7 @@ def test_encoder_conversion_matches_funasr_forward(input_layer, rel_pos_type, tm
     conf = {"encoder_conf": {"attention_heads": HEADS, "input_layer": input_layer, "rel_pos_type": rel_pos_type, "macaron_style": True},
             "frontend_conf": {"n_mels": 80, "lfr_m": 1, "lfr_n": 1}}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(conf))
-    encoder, extractor, report = convert_funasr_encoder(state, config_yaml=tmp_path / "config.yaml")
+    encoder, _, report = convert_funasr_encoder(state, config_yaml=tmp_path / "config.yaml")
     expected_type = {"legacy": "relative_legacy", "latest": "relative"}[rel_pos_type]
     assert encoder.config.position_embedding_type == expected_type and encoder.config.conv_norm_type == "batch_norm"
     assert report.ok and set(report.ignored) == {"decoder.embed.0.weight", "ctc.ctc_lo.weight"}

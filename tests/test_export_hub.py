@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
 from modeling_lauragpt import (
@@ -22,7 +23,6 @@ from modeling_lauragpt.conversion.assembly import assemble
 from modeling_lauragpt.conversion.export_check import summary_of, verify_export
 from modeling_lauragpt.conversion.flatten import flat_source, module_closure
 from modeling_lauragpt.conversion.model_card import split_card
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 from .helpers import SENTENCES
 
@@ -51,7 +51,7 @@ def test_export_loads_without_the_package(model_dir, tmp_path):
     assert {"modeling_lauragpt.py", "processing_lauragpt.py", "feature_extraction_lauragpt.py", "pipeline_lauragpt.py", "audio_inputs.py"} <= set(code)
     for path in list(out.glob("*.py")) + list((out / "vocoder").glob("*.py")):
         text = path.read_text()
-        assert not re.search(r"^\s*from\s+\.\.", text, re.M) and not re.search(r"^\s*(from|import)\s+modeling_lauragpt", text, re.M), path
+        assert not re.search(r"^\s*from\s+\.\.", text, re.MULTILINE) and not re.search(r"^\s*(from|import)\s+modeling_lauragpt", text, re.MULTILINE), path
     config = json.loads((out / "config.json").read_text())
     assert config["auto_map"]["AutoModelForCausalLM"] == "modeling_lauragpt.LauraGPTForConditionalGeneration"
     assert config["custom_pipelines"]["lauragpt"]["impl"] == "pipeline_lauragpt.LauraGPTPipeline"

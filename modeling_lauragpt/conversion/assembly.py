@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, EncodecModel, PreTrainedModel
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    EncodecModel,
+    PreTrainedModel,
+)
 
 from ..configuration_lauragpt import LauraGPTConfig
 from ..modeling_audio_encoder import LauraGPTAudioEncoder
@@ -156,4 +161,4 @@ def assemble(
     return AssembledLauraGPT(model=model.eval(), processor=processor, codec=codec, vocoder=vocoder)
 
 
-__all__ = ["AssembledLauraGPT", "CODEC_SUBFOLDER", "assemble"]
+__all__ = ["CODEC_SUBFOLDER", "AssembledLauraGPT", "assemble"]

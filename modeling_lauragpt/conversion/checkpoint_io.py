@@ -7,6 +7,7 @@ DDP ``module.`` prefix are unwrapped.
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import torch
@@ -46,9 +47,11 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         return load_file(str(path))
     try:
         loaded = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises UnpicklingError or RuntimeError depending on the content
+    except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError) as error:  # refused or unreadable pickle
+        lines = str(error).splitlines() or [type(error).__name__]
+        detail = next((line.strip() for line in lines if "WeightsUnpickler error" in line), lines[0]).split(". Please")[0]
         raise ValueError(
-            f"Could not read {path} with torch.load(weights_only=True): {str(error).splitlines()[0]}. Only plain "
+            f"Could not read {path} with torch.load(weights_only=True): {detail}. Only plain "
             "state dicts (tensors, dicts, numbers) are read, so that loading runs no code from the file. If you "
             "trust it, re-save it in Python as a plain state dict: torch.save(torch.load(p, weights_only=False)"
             "['state_dict' or the key holding the weights], 'model.pth')."
@@ -75,7 +78,7 @@ def read_yaml(path: str | Path | None) -> dict:
     with open(path, encoding="utf-8") as f:
         data = yaml.safe_load(f)
     if not isinstance(data, dict):
-        raise ValueError(f"{path} is not a YAML mapping; pass the config.yaml that came with the checkpoint.")
+        raise ValueError(f"{path} is not a YAML mapping; pass the config.yaml that came with the checkpoint.")  # noqa: TRY004
     return data
 
 

@@ -15,7 +15,11 @@ import sys
 
 from transformers import EncodecModel
 
-from .codec_funcodec import PAPER_CODEC_PARAMETERS, convert_funcodec_codec, count_parameters
+from .codec_funcodec import (
+    PAPER_CODEC_PARAMETERS,
+    convert_funcodec_codec,
+    count_parameters,
+)
 from .encoder_funasr import convert_funasr_encoder
 from .key_report import ignored_summary
 from .vocoder_lauratts import convert_lauratts_vocoder

@@ -188,4 +188,4 @@ def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["PAPER_CODEC_PARAMETERS", "convert_funcodec_codec", "match_funcodec_codec", "count_parameters", "infer_config", "map_state_dict", "rename_key"]
+__all__ = ["PAPER_CODEC_PARAMETERS", "convert_funcodec_codec", "count_parameters", "infer_config", "map_state_dict", "match_funcodec_codec", "rename_key"]

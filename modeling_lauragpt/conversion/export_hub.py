@@ -75,7 +75,7 @@ def _stored_weights(folder: Path) -> dict[str, int]:
             counts[name] = 0
         for file in files:
             with safe_open(str(file), framework="pt") as handle:
-                counts[name] += sum(math.prod(handle.get_slice(key).get_shape()) for key in handle.keys())
+                counts[name] += sum(math.prod(handle.get_slice(key).get_shape()) for key in handle.keys())  # noqa: SIM118 (safe_open has no __iter__)
     return counts
 
 

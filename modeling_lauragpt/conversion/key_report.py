@@ -19,7 +19,7 @@ MAX_LISTED = 12  # keys listed per section of a report; the rest are counted
 class CheckpointMismatchError(ValueError):
     """A foreign checkpoint does not fit the target model; ``report`` holds the details."""
 
-    def __init__(self, message: str, report: "KeyReport | None" = None):
+    def __init__(self, message: str, report: KeyReport | None = None):
         super().__init__(message)
         self.report = report
 
@@ -113,4 +113,4 @@ def check_state_dict(
     return state, report
 
 
-__all__ = ["CheckpointMismatchError", "KeyReport", "check_state_dict", "ignored_summary", "MAX_LISTED"]
+__all__ = ["MAX_LISTED", "CheckpointMismatchError", "KeyReport", "check_state_dict", "ignored_summary"]

@@ -75,27 +75,34 @@ def describe(state: dict[str, torch.Tensor]) -> dict:
 
 def explain(sizes: dict) -> str:
     """Why this checkpoint's codec generator cannot become a LauraGPTVocoder exactly, point by point."""
-    d, lat = sizes["hidden_size"], sizes["latent_size"]
-    reasons = [
-        f"frame input: LauraTTS embeds the sum of the first {sizes['predict_nq'] or 2} groups' frozen codebook vectors "
-        f"(codec_encoder.embed.0: Linear({sizes['input_size']} -> {d})); LauraGPTVocoder embeds first-group codes alone "
-        f"with a learned table (code_embed: codebook_size x {d}). The second group does not exist in LauraGPT, which "
-        "predicts one group.",
+    d, groups, blocks = sizes["hidden_size"], sizes["predict_nq"] or 2, sizes["num_hidden_layers"]
+    frame_input = (
+        f"frame input: LauraTTS embeds the sum of the first {groups} groups' frozen codebook vectors (codec_encoder."
+        f"embed.0: Linear({sizes['input_size']} -> {d})); LauraGPTVocoder embeds first-group codes alone with a learned "
+        f"table (code_embed: codebook_size x {d}). LauraGPT predicts one group, so the others are never available."
+    )
+    text = (
         f"text condition: LauraTTS reads the states of its own phoneme Conformer (text_encoder.*, "
-        f"{sizes['text_encoder_parameters']:,} parameters over {sizes['phonemes']} g2p phonemes, through text_enc_out_layer); "
-        "LauraGPTVocoder embeds the LLM tokenizer's ids (text_embed) and has no text encoder.",
-        f"positions: LauraTTS adds {sizes['input_size']}-d sinusoids before embed.0 and "
-        + ("uses relative-position attention (linear_pos, pos_bias_u, pos_bias_v in each of its "
-           f"{sizes['num_hidden_layers']} blocks)" if sizes["relative"] else "absolute attention")
-        + "; LauraGPTVocoder adds sinusoids after a LayerNorm and attends with absolute positions only.",
-        f"same shapes, same role: the {sizes['num_hidden_layers']} blocks' linear_q/k/v/out, FFN (d {d}, FFN "
-        f"{sizes['intermediate_size']}) and norms, after_norm -> final_norm, codec_encoder_out_layer "
-        f"Linear({d} -> {lat}) -> out_proj.",
-    ]
+        f"{sizes['text_encoder_parameters']:,} parameters over {sizes['phonemes']} g2p phonemes, through "
+        "text_enc_out_layer); LauraGPTVocoder embeds the LLM tokenizer's ids (text_embed) and has no text encoder."
+    )
+    attention = (
+        f"relative-position attention (linear_pos, pos_bias_u, pos_bias_v in each of its {blocks} blocks)"
+        if sizes["relative"] else "absolute attention"
+    )
+    positions = (
+        f"positions: LauraTTS adds {sizes['input_size']}-d sinusoids before embed.0 and uses {attention}; "
+        "LauraGPTVocoder adds sinusoids after a LayerNorm and attends with absolute positions only."
+    )
+    matching = (
+        f"What does match in shape and role: the {blocks} blocks' linear_q/k/v/out, FFN (d {d}, FFN "
+        f"{sizes['intermediate_size']}) and norms; after_norm -> final_norm; codec_encoder_out_layer "
+        f"Linear({d} -> {sizes['latent_size']}) -> out_proj."
+    )
+    reasons = "\n".join(f"  {i}. {reason}" for i, reason in enumerate((frame_input, text, positions), 1))
     return (
-        "LauraTTS' codec generator cannot be converted into LauraGPTVocoder exactly:\n"
-        + "\n".join(f"  {i}. {text}" for i, text in enumerate(reasons, 1))
-        + f"\nFix: {TRAIN_FIX}."
+        f"LauraTTS' codec generator cannot be converted into LauraGPTVocoder exactly:\n{reasons}\n{matching}\n"
+        f"Fix: {TRAIN_FIX}."
     )
 
 
