@@ -27,6 +27,7 @@ from modeling_lauragpt.conversion import cli
 from modeling_lauragpt.conversion.assembly import assemble
 
 from .helpers import SENTENCES, make_audio
+from .test_conversion import HEADS, funasr_conformer_state, write_am_mvn
 
 
 @pytest.fixture(scope="module")
@@ -98,12 +99,26 @@ def test_assembly_refuses_parts_that_do_not_fit(parts, tmp_path, codec):
         assemble(parts["llm"], root / "encoder", root / "codec")
 
 
-def test_assemble_cli_without_vocoder_keeps_the_codec(parts, tmp_path):
+def test_funasr_encoder_converted_then_assembled_transcribes(parts, tmp_path):
+    """The whole path: FunASR checkpoint -> `convert encoder` (conv2d, legacy positions, 80-d fbank + am.mvn) ->
+    `convert assemble` without a vocoder -> reload -> generate."""
     root = parts["root"]
-    argv = ["assemble", str(tmp_path / "out"), "--text-model", str(root / "llm"), "--audio-encoder", str(root / "encoder"),
+    torch.save(funasr_conformer_state(), tmp_path / "model.pb")
+    write_am_mvn(tmp_path / "am.mvn", torch.zeros(80), torch.full((80,), 0.1))
+    assert cli.main(["encoder", str(tmp_path / "model.pb"), str(tmp_path / "encoder"), "--num-heads", str(HEADS),
+                     "--input-size", "80", "--cmvn", str(tmp_path / "am.mvn")]) == 0
+    argv = ["assemble", str(tmp_path / "out"), "--text-model", str(root / "llm"), "--audio-encoder", str(tmp_path / "encoder"),
             "--codec", str(root / "codec"), "--tasks", "asr", "tts"]
     assert cli.main(argv) == 0
-    model = LauraGPTForConditionalGeneration.from_pretrained(tmp_path / "out")
-    assert model.config.tasks == ["asr", "tts"] and (tmp_path / "out" / "codec" / "model.safetensors").exists()
+    model = LauraGPTForConditionalGeneration.from_pretrained(tmp_path / "out").eval()
+    assert model.config.tasks == ["asr", "tts"] and model.config.audio_config.position_embedding_type == "relative_legacy"
+    assert (tmp_path / "out" / "codec" / "model.safetensors").exists()
     tokenizer = AutoTokenizer.from_pretrained(tmp_path / "out")
     assert len(tokenizer) == model.config.text_config.vocab_size
+    processor = AutoProcessor.from_pretrained(tmp_path / "out")
+    assert processor.feature_extractor.feature_size == 80 and processor.encoder_input_layer == "conv2d"
+    batch = processor("asr", audio=make_audio(1.0, 4))
+    assert int((batch["input_ids"] == model.config.audio_token_id).sum()) == ((98 - 1) // 2 - 1) // 2  # 1 s: 98 fbank frames, 40 ms after conv2d
+    with torch.no_grad():
+        generated = model.generate(**batch, max_new_tokens=3, do_sample=False)
+    assert processor.decode_outputs(generated[:, batch["input_ids"].shape[1]:], "asr")[0] is not None
