@@ -327,6 +327,21 @@ def test_encoder_cli_writes_encoder_and_cmvn_feature_extractor(tmp_path):
     assert torch.allclose(torch.tensor(extractor.cmvn_istd), istd, atol=1e-5)
 
 
+def test_global_mvn_in_the_checkpoint_is_folded_after_am_mvn(tmp_path):
+    """FunASR: frontend CMVN from am.mvn, then the model's GlobalMVN ((x - mean) / std): one CMVN here."""
+    state = funasr_conformer_state()
+    generator = torch.Generator().manual_seed(7)
+    state["normalize.mean"], state["normalize.std"] = torch.randn(80, generator=generator), 0.5 + torch.rand(80, generator=generator)
+    am_mean, am_istd = torch.randn(80, generator=generator), 0.5 + torch.rand(80, generator=generator)
+    write_am_mvn(tmp_path / "am.mvn", am_mean, am_istd)
+    _, extractor, report = convert_funasr_encoder(state, am_mvn=tmp_path / "am.mvn", input_size=80, num_heads=HEADS)
+    assert report.ignored["normalize.std"].startswith("GlobalMVN")
+    x = torch.randn(5, 80, generator=generator)
+    funasr = ((x - am_mean) * am_istd - state["normalize.mean"]) / state["normalize.std"]
+    ours = (x - torch.tensor(extractor.cmvn_mean)) * torch.tensor(extractor.cmvn_istd)
+    assert torch.allclose(ours, funasr, atol=1e-4)
+
+
 def test_mismatched_encoder_is_refused(tmp_path, capsys):
     state = funasr_conformer_state()
     del state["encoder.encoders.1.norm_final.bias"]

@@ -44,6 +44,7 @@ _UNSUPPORTED = {  # encoder_conf value -> why our encoder cannot reproduce it
     ("zero_triu", True): "zero_triu: true",
 }
 _POSITIONS = {"abs_pos": "sinusoidal", "latest": "relative", "legacy": "relative_legacy"}
+GLOBAL_MVN_KEYS = ("normalize.mean", "normalize.std")  # FunASR's GlobalMVN buffers, applied after the frontend
 
 
 class UnsupportedEncoderError(ValueError):
@@ -54,6 +55,9 @@ def map_state_dict(state: dict[str, torch.Tensor]) -> tuple[dict[str, tuple[str,
     """({our key: (FunASR key, tensor)}, unmapped encoder keys, {ignored key: reason})."""
     renamed, unmapped, ignored = {}, [], {}
     for key, tensor in state.items():
+        if key in GLOBAL_MVN_KEYS:
+            ignored[key] = "GlobalMVN statistics (folded into the feature extractor's CMVN)"
+            continue
         if not key.startswith(PREFIX):
             ignored[key] = f"not the audio encoder ({key.split('.')[0]})"
             continue
@@ -116,6 +120,25 @@ def frontend_settings(yaml_config: dict, input_size: int) -> dict:
             f"{settings['num_mel_bins'] * settings['lfr_m']} features per frame but the encoder reads {input_size}."
         )
     return settings
+
+
+def fold_global_mvn(extractor: LauraGPTFeatureExtractor, state: dict[str, torch.Tensor], yaml_config: dict) -> None:
+    """Fold FunASR's model-side ``GlobalMVN`` (``(x - mean) / std`` after the frontend's ``am.mvn``) into the
+    extractor's CMVN: ``((x - m) * i - mean) / std = (x - m - mean / i) * (i / std)``. Without those buffers,
+    nothing changes; ``normalize: utterance_mvn`` (per-utterance statistics) has no global equivalent."""
+    kind = str(yaml_config.get("normalize") or "").lower()
+    if "utterance" in kind:
+        raise UnsupportedEncoderError("The model normalises each utterance (normalize: utterance_mvn); only global CMVN is supported.")
+    if not all(k in state for k in GLOBAL_MVN_KEYS):
+        return
+    conf = yaml_config.get("normalize_conf") or {}
+    mean = state["normalize.mean"].double() * float(conf.get("norm_means", True))
+    std = state["normalize.std"].double() if conf.get("norm_vars", True) else torch.ones_like(mean)
+    if extractor.cmvn_mean is None:
+        base_mean, base_istd = torch.zeros_like(mean), torch.ones_like(mean)
+    else:
+        base_mean, base_istd = torch.tensor(extractor.cmvn_mean).double(), torch.tensor(extractor.cmvn_istd).double()
+    extractor.set_cmvn((base_mean + mean / base_istd).tolist(), (base_istd / std).tolist())
 
 
 def infer_config(
@@ -186,7 +209,8 @@ def convert_funasr_encoder(
 
     checkpoint : FunASR ``model.pb``/``model.pt`` (or its folder), or a loaded state dict
     config_yaml : the model's ``config.yaml`` (recommended: heads, positions, frontend)
-    am_mvn : the model's ``am.mvn`` (global CMVN); without it the feature extractor has no CMVN
+    am_mvn : the model's ``am.mvn`` (global CMVN of the frontend); a ``GlobalMVN`` stored in the checkpoint
+        (``normalize.mean/std``) is folded in too; with neither, the feature extractor has no CMVN
     input_size, rel_pos_type, num_heads : overrides for checkpoints without a config (``rel_pos_type`` "legacy" or
         "latest")
     returns : (encoder in eval mode, feature extractor, key report); raises ``CheckpointMismatchError`` with the
@@ -204,7 +228,8 @@ def convert_funasr_encoder(
     extractor = LauraGPTFeatureExtractor(**frontend_settings(yaml_config, config.input_size))
     if am_mvn is not None:
         extractor.load_am_mvn(am_mvn)
+    fold_global_mvn(extractor, state, yaml_config)
     return encoder.eval(), extractor, report
 
 
-__all__ = ["UnsupportedEncoderError", "convert_funasr_encoder", "frontend_settings", "infer_config", "map_state_dict"]
+__all__ = ["UnsupportedEncoderError", "convert_funasr_encoder", "fold_global_mvn", "frontend_settings", "infer_config", "map_state_dict"]
