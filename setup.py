@@ -74,6 +74,7 @@ setup(
         "modeling_lauragpt.training.metrics": ["*/*.py"],
         "modeling_lauragpt": ["default_model/**/*", "demo_samples/*"],
         "modeling_lauragpt.training": ["configs/*.yaml", "accelerate_configs/*.yaml", "accelerate_configs/*.json"],
+        "modeling_lauragpt.training.demo_corpus": ["data/*.tsv", "data/*.md"],
     },
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": TEST_REQUIRES, "dev": TEST_REQUIRES + ["ruff"], "eval": EVAL_REQUIRES, "speaker": SPEAKER_REQUIRES},
