@@ -61,6 +61,7 @@ def test_export_loads_without_the_package(model_dir, tmp_path):
     assert metadata["library_name"] == "transformers" and "custom_code" in metadata["tags"]
     assert metadata["license"] == "apache-2.0" and metadata["base_model"] == "Qwen/Qwen2-0.5B" and metadata["language"] == ["en"]
     assert 'from_pretrained("me/tiny-lauragpt", trust_remote_code=True)' in body and "Trained on things." in body
+    assert "pip install" in body and "torchaudio" in body and "transformers>=" in body
 
     summary = summary_of(verify_export(out))
     assert summary["package_importable"] is False

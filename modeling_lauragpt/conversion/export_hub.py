@@ -20,8 +20,10 @@ import shutil
 import sys
 from pathlib import Path
 
+import transformers
+
 from .. import __version__
-from .flatten import PACKAGE, write_flat_code
+from .flatten import PACKAGE, module_closure, third_party_imports, write_flat_code
 from .model_card import build_model_card
 
 MODEL_ENTRIES = [f"{PACKAGE}.modeling_lauragpt", f"{PACKAGE}.configuration_lauragpt", f"{PACKAGE}.processing.processing_lauragpt",
@@ -105,7 +107,9 @@ def export_hub(
         write_flat_code(target / "vocoder", VOCODER_ENTRIES)
         _update_json(target / "vocoder" / "config.json", {"auto_map": VOCODER_AUTO_MAP})
     config = json.loads((target / "config.json").read_text())
-    card = build_model_card(config, _stored_weights(target), existing_card, repo_id, license, base_model)
+    requirements = [f"{name}>={transformers.__version__}" if name == "transformers" else name
+                    for name in third_party_imports(module_closure(MODEL_ENTRIES + VOCODER_ENTRIES))]
+    card = build_model_card(config, _stored_weights(target), existing_card, repo_id, license, base_model, requirements)
     card = card.replace("\n## Use without", f"\nExported by lauragpt {__version__} (`lauragpt export-hub`).\n\n## Use without", 1)
     (target / "README.md").write_text(card, encoding="utf-8")
     return target

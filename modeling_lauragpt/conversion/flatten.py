@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 PACKAGE = "modeling_lauragpt"
@@ -59,6 +60,18 @@ def module_closure(entries: list[str]) -> list[str]:
     return seen
 
 
+def third_party_imports(modules: list[str]) -> list[str]:
+    """Top-level names of the non-standard-library packages ``modules`` import (what a user must have installed)."""
+    names = set()
+    for module in modules:
+        for node in ast.walk(ast.parse(_source_path(module).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names.add(node.module.split(".")[0])
+    return sorted(n for n in names if n not in sys.stdlib_module_names and n not in ("__future__", PACKAGE))
+
+
 def flat_name(module: str) -> str:
     """``modeling_lauragpt.processing.audio_inputs`` -> ``audio_inputs``."""
     return module.rsplit(".", 1)[-1]
@@ -92,4 +105,4 @@ def write_flat_code(folder: str | Path, entries: list[str]) -> list[str]:
     return [f"{name}.py" for name in names]
 
 
-__all__ = ["PACKAGE", "flat_name", "flat_source", "module_closure", "relative_imports", "write_flat_code"]
+__all__ = ["PACKAGE", "flat_name", "flat_source", "module_closure", "relative_imports", "third_party_imports", "write_flat_code"]

@@ -35,7 +35,7 @@ def _task_lines(config: dict) -> list[str]:
 
 def build_model_card(
     config: dict, sizes: dict[str, int], existing: str | None = None, repo_id: str | None = None,
-    license: str | None = None, base_model: str | None = None,
+    license: str | None = None, base_model: str | None = None, requirements: list[str] | None = None,
 ) -> str:
     """The card's full text.
 
@@ -43,6 +43,7 @@ def build_model_card(
     existing : the model folder's current ``README.md`` (metadata kept, body appended)
     repo_id : the Hub repository the export is meant for (used in the snippets)
     license, base_model : Hub metadata; override the existing card's
+    requirements : pip requirements of the exported code (``["transformers>=5.24.0", "torch", ...]``)
     """
     metadata, old_body = split_card(existing or "")
     metadata = dict(metadata)
@@ -76,6 +77,7 @@ def build_model_card(
         ("The modeling and processing code ships in this repository (flat `.py` files), so loading needs "
          "`trust_remote_code=True`; read the code first, as with any remote code."),
         "",
+        *([f"Requirements: `pip install {' '.join(requirements)}`", ""] if requirements else []),
         "```python",
         "from transformers import AutoModel, AutoModelForCausalLM, AutoProcessor, pipeline",
         "",
