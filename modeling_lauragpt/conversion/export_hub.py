@@ -109,8 +109,8 @@ def export_hub(
     config = json.loads((target / "config.json").read_text())
     requirements = [f"{name}>={transformers.__version__}" if name == "transformers" else name
                     for name in third_party_imports(module_closure(MODEL_ENTRIES + VOCODER_ENTRIES))]
-    card = build_model_card(config, _stored_weights(target), existing_card, repo_id, license, base_model, requirements)
-    card = card.replace("\n## Use without", f"\nExported by lauragpt {__version__} (`lauragpt export-hub`).\n\n## Use without", 1)
+    provenance = f"Exported by lauragpt {__version__} (`lauragpt export-hub`)."
+    card = build_model_card(config, _stored_weights(target), existing_card, repo_id, license, base_model, requirements, provenance)
     (target / "README.md").write_text(card, encoding="utf-8")
     return target
 

@@ -36,6 +36,7 @@ def _task_lines(config: dict) -> list[str]:
 def build_model_card(
     config: dict, sizes: dict[str, int], existing: str | None = None, repo_id: str | None = None,
     license: str | None = None, base_model: str | None = None, requirements: list[str] | None = None,
+    provenance: str | None = None,
 ) -> str:
     """The card's full text.
 
@@ -44,6 +45,7 @@ def build_model_card(
     repo_id : the Hub repository the export is meant for (used in the snippets)
     license, base_model : Hub metadata; override the existing card's
     requirements : pip requirements of the exported code (``["transformers>=5.24.0", "torch", ...]``)
+    provenance : one line saying what wrote the export
     """
     metadata, old_body = split_card(existing or "")
     metadata = dict(metadata)
@@ -71,13 +73,15 @@ def build_model_card(
         (f"- LLM: {text_config.get('model_type', '?')} with {text_config.get('num_hidden_layers', '?')} layers, hidden "
          f"{text_config.get('hidden_size', '?')}; vocabulary {config.get('text_vocab_size')} text + "
          f"{config.get('codebook_size')} codec + {len(config.get('tasks', [])) + 2} special tokens"),
+        *(["", provenance] if provenance else []),
         "",
-        "## Use without installing anything but transformers",
+        "## Use without the lauragpt package",
         "",
         ("The modeling and processing code ships in this repository (flat `.py` files), so loading needs "
          "`trust_remote_code=True`; read the code first, as with any remote code."),
         "",
-        *([f"Requirements: `pip install {' '.join(requirements)}`", ""] if requirements else []),
+        *([f"Requirements: `pip install {' '.join(repr(r) if '>' in r or '<' in r else r for r in requirements)}`", ""]
+          if requirements else []),
         "```python",
         "from transformers import AutoModel, AutoModelForCausalLM, AutoProcessor, pipeline",
         "",
