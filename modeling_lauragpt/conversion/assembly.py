@@ -55,17 +55,25 @@ class AssembledLauraGPT:
         return folder
 
 
+def _source(value, what: str) -> str:
+    """``value`` as a string for ``from_pretrained``; a path-like one (``/``, ``.``, ``~``) must exist."""
+    text = str(value)
+    if text.startswith(("/", ".", "~")) and not Path(text).expanduser().exists():
+        raise FileNotFoundError(f"The {what} folder {text} does not exist.")
+    return text
+
+
 def _load_text_model(text_model, tokenizer):
     """(causal LM, tokenizer) from names/paths or objects; the tokenizer defaults to the text model's."""
     if isinstance(text_model, (str, Path)):
         tokenizer = tokenizer if tokenizer is not None else str(text_model)
-        text_model = AutoModelForCausalLM.from_pretrained(str(text_model), dtype=torch.float32)
+        text_model = AutoModelForCausalLM.from_pretrained(_source(text_model, "text model"), dtype=torch.float32)
     if not isinstance(text_model, PreTrainedModel) or text_model.get_output_embeddings() is None:
         raise ValueError("text_model must be a causal LM (a folder, a Hub id or a model such as Qwen2ForCausalLM).")
     if tokenizer is None:
         raise ValueError("Pass tokenizer= (a folder, Hub id or tokenizer) when text_model is a model object.")
     if isinstance(tokenizer, (str, Path)):
-        tokenizer = AutoTokenizer.from_pretrained(str(tokenizer))
+        tokenizer = AutoTokenizer.from_pretrained(_source(tokenizer, "tokenizer"))
     return text_model, tokenizer
 
 
@@ -74,12 +82,12 @@ def _load_encoder(audio_encoder, feature_extractor):
     CMVN, as ``lauragpt convert encoder`` writes it), else LauraGPT's default 80 x LFR 7/6 without CMVN."""
     folder = Path(audio_encoder) if isinstance(audio_encoder, (str, Path)) else None
     if folder is not None:
-        audio_encoder = LauraGPTAudioEncoder.from_pretrained(folder)
+        audio_encoder = LauraGPTAudioEncoder.from_pretrained(_source(folder, "audio encoder"))
     if feature_extractor is None:
         saved = folder is not None and (folder / FEATURE_EXTRACTOR_FILE).exists()
         feature_extractor = LauraGPTFeatureExtractor.from_pretrained(folder) if saved else LauraGPTFeatureExtractor()
     elif isinstance(feature_extractor, (str, Path)):
-        feature_extractor = LauraGPTFeatureExtractor.from_pretrained(str(feature_extractor))
+        feature_extractor = LauraGPTFeatureExtractor.from_pretrained(_source(feature_extractor, "feature extractor"))
     if feature_extractor.feature_size != audio_encoder.config.input_size:
         raise ValueError(
             f"The feature extractor gives {feature_extractor.feature_size} features per frame but the audio encoder "
@@ -127,9 +135,9 @@ def assemble(
     """
     text_model, tokenizer = _load_text_model(text_model, tokenizer)
     audio_encoder, feature_extractor = _load_encoder(audio_encoder, feature_extractor)
-    codec = EncodecModel.from_pretrained(str(codec)) if isinstance(codec, (str, Path)) else codec
+    codec = EncodecModel.from_pretrained(_source(codec, "codec")) if isinstance(codec, (str, Path)) else codec
     if isinstance(vocoder, (str, Path)):
-        vocoder = LauraGPTVocoder.from_pretrained(str(vocoder))
+        vocoder = LauraGPTVocoder.from_pretrained(_source(vocoder, "vocoder"))
     if vocoder is not None:
         _check_vocoder(vocoder, codec)
     tasks = list(tasks) if tasks is not None else list(DEFAULT_TASKS)

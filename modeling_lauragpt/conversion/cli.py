@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError) as error:  # refusals: CheckpointMismatchError and friends are ValueErrors
+    except (ValueError, OSError) as error:  # refusals (CheckpointMismatchError is a ValueError), missing files or folders
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         out = export_hub(args.model_dir, args.out, args.repo_id, args.license, args.base_model, args.overwrite)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
+    except (ValueError, OSError) as error:  # not a LauraGPT folder, OUT not empty, unreadable files
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"Exported {args.model_dir} to {out} ({len(list(out.glob('*.py')))} code files).")
