@@ -90,6 +90,8 @@ def test_export_refuses_wrong_folders(model_dir, tmp_path, capsys):
     (tmp_path / "busy" / "file.txt").write_text("x")
     assert export_hub.main([str(model_dir), str(tmp_path / "busy")]) == 2
     assert "--overwrite" in capsys.readouterr().err
+    assert export_hub.main([str(model_dir), str(model_dir / "export"), "--overwrite"]) == 2  # never inside the model
+    assert "outside the model folder" in capsys.readouterr().err and (model_dir / "config.json").exists()
 
 
 def test_flattening_rewrites_relative_imports_to_flat_files():

@@ -47,13 +47,17 @@ CUSTOM_PIPELINES = {
 COPIED_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".jinja", ".md")  # weights, configs, tokenizer files, cards
 
 
-def _update_json(path: Path, update: dict, nested: dict | None = None) -> None:
-    """Merge ``update`` into the JSON object at ``path`` (and ``nested`` into its sub-objects by key)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data.update(update)
-    for key, values in (nested or {}).items():
-        if isinstance(data.get(key), dict):
-            data[key].update(values)
+def _merge(base: dict, update: dict) -> dict:
+    """``update`` merged into ``base``, nested dicts (an existing ``auto_map``) key by key."""
+    merged = dict(base)
+    for key, value in update.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def _update_json(path: Path, update: dict) -> None:
+    """Merge ``update`` into the JSON object stored at ``path``."""
+    data = _merge(json.loads(path.read_text(encoding="utf-8")), update)
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -92,6 +96,8 @@ def export_hub(
         raise FileNotFoundError(f"{source} is not a saved LauraGPT folder (no config.json with model_type 'lauragpt').")
     if not (source / "processor_config.json").exists():
         raise FileNotFoundError(f"{source} has no processor_config.json: save the processor beside the model (processor.save_pretrained).")
+    if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
+        raise ValueError(f"Write the export outside the model folder {source}, not into {target}.")
     if target.exists() and any(target.iterdir()):
         if not overwrite:
             raise FileExistsError(f"{target} is not empty; pass --overwrite to replace it.")
@@ -100,7 +106,12 @@ def export_hub(
     _copy_folder(source, target)
     write_flat_code(target, MODEL_ENTRIES)
     _update_json(target / "config.json", {"auto_map": MODEL_AUTO_MAP, "custom_pipelines": CUSTOM_PIPELINES})
-    _update_json(target / "processor_config.json", {"auto_map": PROCESSOR_AUTO_MAP}, {"feature_extractor": {"auto_map": FEATURE_EXTRACTOR_AUTO_MAP}})
+    processor_update = {"auto_map": PROCESSOR_AUTO_MAP}
+    if "feature_extractor" in json.loads((target / "processor_config.json").read_text()):  # nested since transformers 5
+        processor_update["feature_extractor"] = {"auto_map": FEATURE_EXTRACTOR_AUTO_MAP}
+    _update_json(target / "processor_config.json", processor_update)
+    if (target / "preprocessor_config.json").exists():  # a separately saved feature extractor
+        _update_json(target / "preprocessor_config.json", {"auto_map": FEATURE_EXTRACTOR_AUTO_MAP})
     if (target / "tokenizer_config.json").exists():
         _update_json(target / "tokenizer_config.json", {"auto_map": PROCESSOR_AUTO_MAP})
     if (target / "vocoder" / "config.json").exists():
