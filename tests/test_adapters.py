@@ -11,15 +11,19 @@ import soundfile as sf
 import yaml
 from datasets import Audio, ClassLabel, Dataset, Features, Value
 from datasets.table import embed_table_storage
-
-from modeling_lauragpt.slu_format import parse_slu
 from modeling_lauragpt.training.data.adapters import (
     ADAPTERS,
     get_adapter,
     load_task_dataset,
     resolve_adapter,
 )
-from modeling_lauragpt.training.data.schema import COLUMNS, example_features, make_example
+from modeling_lauragpt.training.data.schema import (
+    COLUMNS,
+    example_features,
+    make_example,
+)
+
+from modeling_lauragpt.slu_format import parse_slu
 
 from .helpers import make_audio
 

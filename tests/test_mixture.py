@@ -8,8 +8,6 @@ import pytest
 import torch
 from datasets import Dataset, load_dataset
 from datasets.table import embed_table_storage
-
-from modeling_lauragpt.codec import encode_codes
 from modeling_lauragpt.training.data.codec_targets import add_target_codes
 from modeling_lauragpt.training.data.mixture import (
     LENGTH_COLUMN,
@@ -18,7 +16,13 @@ from modeling_lauragpt.training.data.mixture import (
     mix_tasks,
     task_probabilities,
 )
-from modeling_lauragpt.training.data.schema import CODES_COLUMN, example_features, make_example
+from modeling_lauragpt.training.data.schema import (
+    CODES_COLUMN,
+    example_features,
+    make_example,
+)
+
+from modeling_lauragpt.codec import encode_codes
 
 from .helpers import make_audio
 

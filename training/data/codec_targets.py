@@ -74,4 +74,4 @@ def with_codes_column(dataset: Dataset) -> Dataset:
     return dataset.add_column(CODES_COLUMN, [None] * len(dataset), feature=CODES_FEATURE)
 
 
-__all__ = ["CODES_FEATURE", "needs_codes", "add_target_codes", "with_codes_column"]
+__all__ = ["CODES_FEATURE", "add_target_codes", "needs_codes", "with_codes_column"]

@@ -123,4 +123,4 @@ def add_length_column(dataset: Dataset, processor: LauraGPTProcessor, num_proc: 
                        fn_kwargs={"names": names, "processor": processor}, desc="sequence lengths")
 
 
-__all__ = ["LENGTH_COLUMN", "STOPPING_STRATEGIES", "task_probabilities", "mix_tasks", "example_length", "add_length_column"]
+__all__ = ["LENGTH_COLUMN", "STOPPING_STRATEGIES", "add_length_column", "example_length", "mix_tasks", "task_probabilities"]

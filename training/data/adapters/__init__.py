@@ -19,10 +19,32 @@ demo               a canonical corpus (build-demo-data) any     already canonica
 """
 
 from . import speech, text, understanding  # noqa: F401  (register the adapters)
-from .base import ADAPTERS, Converter, DatasetAdapter, get_adapter, register_adapter, to_canonical
-from .loading import CANONICAL, is_canonical_folder, load_canonical, load_task_dataset, resolve_adapter
+from .base import (
+    ADAPTERS,
+    Converter,
+    DatasetAdapter,
+    get_adapter,
+    register_adapter,
+    to_canonical,
+)
+from .loading import (
+    CANONICAL,
+    is_canonical_folder,
+    load_canonical,
+    load_task_dataset,
+    resolve_adapter,
+)
 
 __all__ = [
-    "ADAPTERS", "CANONICAL", "Converter", "DatasetAdapter", "get_adapter", "register_adapter", "to_canonical",
-    "is_canonical_folder", "load_canonical", "load_task_dataset", "resolve_adapter",
+    "ADAPTERS",
+    "CANONICAL",
+    "Converter",
+    "DatasetAdapter",
+    "get_adapter",
+    "is_canonical_folder",
+    "load_canonical",
+    "load_task_dataset",
+    "register_adapter",
+    "resolve_adapter",
+    "to_canonical",
 ]

@@ -67,7 +67,7 @@ class DatasetAdapter:
         name = self.columns.get(role, role)
         return name if isinstance(name, str) else name[0]
 
-    def resolve(self, column_names) -> "DatasetAdapter":
+    def resolve(self, column_names) -> DatasetAdapter:
         """A copy whose candidate column lists are narrowed to the first name present in ``column_names``."""
         present = set(column_names)
         columns = {role: name if isinstance(name, str) else next((c for c in name if c in present), name[0])
@@ -168,4 +168,4 @@ def to_canonical(dataset: Dataset, adapter: DatasetAdapter, split: str | None = 
     )
 
 
-__all__ = ["Converter", "DatasetAdapter", "ADAPTERS", "register_adapter", "get_adapter", "to_canonical"]
+__all__ = ["ADAPTERS", "Converter", "DatasetAdapter", "get_adapter", "register_adapter", "to_canonical"]

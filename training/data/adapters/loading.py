@@ -138,4 +138,4 @@ def load_task_dataset(
     return to_canonical(dataset, resolved, split=split, num_proc=num_proc)
 
 
-__all__ = ["CANONICAL", "is_canonical_folder", "load_canonical", "resolve_adapter", "load_task_dataset"]
+__all__ = ["CANONICAL", "is_canonical_folder", "load_canonical", "load_task_dataset", "resolve_adapter"]

@@ -108,6 +108,15 @@ VOICEBANK_DEMAND = register_adapter(DatasetAdapter(
 
 
 __all__ = [
-    "row_id", "speaker_of", "speech_to_text", "translated_speech", "text_to_speech", "noisy_to_clean",
-    "LIBRISPEECH", "AISHELL", "COVOST2", "LIBRITTS", "VOICEBANK_DEMAND",
+    "AISHELL",
+    "COVOST2",
+    "LIBRISPEECH",
+    "LIBRITTS",
+    "VOICEBANK_DEMAND",
+    "noisy_to_clean",
+    "row_id",
+    "speaker_of",
+    "speech_to_text",
+    "text_to_speech",
+    "translated_speech",
 ]

@@ -42,4 +42,4 @@ OPUS100 = register_adapter(DatasetAdapter(
 ))
 
 
-__all__ = ["translation_pair", "WMT14", "OPUS100"]
+__all__ = ["OPUS100", "WMT14", "translation_pair"]

@@ -103,4 +103,4 @@ IEMOCAP = register_adapter(DatasetAdapter(
 ))
 
 
-__all__ = ["annotation_slots", "intent_and_slots", "captions", "emotion", "SLURP", "CLOTHO", "IEMOCAP"]
+__all__ = ["CLOTHO", "IEMOCAP", "SLURP", "annotation_slots", "captions", "emotion", "intent_and_slots"]

@@ -1,0 +1,108 @@
+"""The multi-task Trainer recipe: config overlays, a tiny eight-task run that lowers every task's eval loss, an
+exact resume from a mid-run checkpoint, and the ``lauragpt train`` command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+from modeling_lauragpt.training.recipe import run_recipe
+from modeling_lauragpt.training.recipe_config import (
+    apply_override,
+    deep_merge,
+    load_recipe_config,
+)
+
+from modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTProcessor
+from modeling_lauragpt.cli import main as lauragpt
+
+from .recipe_corpus import TASKS, recipe_overrides, write_corpus
+
+STEPS, HALF = 24, 12
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, codec):
+    root = tmp_path_factory.mktemp("recipe")
+    codec.save_pretrained(str(root / "codec"))
+    return write_corpus(root / "corpus"), root / "codec", root
+
+
+def _config(corpus, codec_dir, **training):
+    return load_recipe_config("tiny.yaml", recipe_overrides(corpus, codec_dir, **training))
+
+
+def _eval_losses(log_history, step):
+    return {key[5:-5]: entry[key] for entry in log_history if entry["step"] == step
+            for key in entry if key.startswith("eval_") and key.endswith("_loss")}
+
+
+def test_overlays_merge_and_overrides_parse():
+    config = load_recipe_config("tiny", ["training.learning_rate=3e-4", "data.tasks.aac=null", "model.config.text_config.num_hidden_layers=3"])
+    assert config["training"]["learning_rate"] == 3e-4 and config["training"]["max_steps"] == 60  # tiny.yaml
+    assert config["training"]["weight_decay"] == 0.01 and config["data"]["tasks"]["aac"] is None  # base.yaml kept
+    assert config["model"]["config"] == {"text_config": {"num_hidden_layers": 3}}
+    assert load_recipe_config("paper")["data"]["tasks"]["tts"] == {"adapter": "libritts", "weight": 2.0}
+    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}}) == {"a": {"b": 1, "c": 3}}
+    assert apply_override({}, "x.y=[1, 2]") == {"x": {"y": [1, 2]}}
+    with pytest.raises(ValueError, match="Unknown recipe key 'data.sorce'"):
+        load_recipe_config("tiny", ["data.sorce=x"])
+    with pytest.raises(ValueError, match="data.tasks.asr"):
+        load_recipe_config("tiny", ["data.tasks.asr.wieght=2"])
+    with pytest.raises(FileNotFoundError, match="tiny.yaml"):
+        load_recipe_config("no-such-overlay")
+
+
+def test_tiny_run_lowers_every_eval_loss_and_resumes_exactly(workspace):
+    corpus, codec_dir, root = workspace
+    config = _config(corpus, codec_dir, max_steps=STEPS, eval_steps=HALF, save_steps=HALF, eval_on_start=True)
+    full = run_recipe(config, root / "full")
+    start, end = _eval_losses(full.state.log_history, 0), _eval_losses(full.state.log_history, STEPS)
+    assert sorted(start) == sorted(end) == sorted(TASKS)
+    for task in TASKS:  # every task learns: tts/se codec targets, audio and text inputs, language tags alike
+        assert end[task] < start[task] - 1.0, (task, start[task], end[task])
+
+    out = root / "full"
+    state = json.loads((out / "trainer_state.json").read_text())
+    assert state["global_step"] == STEPS and next(e["loss"] for e in state["log_history"] if "loss" in e) > 0
+    reloaded = LauraGPTForConditionalGeneration.from_pretrained(str(out))
+    for name, value in full.model.state_dict().items():
+        assert torch.equal(reloaded.state_dict()[name], value), name
+    assert LauraGPTProcessor.from_pretrained(str(out)).tokenizer.get_vocab() == full.processing_class.tokenizer.get_vocab()
+
+    resumed_dir = root / "resumed"  # a run killed after the mid-run checkpoint, then resumed
+    resumed_dir.mkdir()
+    shutil.copytree(out / f"checkpoint-{HALF}", resumed_dir / f"checkpoint-{HALF}")
+    resumed = run_recipe(config, resumed_dir, resume=True)
+    assert resumed.state.global_step == STEPS
+    losses = {e["step"]: e["loss"] for e in full.state.log_history if "loss" in e}
+    resumed_losses = {e["step"]: e["loss"] for e in resumed.state.log_history if "loss" in e}
+    for step in range(HALF + 1, STEPS + 1):
+        assert resumed_losses[step] == pytest.approx(losses[step], abs=1e-5), step
+    assert _eval_losses(resumed.state.log_history, STEPS) == pytest.approx(end, abs=1e-5)
+    for name, value in full.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[name], value, rtol=1e-5, atol=1e-6)
+
+
+def test_cli_trains_selected_tasks_with_length_grouping(workspace, capsys):
+    corpus, codec_dir, root = workspace
+    out = root / "cli"
+    code = lauragpt(["train", "--config", "tiny.yaml", "--data", str(corpus), "--codec", str(codec_dir), "--output-dir",
+                     str(out), "--max-steps", "2", "--tasks", "tts,mt", "--set", "training.eval_strategy=no",
+                     "--set", "training.train_sampling_strategy=group_by_length", "--set", "training.save_strategy=no"])
+    assert code == 0 and "2 steps" in capsys.readouterr().out
+    assert (out / "model.safetensors").is_file() and (out / "processor_config.json").is_file()
+    recipe = (out / "recipe.yaml").read_text()
+    assert "tts:" in recipe and "asr:" not in recipe
+    assert lauragpt(["train", "--output-dir", str(out), "--set", "training.oops"]) == 2
+    assert "key=value" in capsys.readouterr().err
+    assert lauragpt(["train", "--output-dir", str(out), "--tasks", "asr,lid"]) == 2
+
+
+def test_audio_output_tasks_without_a_codec_name_the_setting(workspace):
+    corpus, _, root = workspace
+    config = load_recipe_config("tiny.yaml", [f"data.source={corpus}", "data.tasks={tts: {weight: 1}}"])
+    with pytest.raises(ValueError, match="codec.path"):
+        run_recipe(config, root / "no_codec")

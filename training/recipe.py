@@ -1,0 +1,178 @@
+"""The multi-task LauraGPT training recipe, top to bottom: data -> processor -> model -> Trainer -> saved folder.
+
+    from modeling_lauragpt.training.recipe import run_recipe
+    from modeling_lauragpt.training.recipe_config import load_recipe_config
+    trainer = run_recipe(load_recipe_config("tiny.yaml", ["data.source=runs/demo/corpus"]), "runs/tiny")
+
+What trains: the whole ``LauraGPTForConditionalGeneration`` (LLM, audio encoder, projector). The codec only
+supplies targets (frozen); the vocoder is not involved. Evaluation reports the loss per task
+(``eval_<task>_loss``); ``trainer_state.json`` in the output folder holds every logged value (``log_history``).
+Multi-process runs are the same code under ``accelerate launch`` (``docs/training.md``): data preparation runs
+on the main process first and the others read its cache and its saved processor.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import yaml
+from transformers import (
+    AutoModelForCausalLM,
+    AutoProcessor,
+    AutoTokenizer,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.trainer_utils import get_last_checkpoint
+
+from ..configuration_lauragpt import PRESETS, LauraGPTConfig
+from ..modeling_lauragpt import LauraGPTForConditionalGeneration
+from ..processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
+from ..processing.processing_lauragpt import LauraGPTProcessor
+from ..processing.tokenizer_utils import train_text_tokenizer
+from .collator import LauraGPTCollator
+from .recipe_data import (
+    TaskSplits,
+    add_codes,
+    load_codec,
+    load_task_splits,
+    training_clips,
+    training_mixture,
+    training_texts,
+)
+
+LENGTH_STRATEGIES = ("group_by_length", "batch_rebalance")  # samplers that read the `length` column
+
+
+def training_arguments(config: dict, output_dir: str | Path) -> TrainingArguments:
+    """``TrainingArguments`` from the recipe's ``training`` section, with what this recipe needs forced on:
+    raw rows reach the collator, the loss is all evaluation computes, and the seed is the recipe's."""
+    values = {"use_cpu": not torch.cuda.is_available(), "dataloader_pin_memory": torch.cuda.is_available()}
+    values.update(config["training"])
+    for key, value in values.items():  # YAML 1.1 reads `save_strategy: no` as false
+        if key.endswith("_strategy") and value is False:
+            values[key] = "no"
+    values.update(output_dir=str(output_dir), seed=config["seed"], remove_unused_columns=False, label_names=["labels"],
+                  prediction_loss_only=True)
+    return TrainingArguments(**values)
+
+
+def _tokenizer(config: dict, splits: TaskSplits):
+    """The text tokenizer: named in the config, shipped with the corpus (``<data>/tokenizer``), or trained here."""
+    name, source = config["processor"]["tokenizer"], config["data"].get("source")
+    if name is None and source and (Path(str(source)) / "tokenizer").is_dir():
+        name = str(Path(str(source)) / "tokenizer")
+    if name is not None:
+        return AutoTokenizer.from_pretrained(name)
+    return train_text_tokenizer(training_texts(splits), vocab_size=config["processor"]["tokenizer_vocab_size"])
+
+
+def build_processor(config: dict, splits: TaskSplits, codebook_size: int) -> LauraGPTProcessor:
+    """A new processor (tokenizer + feature extractor with CMVN fit on training clips), or a saved one."""
+    saved = config["model"]["init_from"] or config["processor"]["from_pretrained"]
+    if saved:
+        return AutoProcessor.from_pretrained(saved)
+    extractor = LauraGPTFeatureExtractor()
+    clips = training_clips(splits, config["processor"]["cmvn_clips"])
+    if clips:
+        extractor.fit_cmvn(clips)
+    return LauraGPTProcessor(extractor, _tokenizer(config, splits), codebook_size=codebook_size)
+
+
+def build_model(config: dict, processor: LauraGPTProcessor) -> LauraGPTForConditionalGeneration:
+    """The model: a saved LauraGPT (``init_from``), or a preset sized to the processor's vocabulary (optionally
+    starting its LLM from a pretrained causal LM, ``text_model``). Seeded by the recipe's seed."""
+    set_seed(config["seed"])
+    model_config = config["model"]
+    if model_config["init_from"]:
+        return LauraGPTForConditionalGeneration.from_pretrained(model_config["init_from"])
+    tokenizer = processor.tokenizer
+    lauragpt_config = LauraGPTConfig.from_preset(
+        model_config["preset"], text_vocab_size=processor.vocabulary.text_vocab_size, text_eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id, codebook_size=processor.codebook_size, tasks=list(processor.tasks),
+        **model_config["config"],
+    )
+    if lauragpt_config.audio_config.input_layer != processor.encoder_input_layer:
+        processor.encoder_input_layer = lauragpt_config.audio_config.input_layer  # placeholders follow the encoder
+    model = LauraGPTForConditionalGeneration(lauragpt_config)
+    if model_config["text_model"]:
+        model.load_text_model(AutoModelForCausalLM.from_pretrained(model_config["text_model"]))
+    return model
+
+
+def _codebook_size(config: dict, codec) -> int:
+    if codec is not None:
+        return codec.config.codebook_size
+    return PRESETS[config["model"]["preset"]].get("codebook_size", 1024)
+
+
+def _checkpoint(output_dir: Path, resume) -> str | None:
+    """The checkpoint to resume from: ``resume`` itself when it is a path, the last one in ``output_dir`` when
+    ``resume`` is true (``None`` when there is none yet: the run starts fresh)."""
+    if not resume:
+        return None
+    if isinstance(resume, (str, Path)) and str(resume).lower() not in ("true", "last"):
+        if not Path(resume).is_dir():
+            raise FileNotFoundError(f"Checkpoint {str(resume)!r} not found: pass a checkpoint-<step> folder or --resume alone.")
+        return str(resume)
+    last = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+    if last is None:
+        print(f"[recipe] no checkpoint in {output_dir} yet: starting from step 0")
+    return last
+
+
+def prepare(config: dict, args: TrainingArguments, output_dir: Path, reuse_processor: bool):
+    """Data and processor, as every process of a run needs them (call inside ``args.main_process_first``).
+
+    The main process builds the processor and saves it to ``output_dir``; the others (and resumed runs) load that
+    one, so every process and every resumed run tokenizes and normalises exactly alike.
+    """
+    splits = load_task_splits(config["data"])
+    codec = load_codec(config["codec"]["path"]) if config["codec"]["path"] else None
+    splits = add_codes(splits, codec, batch_size=config["codec"]["batch_size"], num_proc=config["data"].get("num_proc"))
+    saved = (output_dir / "processor_config.json").is_file()
+    if saved and (reuse_processor or not args.should_save):
+        processor = AutoProcessor.from_pretrained(str(output_dir))
+    else:
+        processor = build_processor(config, splits, _codebook_size(config, codec))
+        if args.should_save:
+            processor.save_pretrained(str(output_dir))
+    needs_length = args.train_sampling_strategy in LENGTH_STRATEGIES
+    train = training_mixture(splits, config["data"], config["seed"], processor if needs_length else None)
+    return train, splits.eval, processor
+
+
+def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None = None) -> Trainer:
+    """Train LauraGPT with ``config`` (``load_recipe_config``) into ``output_dir`` and save model + processor there.
+
+    Args:
+        config: the full recipe config.
+        output_dir: checkpoints (``checkpoint-<step>``), then the final model, processor, ``trainer_state.json``
+            and the resolved ``recipe.yaml``.
+        resume: ``True`` resumes from the last checkpoint in ``output_dir`` (a fresh start when there is none);
+            a path resumes from that checkpoint.
+
+    Returns:
+        the ``Trainer`` after training (``trainer.state.log_history``: losses, eval losses per task).
+    """
+    output_dir = Path(output_dir)
+    args = training_arguments(config, output_dir)
+    checkpoint = _checkpoint(output_dir, resume)
+    with args.main_process_first(desc="dataset and processor preparation"):
+        train, evaluation, processor = prepare(config, args, output_dir, reuse_processor=checkpoint is not None)
+    model = build_model(config, processor)
+    if args.should_save:
+        (output_dir / "recipe.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    trainer = Trainer(
+        model=model, args=args, train_dataset=train, eval_dataset=evaluation or None,
+        data_collator=LauraGPTCollator(processor), processing_class=processor,
+    )
+    trainer.train(resume_from_checkpoint=checkpoint)
+    trainer.save_model(str(output_dir))
+    trainer.save_state()
+    return trainer
+
+
+__all__ = ["LENGTH_STRATEGIES", "build_model", "build_processor", "prepare", "run_recipe", "training_arguments"]

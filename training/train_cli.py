@@ -1,0 +1,81 @@
+"""``lauragpt train``: the multi-task Trainer recipe from a YAML config.
+
+    lauragpt train --config tiny.yaml --data runs/demo/corpus --output-dir runs/tiny
+    lauragpt train --config tiny.yaml --data runs/demo/corpus --output-dir runs/tiny --resume      # last checkpoint
+    lauragpt train --config paper.yaml --output-dir runs/paper --set codec.path=codec/ --set training.bf16=false
+    accelerate launch --config_file training/accelerate_configs/cpu_2proc.yaml \\
+        -m modeling_lauragpt.training.train_cli --config tiny.yaml --data runs/demo/corpus --output-dir runs/tiny2
+
+``--config`` is a YAML path or a file of ``training/configs`` (``tiny``, ``paper``), deep-merged onto
+``base.yaml``; ``--set key.sub=value`` (repeatable) overrides any key last. See ``docs/training.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lauragpt train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", default="tiny.yaml", help="overlay YAML (path, or tiny / paper / ...; default tiny.yaml)")
+    parser.add_argument("--data", help="canonical corpus folder or Hub id (data.source), or one Hub dataset / adapter name")
+    parser.add_argument("--output-dir", required=True, help="checkpoints, then the final model + processor + trainer_state.json")
+    parser.add_argument("--resume", nargs="?", const=True, default=None, metavar="CHECKPOINT",
+                        help="resume from the last checkpoint in --output-dir, or from CHECKPOINT")
+    parser.add_argument("--max-steps", type=int, help="optimizer steps (training.max_steps)")
+    parser.add_argument("--tasks", help="comma-separated tasks to train (the others are left out), e.g. asr,tts")
+    parser.add_argument("--codec", help="codec or vocoder folder for tts/se targets (codec.path)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set training.learning_rate=3e-4 (repeatable)")
+    parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    return parser
+
+
+def resolve_config(args: argparse.Namespace) -> dict:
+    """The recipe config of a command line: overlay, then the shortcut flags, then ``--set``."""
+    from .recipe_config import load_recipe_config
+
+    shortcuts = []
+    if args.data is not None:
+        shortcuts.append(f"data.source={args.data}")
+    if args.max_steps is not None:
+        shortcuts.append(f"training.max_steps={args.max_steps}")
+    if args.codec is not None:
+        shortcuts.append(f"codec.path={args.codec}")
+    config = load_recipe_config(args.config, shortcuts + list(args.overrides))
+    if args.tasks:
+        wanted = [t.strip() for t in args.tasks.split(",") if t.strip()]
+        unknown = sorted(set(wanted) - set(config["data"]["tasks"]))
+        if unknown:
+            raise ValueError(f"--tasks {unknown} are not in data.tasks ({sorted(config['data']['tasks'])}).")
+        config["data"]["tasks"] = {t: e for t, e in config["data"]["tasks"].items() if t in wanted}
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = resolve_config(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.print_config:
+        import yaml
+
+        print(yaml.safe_dump(config, sort_keys=False))
+        return 0
+    from .recipe import run_recipe
+
+    trainer = run_recipe(config, args.output_dir, resume=args.resume)
+    if trainer.is_world_process_zero():
+        losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+        last = f", last logged loss {losses[-1]:.4f}" if losses else ""
+        print(f"[train] {trainer.state.global_step} steps{last} -> {args.output_dir} (model, processor, trainer_state.json)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
