@@ -90,10 +90,12 @@ def test_cli_trains_selected_tasks_with_length_grouping(workspace, capsys):
     corpus, codec_dir, root = workspace
     out = root / "cli"
     code = lauragpt(["train", "--config", "tiny.yaml", "--data", str(corpus), "--codec", str(codec_dir), "--output-dir",
-                     str(out), "--max-steps", "2", "--tasks", "tts,mt", "--set", "training.eval_strategy=no",
+                     str(out), "--max-steps", "2", "--tasks", "tts,mt", "--set", "training.eval_steps=2",
                      "--set", "training.train_sampling_strategy=group_by_length", "--set", "training.save_strategy=no"])
     assert code == 0 and "2 steps" in capsys.readouterr().out
     assert (out / "model.safetensors").is_file() and (out / "processor_config.json").is_file()
+    log = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    assert sorted(_eval_losses(log, 2)) == ["mt", "tts"]  # eval sets are length-grouped too
     recipe = (out / "recipe.yaml").read_text()
     assert "tts:" in recipe and "asr:" not in recipe
     assert lauragpt(["train", "--output-dir", str(out), "--set", "training.oops"]) == 2

@@ -33,6 +33,7 @@ from ..processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 from ..processing.processing_lauragpt import LauraGPTProcessor
 from ..processing.tokenizer_utils import train_text_tokenizer
 from .collator import LauraGPTCollator
+from .data.mixture import add_length_column
 from .recipe_data import (
     TaskSplits,
     add_codes,
@@ -139,9 +140,18 @@ def prepare(config: dict, args: TrainingArguments, output_dir: Path, reuse_proce
         processor = build_processor(config, splits, _codebook_size(config, codec))
         if args.should_save:
             processor.save_pretrained(str(output_dir))
-    needs_length = args.train_sampling_strategy in LENGTH_STRATEGIES
+    if codec is not None and codec.config.codebook_size != processor.codebook_size:
+        raise ValueError(
+            f"The codec has {codec.config.codebook_size} codes per group but the processor (and model) expects "
+            f"{processor.codebook_size}: use the codec the model was built for, or a new processor (processor.from_pretrained=null)."
+        )
+    needs_length = args.train_sampling_strategy in LENGTH_STRATEGIES  # group_by_length samples eval sets too
     train = training_mixture(splits, config["data"], config["seed"], processor if needs_length else None)
-    return train, splits.eval, processor
+    evaluation = splits.eval
+    if needs_length:
+        evaluation = {task: add_length_column(rows, processor, num_proc=config["data"].get("num_proc"))
+                      for task, rows in evaluation.items()}
+    return train, evaluation, processor
 
 
 def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None = None) -> Trainer:
