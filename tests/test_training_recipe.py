@@ -14,6 +14,7 @@ from modeling_lauragpt.training.recipe_config import (
     deep_merge,
     load_recipe_config,
 )
+from modeling_lauragpt.training.recipe_data import load_split
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTProcessor
 from modeling_lauragpt.cli import main as lauragpt
@@ -108,3 +109,12 @@ def test_audio_output_tasks_without_a_codec_name_the_setting(workspace):
     config = load_recipe_config("tiny.yaml", [f"data.source={corpus}", "data.tasks={tts: {weight: 1}}"])
     with pytest.raises(ValueError, match="codec.path"):
         run_recipe(config, root / "no_codec")
+
+
+def test_data_flag_overrides_the_hub_adapters_of_paper_yaml(workspace):
+    corpus, _, _ = workspace
+    data = load_recipe_config("paper", [f"data.source={corpus}", "data.max_eval_examples=2"])["data"]
+    rows = load_split("tts", data["tasks"]["tts"], data, "validation", data["max_eval_examples"])  # not LibriTTS
+    assert rows["task"] == ["tts", "tts"] and rows[0]["target_audio"]["sampling_rate"] == 16000
+    with pytest.raises(ValueError, match="pass --data"):
+        load_split("asr", {"weight": 1.0}, load_recipe_config("tiny")["data"], "train", None)
