@@ -21,6 +21,7 @@ INSTALL_REQUIRES = [
     "soundfile>=0.12",
     "torchcodec>=0.7",  # datasets encodes/decodes Audio columns with it (needs FFmpeg: scripts/install_system_deps.sh)
     "numpy>=1.26",
+    "pyyaml>=6",  # recipe configs (training/configs/*.yaml) and model cards
 ]
 EVAL_REQUIRES = [  # the metric modules of modeling_lauragpt.training.metrics
     "jiwer>=4.0",
