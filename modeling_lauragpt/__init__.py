@@ -18,6 +18,7 @@ from transformers.pipelines import PIPELINE_REGISTRY
 
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig, LauraGPTConfig
 from .configuration_vocoder import LauraGPTVocoderConfig
+from .defaults import DEFAULT_MODEL_DIR
 from .modeling_audio_encoder import LauraGPTAudioEncoder
 from .modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTModel
 from .modeling_multistep_vocoder import (
@@ -48,8 +49,13 @@ AutoModelForSpeechSeq2Seq.register(LauraGPTConfig, LauraGPTForConditionalGenerat
 AutoModelForTextToWaveform.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 AutoFeatureExtractor.register(LauraGPTConfig, LauraGPTFeatureExtractor, exist_ok=True)
 AutoProcessor.register(LauraGPTConfig, LauraGPTProcessor, exist_ok=True)
+# pipeline("lauragpt") with no model loads the embedded default model (a local folder inside the package)
 PIPELINE_REGISTRY.register_pipeline(
-    "lauragpt", pipeline_class=LauraGPTPipeline, pt_model=AutoModelForCausalLM, type="multimodal"
+    "lauragpt",
+    pipeline_class=LauraGPTPipeline,
+    pt_model=AutoModelForCausalLM,
+    default={"model": (str(DEFAULT_MODEL_DIR), "main")},
+    type="multimodal",
 )
 register_standard_pipelines()
 

@@ -1,103 +1,131 @@
-"""``lauragpt demo``: build, train, save, reload and run a tiny LauraGPT on made-up data, in seconds.
+"""``lauragpt demo``: run every task of the default model on the bundled sample inputs and write a report.
 
-This shows the package's moving parts end to end (processor -> model -> loss -> save -> Auto classes -> batched
-generation for a text task, a codec task and a text-input task). The tiny model only memorises its few
-examples: it is a smoke run of the machinery, not a speech model.
+    lauragpt demo                               # the embedded default model, outputs in ./lauragpt_demo
+    lauragpt demo --model my-lauragpt -o out    # any LauraGPT folder (with vocoder/ for audio output)
+
+Writes ``results.json`` (every input, output and reference), ``report.md``, ``audio/*.wav`` (tts, se and s2st
+outputs) and ``spectrograms.png``, and prints a summary table.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
-from transformers import AutoModelForCausalLM, AutoProcessor
+import soundfile
 
-from .configuration_lauragpt import LauraGPTConfig
-from .modeling_lauragpt import LauraGPTForConditionalGeneration
-from .processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
-from .processing.processing_lauragpt import LauraGPTProcessor
-from .processing.tokenizer_utils import train_text_tokenizer
+from .defaults import DEMO_SAMPLES_DIR, default_model_dir
 
-SAMPLING_RATE = 16000
-EXAMPLES = [  # (task, input, target, language)
-    ("asr", "tone:220", "hello world", None),
-    ("asr", "tone:330", "turn on the kitchen lights", None),
-    ("tts", "hello world", [12, 512, 7, 1000, 3], None),
-    ("mt", "hello world", "hallo welt", "de"),
-]
+SHOWN_CHARACTERS = 48
 
 
-def synthetic_clip(base_hz: float, seconds: float = 0.8) -> np.ndarray:
-    """A harmonic tone standing in for speech (no recordings are needed offline)."""
-    t = np.arange(int(seconds * SAMPLING_RATE)) / SAMPLING_RATE
-    return (0.2 * sum(np.sin(2 * np.pi * k * base_hz * t) / k for k in range(1, 4))).astype(np.float32)
+def load_samples(samples_dir: Path = DEMO_SAMPLES_DIR) -> list[dict]:
+    """The bundled samples: ``manifest.json`` rows ``{task, audio | text, language?, reference?, source}``."""
+    manifest = samples_dir / "manifest.json"
+    if not manifest.exists():
+        raise FileNotFoundError(f"The demo's sample manifest is missing: {manifest}. Reinstall lauragpt from a complete checkout.")
+    samples = json.loads(manifest.read_text())
+    for sample in samples:
+        if "audio" in sample:
+            sample["audio_path"] = str(samples_dir / sample["audio"])
+    return samples
 
 
-def _inputs(processor, with_targets: bool):
-    tasks = [e[0] for e in EXAMPLES]
-    audio = [synthetic_clip(float(e[1].split(":")[1])) if e[0] == "asr" else None for e in EXAMPLES]
-    text = [None if e[0] == "asr" else e[1] for e in EXAMPLES]
-    kwargs = {"language": [e[3] for e in EXAMPLES], "sampling_rate": SAMPLING_RATE}
-    if with_targets:
-        kwargs["target_text"] = [e[2] if isinstance(e[2], str) else None for e in EXAMPLES]
-        kwargs["target_codes"] = [e[2] if isinstance(e[2], list) else None for e in EXAMPLES]
-    return processor(tasks, audio=audio, text=text, **kwargs)
+def _shorten(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 3] + "..."
 
 
-def run_demo(output_dir: Path, steps: int = 120, seed: int = 0) -> list[dict]:
-    """Train the tiny preset on ``EXAMPLES``, save it to ``output_dir``, reload it and generate every example."""
-    torch.manual_seed(seed)
-    sentences = [e[2] for e in EXAMPLES if isinstance(e[2], str)] + [e[1] for e in EXAMPLES if e[0] != "asr"] + ["[de]"]
-    clips = [synthetic_clip(float(e[1].split(":")[1])) for e in EXAMPLES if e[0] == "asr"]
-    feature_extractor = LauraGPTFeatureExtractor().fit_cmvn(clips, sampling_rate=SAMPLING_RATE)  # global CMVN from data
-    processor = LauraGPTProcessor(feature_extractor, train_text_tokenizer(sentences, vocab_size=96))
-    tok = processor.tokenizer
-    config = LauraGPTConfig.from_preset(
-        "tiny", text_vocab_size=processor.vocabulary.text_vocab_size, text_eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id
-    )
-    model = LauraGPTForConditionalGeneration(config)
-    batch = _inputs(processor, with_targets=True)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    model.train()
-    for step in range(steps):
-        loss = model(**batch).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if step % 40 == 0 or step == steps - 1:
-            print(f"step {step:4d}  loss {loss.item():.4f}")
+def run_samples(pipe, samples: list[dict], output_dir: Path) -> list[dict]:
+    """Run each sample through the pipeline; audio outputs go to ``output_dir/audio``. Returns one record per sample."""
+    records = []
+    (output_dir / "audio").mkdir(parents=True, exist_ok=True)
+    for index, sample in enumerate(samples):
+        inputs = sample.get("audio_path", sample.get("text"))
+        started = time.perf_counter()
+        result = pipe(inputs, task=sample["task"], **({"language": sample["language"]} if sample.get("language") else {}))
+        record = {
+            "task": sample["task"],
+            "input": sample.get("audio", sample.get("text")),
+            "language": sample.get("language"),
+            "reference": sample.get("reference"),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+        if "audio" in result:
+            path = output_dir / "audio" / f"{index:02d}_{sample['task']}.wav"
+            soundfile.write(str(path), np.asarray(result["audio"], dtype=np.float32), result["sampling_rate"])
+            record["output"] = f"audio/{path.name} ({len(result['audio']) / result['sampling_rate']:.2f} s)"
+            record["output_audio"] = str(path)
+        else:
+            record["output"] = result.get("label") or result.get("text", "")
+            record.update({k: v for k, v in result.items() if k in ("intent", "slots")})
+        records.append(record)
+    return records
 
-    model.save_pretrained(output_dir)
-    processor.save_pretrained(output_dir)
-    model = AutoModelForCausalLM.from_pretrained(output_dir).eval()
-    processor = AutoProcessor.from_pretrained(output_dir)
 
-    prompts = _inputs(processor, with_targets=False)
-    with torch.no_grad():
-        generated = model.generate(**prompts, do_sample=False, max_new_tokens=16)
-    outputs = processor.decode_outputs(generated[:, prompts["input_ids"].shape[1]:], [e[0] for e in EXAMPLES])
+def summary_table(records: list[dict]) -> str:
+    """A markdown table: task, input, output, reference."""
+    lines = ["| task | input | output | reference | s |", "|---|---|---|---|---|"]
+    for r in records:
+        cells = [r["task"] + (f" ({r['language']})" if r.get("language") else ""), _shorten(r["input"]), _shorten(r["output"]),
+                 _shorten(r.get("reference") or ""), f"{r['seconds']:.1f}"]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def write_spectrograms(records: list[dict], samples: list[dict], path: Path) -> Path | None:
+    """One row per audio output: the input clip (when there is one) beside the generated audio."""
+    from .training.evaluation.plots import plot_spectrograms
+
     rows = []
-    for (task, source, target, _), output in zip(EXAMPLES, outputs):
-        output = output if isinstance(output, str) else output.tolist()
-        rows.append({"task": task, "input": source, "target": target, "output": output, "match": output == target})
-    return rows
+    for record, sample in zip(records, samples):
+        if "output_audio" not in record:
+            continue
+        row = []
+        if "audio_path" in sample:
+            row.append((f"{record['task']} input", soundfile.read(sample["audio_path"], dtype="float32")[0]))
+        row.append((f"{record['task']} output", soundfile.read(record["output_audio"], dtype="float32")[0]))
+        rows.append(row)
+    return plot_spectrograms(rows, path, title="lauragpt demo") if rows else None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lauragpt demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", type=Path, default=Path("lauragpt_demo_output"), help="where the model is saved")
-    parser.add_argument("--steps", type=int, default=120, help="optimizer steps on the demo examples")
+    parser = argparse.ArgumentParser(prog="lauragpt demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="a LauraGPT folder (default: the embedded default model)")
+    parser.add_argument("-o", "--output-dir", default="lauragpt_demo", help="where outputs and the report go")
+    parser.add_argument("--device", default=None, help="e.g. cuda; default CPU")
     args = parser.parse_args(argv)
-    start = time.perf_counter()
-    rows = run_demo(args.output_dir, steps=args.steps)
-    print(f"\n{'task':5} {'input':14} {'target':30} {'output':30} ok")
-    for r in rows:
-        print(f"{r['task']:5} {str(r['input']):14} {str(r['target']):30} {str(r['output']):30} {'yes' if r['match'] else 'NO'}")
-    print(f"\nsaved to {args.output_dir}/ and reloaded with AutoModelForCausalLM/AutoProcessor; {time.perf_counter() - start:.1f} s")
-    return 0 if all(r["match"] for r in rows) else 1
+
+    import torch
+    from transformers import pipeline
+
+    from . import LauraGPTPipeline  # noqa: F401  (registers the "lauragpt" pipeline)
+
+    started = time.perf_counter()
+    torch.manual_seed(0)
+    try:
+        model = args.model or str(default_model_dir())
+        samples = load_samples()
+    except FileNotFoundError as error:
+        print(f"error: {error}")
+        return 1
+    pipe = pipeline("lauragpt", model=model, device=args.device)
+    output_dir = Path(args.output_dir)
+    records = run_samples(pipe, samples, output_dir)
+    spectrograms = write_spectrograms(records, samples, output_dir / "spectrograms.png")
+    table = summary_table(records)
+    (output_dir / "results.json").write_text(json.dumps({"model": model, "samples": records}, indent=1, ensure_ascii=False))
+    report = [f"# lauragpt demo\n\nModel: `{model}`\n", table]
+    if spectrograms:
+        report.append(f"\n![spectrograms]({spectrograms.name})\n")
+    (output_dir / "report.md").write_text("\n".join(report) + "\n")
+    print(table)
+    print(f"\n{len(records)} samples, {len({r['task'] for r in records})} tasks in {time.perf_counter() - started:.1f} s; "
+          f"outputs, report.md and spectrograms.png in {output_dir}/")
+    return 0
 
 
-__all__ = ["run_demo", "main"]
+__all__ = ["load_samples", "main", "run_samples", "summary_table"]

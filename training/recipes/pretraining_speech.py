@@ -34,7 +34,7 @@ def _catalog_strings(language: str, limit: int) -> list[str]:
         try:
             with open(path, "rb") as handle:
                 catalog = gettext.GNUTranslations(handle)._catalog
-        except (OSError, UnicodeDecodeError, gettext.error if hasattr(gettext, "error") else OSError):
+        except (OSError, UnicodeDecodeError):
             continue
         for value in catalog.values():
             if isinstance(value, str) and 3 <= len(value.split()) <= 14 and not re.search(r"[%{}\\_<>$/\n\t]|--", value):
@@ -46,7 +46,7 @@ def _catalog_strings(language: str, limit: int) -> list[str]:
 
 def _speak(text: str, voice: str, pitch: int, speed: int) -> np.ndarray:
     """One clip at 16 kHz; empty when espeak-ng writes nothing readable for this text (the caller drops it)."""
-    wav = subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "--stdout", text], capture_output=True).stdout
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "--stdout", text], capture_output=True, check=False).stdout
     try:
         audio, rate = soundfile.read(io.BytesIO(wav), dtype="float32")
     except soundfile.LibsndfileError:

@@ -1,0 +1,67 @@
+"""The embedded default model: it loads, `lauragpt demo` runs it end to end, and it still does its tasks.
+
+The floors are far below the model card's numbers (they catch a broken checkpoint or a broken code path, not a
+regression of a few points); the samples are held-out test rows of the demo corpus (modeling_lauragpt/demo_samples).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import soundfile
+from modeling_lauragpt.training.metrics.functional import compute_wer
+from transformers import pipeline
+
+from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR, DEMO_SAMPLES_DIR
+from modeling_lauragpt.demo import load_samples
+
+
+@pytest.fixture(scope="module")
+def default_pipe():
+    return pipeline("lauragpt")  # no model: the embedded default
+
+
+def test_default_model_is_complete_and_small():
+    files = {p.relative_to(DEFAULT_MODEL_DIR).as_posix() for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file()}
+    assert {"config.json", "model.safetensors", "processor_config.json", "tokenizer.json", "README.md",
+            "vocoder/config.json", "vocoder/model.safetensors"} <= files
+    size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file())
+    assert size < 80e6
+    card = (DEFAULT_MODEL_DIR / "README.md").read_text()
+    assert card.startswith("---\n") and "model-index" in card and "synthetic" in card.lower()
+
+
+def test_pipeline_without_model_uses_the_default(default_pipe):
+    assert str(DEFAULT_MODEL_DIR) in str(default_pipe.model.name_or_path)
+    assert default_pipe.vocoder is not None
+
+
+def test_smoke_evaluation_on_held_out_samples(default_pipe):
+    samples = {s["task"]: s for s in load_samples()}
+    asr = samples["asr"]
+    text = default_pipe(asr["audio_path"], task="asr")["text"]
+    assert compute_wer([text], [asr["reference"]])["wer"] <= 0.9, text
+    mt = samples["mt"]
+    assert default_pipe(mt["text"], task="mt", language=mt["language"])["text"].strip()
+    tts = default_pipe(samples["tts"]["text"], task="tts")
+    seconds = len(tts["audio"]) / tts["sampling_rate"]
+    assert 0.3 < seconds < 15 and abs(tts["audio"]).max() > 1e-3
+
+
+def test_demo_command_writes_every_output(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "modeling_lauragpt.cli", "demo", "-o", str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = tmp_path / "out"
+    report = json.loads((out / "results.json").read_text())
+    manifest = json.loads((DEMO_SAMPLES_DIR / "manifest.json").read_text())
+    assert [r["task"] for r in report["samples"]] == [s["task"] for s in manifest]
+    assert {"asr", "s2tt", "tts", "se", "aac", "ser", "slu", "mt"} <= {r["task"] for r in report["samples"]}
+    wavs = sorted((out / "audio").glob("*.wav"))
+    assert len(wavs) == sum(s["task"] in ("tts", "se") for s in manifest)
+    assert all(soundfile.info(str(w)).samplerate == 16000 for w in wavs)
+    assert (out / "spectrograms.png").stat().st_size > 10_000 and (out / "report.md").read_text().count("|") > 20
+    assert "samples" in result.stdout and "| task |" in result.stdout

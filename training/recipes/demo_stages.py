@@ -1,0 +1,121 @@
+"""Data and training helpers of the demo recipe (``demo.py``): corpus speech, vocoder rows, task splits, samples.
+
+Each stage reads the demo corpus (``lauragpt build-demo-data``, canonical format) and writes an ordinary
+``save_pretrained`` folder, so a stage whose folder exists can be skipped when the recipe is re-run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from datasets import concatenate_datasets, load_dataset
+from transformers import EncodecModel
+
+from ...modeling_vocoder import LauraGPTVocoder
+from ...processing.processing_lauragpt import LauraGPTProcessor
+from ..data.codec_targets import with_codes_column
+from ..vocoder import VocoderCollator, train_vocoder
+
+# Which columns of which task configs hold clean speech (the codec learns from all of it).
+SPEECH_COLUMNS = {"asr": ("audio",), "tts": ("target_audio",), "s2tt": ("audio", "target_audio"), "se": ("target_audio",)}
+
+
+def speech_clips(corpus: str | Path, split: str = "train", max_clips: int | None = None, seed: int = 0) -> list[np.ndarray]:
+    """16 kHz float32 clips of clean speech from the corpus' ``split`` (shuffled, at most ``max_clips``)."""
+    clips = []
+    for task, columns in SPEECH_COLUMNS.items():
+        dataset = load_dataset(str(corpus), task, split=split)
+        for column in columns:
+            for value in dataset.select_columns([column])[column]:
+                if value is not None:
+                    clips.append(np.asarray(value["array"], dtype=np.float32))
+    order = np.random.default_rng(seed).permutation(len(clips))
+    return [clips[i] for i in order[:max_clips]]
+
+
+def vocoder_rows(corpus_with_codes, split: str):
+    """The tts and se rows of the corpus (with ``target_codes``) the vocoder trains on.
+
+    se rows carry their transcript in ``text`` (for the evaluation's WER), but at inference the vocoder sees SE
+    with the noisy features only, so their text is dropped here.
+    """
+    parts = []
+    for task in ("tts", "se"):
+        if task in corpus_with_codes:
+            rows = corpus_with_codes[task][split]
+            parts.append(rows.map(lambda row: {"text": None}) if task == "se" else rows)
+    return concatenate_datasets(parts).shuffle(seed=0)
+
+
+def train_demo_vocoder(
+    codec: EncodecModel, processor: LauraGPTProcessor, train_rows, eval_rows, output_dir: str | Path, **training_args
+) -> LauraGPTVocoder:
+    """Train the ``"demo"`` vocoder preset around the frozen codec on canonical tts/se rows with codes.
+
+    The rows' columns map onto the vocoder's conditions: ``text`` (tts), ``audio`` = the noisy input (se),
+    ``target_codes`` = the all-group codes of the clean ``target_audio``.
+    """
+    vocoder = LauraGPTVocoder.from_codec(codec, preset="demo", text_vocab_size=processor.vocabulary.text_vocab_size)
+    collator = VocoderCollator(
+        processor, vocoder, audio_column="target_audio", text_column="text", noisy_audio_column="audio",
+        codes_column="target_codes",
+    )
+    torch.manual_seed(0)
+    train_vocoder(vocoder, processor, train_rows, output_dir, eval_dataset=eval_rows, collator=collator, **training_args)
+    return vocoder
+
+
+
+
+
+def multitask_splits(corpus: str | Path, codes_dir: str | Path, split: str, tasks) -> dict:
+    """``{task: split}`` of canonical rows; audio-output tasks come from ``codes_dir`` (with ``target_codes``)."""
+    from datasets import load_from_disk
+
+    out = {}
+    for task in tasks:
+        coded = Path(codes_dir) / task / split
+        dataset = load_from_disk(str(coded)) if coded.exists() else load_dataset(str(corpus), task, split=split)
+        out[task] = with_codes_column(dataset)
+    return out
+
+
+DEMO_SAMPLE_TASKS = ("asr", "s2tt", "tts", "se", "aac", "ser", "slu", "mt")
+
+
+def export_demo_samples(corpus: str | Path, out_dir: str | Path, per_task: int = 1) -> list[dict]:
+    """Copy the first ``per_task`` test rows of each task (held-out voice and sentences) into ``out_dir``:
+    16 kHz WAV inputs, ``manifest.json`` (task, input, language, reference, source id) and ``PROVENANCE.md``."""
+    import soundfile
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    samples = []
+    for task in DEMO_SAMPLE_TASKS:
+        rows = load_dataset(str(corpus), task, split="test")
+        for row in rows.select(range(min(per_task, len(rows)))):
+            sample = {"task": task, "source_id": row["id"], "speaker": row["speaker"]}
+            if row["audio"] is not None:
+                name = f"{task}_{len(samples):02d}.wav"
+                soundfile.write(str(out_dir / name), np.asarray(row["audio"]["array"], dtype=np.float32), 16000)
+                sample["audio"] = name
+            else:
+                sample["text"] = row["text"]
+            if row["language"]:
+                sample["language"] = row["language"]
+            sample["reference"] = row["target_text"] or (row["text"] if task in ("tts", "se") else None)
+            samples.append(sample)
+    (out_dir / "manifest.json").write_text(json.dumps(samples, indent=1, ensure_ascii=False))
+    lines = ["# Demo samples: provenance", "",
+             ("Each clip is a test-split row of the demo corpus (`lauragpt build-demo-data`, seed 0): held-out voice "
+              "`flite_awb` or a held-out sentence of a real recording. Sources and licences: see the corpus card "
+              "(`training/demo_corpus/data/PROVENANCE.md`): asterisk prompts CC-BY-SA-3.0 (Debian "
+              "asterisk-core-sounds), flite voices (BSD-style), freedesktop/sound-icons sounds, TimGM6mb soundfont."), "",
+             "| file / text | task | corpus row id | speaker |", "|---|---|---|---|"]
+    lines += [f"| {s.get('audio') or s.get('text')} | {s['task']} | {s['source_id']} | {s['speaker']} |" for s in samples]
+    (out_dir / "PROVENANCE.md").write_text("\n".join(lines) + "\n")
+    return samples
+__all__ = ["SPEECH_COLUMNS", "export_demo_samples", "multitask_splits", "speech_clips", "train_demo_vocoder", "vocoder_rows"]
