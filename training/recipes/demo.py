@@ -156,7 +156,12 @@ def stage_lm(work: Path, args) -> None:
 def stage_eval(work: Path, args) -> None:
     from ..evaluation import evaluate_model
 
-    evaluate_model(str(work / "lm" / "final"), str(work / "corpus"), split="test", output_dir=str(work / "eval"),
+    model_dir = work / "model"  # the complete folder that ships: LLM + processor + vocoder/ (with its codec)
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    shutil.copytree(work / "lm" / "final", model_dir, ignore=shutil.ignore_patterns("training_args.bin"))
+    shutil.copytree(work / "vocoder", model_dir / "vocoder", ignore=shutil.ignore_patterns("checkpoint-*", "training_args.bin"))
+    evaluate_model(str(model_dir), str(work / "corpus"), split="test", output_dir=str(work / "eval"),
                    max_examples=args.eval_examples, batch_size=8, seed=args.seed)
 
 
@@ -168,8 +173,7 @@ def stage_ship(work: Path, args) -> None:
     target = Path(args.ship_to) if args.ship_to else DEFAULT_MODEL_DIR
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(work / "lm" / "final", target, ignore=shutil.ignore_patterns("checkpoint-*", "training_args.bin", "*.pt"))
-    shutil.copytree(work / "vocoder", target / "vocoder", ignore=shutil.ignore_patterns("checkpoint-*", "training_args.bin", "runs"))
+    shutil.copytree(work / "model", target)
     export_demo_samples(work / "corpus", DEMO_SAMPLES_DIR)
     card = write_model_card(work, target)
     print(f"[ship] {target} ({sum(f.stat().st_size for f in target.rglob('*') if f.is_file()) / 1e6:.1f} MB), card {card}")

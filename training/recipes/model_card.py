@@ -72,11 +72,33 @@ def _target_rows(results: dict) -> list[str]:
     return rows
 
 
+def _parts(model_dir: Path) -> dict[str, str]:
+    """Parameter counts of the shipped parts and the LLM's training steps, read from the folder itself."""
+    from transformers import AutoModelForCausalLM
+
+    from ...modeling_vocoder import LauraGPTVocoder
+
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir))
+    vocoder = LauraGPTVocoder.from_pretrained(str(model_dir / "vocoder"))
+    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
+    state_file = model_dir / "trainer_state.json"
+    steps = json.loads(state_file.read_text()).get("global_step") if state_file.exists() else None
+    codec = vocoder.codec.config
+    return {
+        "LLM + audio encoder": f"{count(model) / 1e6:.2f} M parameters; {steps} Trainer steps over all eight tasks",
+        "codec (EncodecModel)": (f"{count(vocoder.codec) / 1e6:.2f} M parameters, {codec.num_quantizers} quantizers x "
+                                 f"{codec.codebook_size} codes at {codec.frame_rate} Hz"),
+        "one-step vocoder": f"{(count(vocoder) - count(vocoder.codec)) / 1e6:.2f} M parameters around the frozen codec",
+    }
+
+
 def write_model_card(work: Path, model_dir: Path) -> Path:
-    """Write the card from ``work/eval/results.json`` (and the recipe's sizes) into ``model_dir`` and the repo copy."""
+    """Write the card from ``work/eval/results.json``, the shipped folder's parts and an optional
+    ``work/card_note.md`` (how this run went) into ``model_dir`` and the repo copy."""
     results = json.loads((work / "eval" / "results.json").read_text())
     table = (work / "eval" / "results.md").read_text() if (work / "eval" / "results.md").exists() else ""
-    sizes = json.loads((work / "sizes.json").read_text()) if (work / "sizes.json").exists() else {}
+    sizes = _parts(model_dir)
+    note = (work / "card_note.md").read_text().strip() if (work / "card_note.md").exists() else ""
     body = [
         "# lauragpt-demo: the embedded default LauraGPT",
         "",
@@ -89,6 +111,7 @@ def write_model_card(work: Path, model_dir: Path) -> Path:
         "",
         *[f"- {name}: {value}" for name, value in sizes.items()],
         "",
+        *([note, ""] if note else []),
         "## Results (`lauragpt eval`, test split: a held-out voice and held-out sentences)",
         "",
         table.strip(),
