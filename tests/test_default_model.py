@@ -12,7 +12,8 @@ import sys
 
 import pytest
 import soundfile
-from modeling_lauragpt.training.metrics.functional import compute_wer
+from modeling_lauragpt.training.demo_corpus.tasks.ser import EMOTIONS
+from modeling_lauragpt.training.metrics.functional import compute_bleu, compute_captioning
 from transformers import pipeline
 
 from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR, DEMO_SAMPLES_DIR
@@ -40,12 +41,18 @@ def test_pipeline_without_model_uses_the_default(default_pipe):
 
 
 def test_smoke_evaluation_on_held_out_samples(default_pipe):
+    """Greedy text outputs are deterministic; each floor sits well below the card's number for that task
+    (card: aac BLEU-1 0.33 / CIDEr 1.13, mt chrF 13, ser WA 62 %, slu intent accuracy 41 %)."""
     samples = {s["task"]: s for s in load_samples()}
-    asr = samples["asr"]
-    text = default_pipe(asr["audio_path"], task="asr")["text"]
-    assert compute_wer([text], [asr["reference"]])["wer"] <= 0.9, text
+    caption = default_pipe(samples["aac"]["audio_path"], task="aac")["text"]
+    assert compute_captioning([caption], [[samples["aac"]["reference"]]])["bleu_1"] >= 0.15, caption
     mt = samples["mt"]
-    assert default_pipe(mt["text"], task="mt", language=mt["language"])["text"].strip()
+    translation = default_pipe(mt["text"], task="mt", language=mt["language"])["text"]
+    assert compute_bleu([translation], [mt["reference"]])["chrf"] >= 5.0, translation
+    assert default_pipe(samples["ser"]["audio_path"], task="ser")["label"] in EMOTIONS
+    slu = default_pipe(samples["slu"]["audio_path"], task="slu")
+    assert slu["intent"] and slu["intent"] == slu["intent"].strip() and " " not in slu["intent"], slu
+    assert default_pipe(samples["asr"]["audio_path"], task="asr")["text"].strip()
     tts = default_pipe(samples["tts"]["text"], task="tts")
     seconds = len(tts["audio"]) / tts["sampling_rate"]
     assert 0.3 < seconds < 15 and abs(tts["audio"]).max() > 1e-3
