@@ -21,7 +21,8 @@ INSTALL_REQUIRES = [
     "soundfile>=0.12",
     "torchcodec>=0.7",  # datasets encodes/decodes Audio columns with it (needs FFmpeg: scripts/install_system_deps.sh)
     "numpy>=1.26",
-    "pyyaml>=6",  # recipe configs (training/configs/*.yaml) and model cards
+    "pyyaml>=6",
+    "matplotlib>=3.7",  # lauragpt demo / eval write spectrogram and training-curve PNGs  # recipe configs (training/configs/*.yaml) and model cards
 ]
 EVAL_REQUIRES = [  # the metric modules of modeling_lauragpt.training.metrics
     "jiwer>=4.0",
@@ -31,7 +32,6 @@ EVAL_REQUIRES = [  # the metric modules of modeling_lauragpt.training.metrics
     "pesq>=0.0.4",
     "pystoi>=0.4",
     "pocketsphinx>=5.0",  # the independent recogniser that judges generated speech (its en-us model is in the wheel)
-    "matplotlib>=3.7",  # training curves and spectrograms of `lauragpt eval`
 ]
 SPEAKER_REQUIRES = [  # optional speaker similarity in `lauragpt eval`; then `pip install webrtcvad-wheels` (see docs)
     "resemblyzer>=0.1.4",
