@@ -21,8 +21,8 @@ INSTALL_REQUIRES = [
     "soundfile>=0.12",
     "torchcodec>=0.7",  # datasets encodes/decodes Audio columns with it (needs FFmpeg: scripts/install_system_deps.sh)
     "numpy>=1.26",
-    "pyyaml>=6",
-    "matplotlib>=3.7",  # lauragpt demo / eval write spectrogram and training-curve PNGs  # recipe configs (training/configs/*.yaml) and model cards
+    "pyyaml>=6",  # recipe configs (training/configs/*.yaml) and model cards
+    "matplotlib>=3.7",  # lauragpt demo / eval write spectrogram and training-curve PNGs
 ]
 EVAL_REQUIRES = [  # the metric modules of modeling_lauragpt.training.metrics
     "jiwer>=4.0",
