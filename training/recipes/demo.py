@@ -38,12 +38,18 @@ def stage_codec_pretrain(work: Path, args) -> None:
     from ...codec import codec_config
 
     clips = espeak_speech(args.pretrain_clips, seed=args.seed)
-    print(f"[codec_pretrain] {len(clips)} espeak-ng clips, {sum(map(len, clips)) / 16000 / 60:.1f} min")
-    codec = EncodecModel(codec_config("demo"))
-    history = train_codec(codec, clips, CodecTrainingArguments(max_steps=args.codec_pretrain_steps, segment_seconds=0.96, seed=args.seed),
-                          log=lambda entry: print("[codec_pretrain]", entry, flush=True))
-    codec.save_pretrained(str(work / "codec_pretrain"))
-    (work / "codec_pretrain" / "training_log.json").write_text(json.dumps(history, indent=1))
+    _train_and_save_codec(EncodecModel(codec_config("demo")), clips, "espeak-ng clips", work / "codec_pretrain",
+                          max_steps=args.codec_pretrain_steps, seed=args.seed)
+
+
+def _train_and_save_codec(codec, clips, what: str, output_dir: Path, **training_args) -> None:
+    """Train ``codec`` on ``clips`` (0.96 s segments), save it with its loss log in ``output_dir``."""
+    stage = output_dir.name
+    print(f"[{stage}] {len(clips)} {what}, {sum(map(len, clips)) / 16000 / 60:.1f} min")
+    history = train_codec(codec, clips, CodecTrainingArguments(segment_seconds=0.96, **training_args),
+                          log=lambda entry: print(f"[{stage}]", entry, flush=True))
+    codec.save_pretrained(str(output_dir))
+    (output_dir / "training_log.json").write_text(json.dumps(history, indent=1))
 
 
 def stage_corpus(work: Path, args) -> None:
@@ -60,11 +66,8 @@ def stage_codec(work: Path, args) -> None:
 
     codec = EncodecModel.from_pretrained(str(work / "codec_pretrain"))
     clips = speech_clips(work / "corpus", seed=args.seed)
-    print(f"[codec] fine-tuning on {len(clips)} corpus training clips, {sum(map(len, clips)) / 16000 / 60:.1f} min")
-    history = train_codec(codec, clips, CodecTrainingArguments(max_steps=args.codec_steps, segment_seconds=0.96, learning_rate=3e-4, seed=args.seed),
-                          log=lambda entry: print("[codec]", entry, flush=True))
-    codec.save_pretrained(str(work / "codec"))
-    (work / "codec" / "training_log.json").write_text(json.dumps(history, indent=1))
+    _train_and_save_codec(codec, clips, "corpus training clips (fine-tuning)", work / "codec",
+                          max_steps=args.codec_steps, learning_rate=3e-4, seed=args.seed)
 
 
 def stage_codes(work: Path, args) -> None:
