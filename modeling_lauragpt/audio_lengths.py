@@ -1,5 +1,8 @@
-"""The single length formula: waveform samples -> fbank frames -> LFR frames -> encoder frames, and
-waveform samples -> codec frames.
+"""The single length formula: waveform samples -> audio-tower frames -> ``<|audio|>`` placeholders, for both
+audio towers, and waveform samples -> codec frames.
+
+- Conformer tower: samples -> Kaldi fbank frames -> LFR frames -> encoder frames (input layer) -> pooled frames.
+- Whisper tower: samples -> log-mel frames (10 ms hop) -> encoder frames (conv2, stride 2: 20 ms) -> pooled frames.
 
 The feature extractor (how many feature frames a clip gives), the processor (how many ``<|audio|>``
 placeholders to write) and the model (which encoder frames are real) all call these functions, so they can
@@ -11,6 +14,9 @@ Units: samples at ``sampling_rate`` Hz; frame length and shift in milliseconds.
 from __future__ import annotations
 
 INPUT_LAYERS = ("linear", "conv2d")
+
+WHISPER_HOP_LENGTH = 160  # samples between Whisper log-mel frames (10 ms at 16 kHz)
+WHISPER_CONV_STRIDE = 2  # Whisper's conv2 halves the mel frame rate: 100 Hz -> 50 Hz encoder frames
 
 
 def window_samples(sampling_rate: int, milliseconds: float) -> int:
@@ -45,6 +51,12 @@ def encoder_num_frames(num_feature_frames, input_layer: str = "linear"):
     raise ValueError(f"Unknown encoder input layer {input_layer!r}; expected one of {INPUT_LAYERS}.")
 
 
+def pooled_num_frames(num_frames, pooling: int = 1):
+    """Frames left after averaging every ``pooling`` tower frames (``avg_pool1d``, kernel = stride = pooling; a
+    partial last group is dropped, as Qwen2-Audio's pooler does)."""
+    return num_frames // pooling
+
+
 def audio_num_tokens(
     num_samples,
     sampling_rate: int = 16000,
@@ -52,10 +64,30 @@ def audio_num_tokens(
     frame_shift_ms: float = 10.0,
     lfr_n: int = 6,
     input_layer: str = "linear",
+    pooling: int = 1,
 ):
-    """Number of ``<|audio|>`` placeholders (= encoder output frames) for a clip of ``num_samples`` samples."""
+    """Number of ``<|audio|>`` placeholders (= pooled Conformer frames) for a clip of ``num_samples`` samples."""
     fbank = fbank_num_frames(num_samples, sampling_rate, frame_length_ms, frame_shift_ms)
-    return encoder_num_frames(lfr_num_frames(fbank, lfr_n), input_layer)
+    return pooled_num_frames(encoder_num_frames(lfr_num_frames(fbank, lfr_n), input_layer), pooling)
+
+
+def whisper_mel_frames(num_samples, hop_length: int = WHISPER_HOP_LENGTH):
+    """Log-mel frames ``WhisperFeatureExtractor`` computes for a clip of ``num_samples`` samples: ``N // hop``
+    (its centred STFT gives ``1 + N // hop`` frames and it drops the last one)."""
+    return num_samples // hop_length
+
+
+def whisper_encoder_frames(num_mel_frames):
+    """Frames leaving Whisper's convolution stem (conv2: kernel 3, stride 2, padding 1): ``(T - 1) // 2 + 1``
+    (0 for no input)."""
+    frames = (num_mel_frames - 1) // WHISPER_CONV_STRIDE + 1
+    return frames.clamp(min=0) if hasattr(frames, "clamp") else max(frames, 0)
+
+
+def whisper_num_tokens(num_samples, hop_length: int = WHISPER_HOP_LENGTH, pooling: int = 1):
+    """Number of ``<|audio|>`` placeholders (= pooled Whisper encoder frames) for ``num_samples`` samples.
+    One second at 16 kHz: 100 mel frames -> 50 encoder frames -> 25 tokens with ``pooling=2``."""
+    return pooled_num_frames(whisper_encoder_frames(whisper_mel_frames(num_samples, hop_length)), pooling)
 
 
 def codec_num_frames(num_samples, hop_length: int = 640):
@@ -72,5 +104,10 @@ __all__ = [
     "lfr_num_frames",
     "encoder_num_frames",
     "audio_num_tokens",
+    "pooled_num_frames",
+    "whisper_mel_frames",
+    "whisper_encoder_frames",
+    "whisper_num_tokens",
+    "WHISPER_HOP_LENGTH",
     "codec_num_frames",
 ]

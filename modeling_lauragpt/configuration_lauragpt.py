@@ -2,6 +2,9 @@
 
 ``LauraGPTConfig.from_preset("paper")`` gives the paper's sizes (Conformer 32 x 512 + a Qwen-1.8B-shaped Qwen2
 LLM, about 2 B parameters); ``"tiny"`` gives a model of about 1.2 M parameters for tests and demos.
+
+The audio tower is either our Conformer (``LauraGPTAudioEncoderConfig``) or transformers' Whisper encoder (a
+``WhisperConfig`` of any size as ``audio_config``: ``from_preset("whisper-tiny")``).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import copy
 
 from huggingface_hub.dataclasses import strict
-from transformers import AutoConfig, PreTrainedConfig
+from transformers import AutoConfig, PreTrainedConfig, WhisperConfig
 from transformers.configuration_utils import SubConfigSpec
 
 from .audio_lengths import INPUT_LAYERS
@@ -18,6 +21,10 @@ from .vocabulary import VocabularyLayout
 
 POSITION_EMBEDDING_TYPES = ("sinusoidal", "relative", "relative_legacy")
 CONV_NORM_TYPES = ("layer_norm", "batch_norm")
+# How a Whisper tower sees a clip: "clip" encodes the batch padded only to its longest clip, with the positional
+# table sliced to that length and padded frames masked (whisper.cpp's audio_ctx); "30s" pads every clip to
+# Whisper's 30 s training window and runs transformers' WhisperEncoder unchanged.
+AUDIO_WINDOWS = ("clip", "30s")
 
 
 @strict
@@ -94,7 +101,8 @@ class LauraGPTConfig(PreTrainedConfig):
     LauraGPT: a Conformer audio encoder + projector feeding a decoder-only LLM whose vocabulary holds text tokens,
     first-group codec tokens, a codec end token, the `<|audio|>` placeholder and one token per task.
 
-    audio_config (`dict` or `LauraGPTAudioEncoderConfig`): the audio encoder.
+    audio_config (`dict`, `LauraGPTAudioEncoderConfig` or `WhisperConfig`): the audio tower: our Conformer, or
+        transformers' Whisper encoder (a dict with `"model_type": "whisper"`; only the encoder fields are used).
     text_config (`dict` or `PreTrainedConfig`, defaults to a Qwen2 config): the LLM, built with
         `AutoModel.from_config`. Its `vocab_size` is raised to the full layout size if smaller.
     text_vocab_size (`int`, defaults to 151851): N, the text tokenizer's size before LauraGPT's tokens (Qwen's).
@@ -106,6 +114,10 @@ class LauraGPTConfig(PreTrainedConfig):
     text_eos_token_id (`int`, defaults to 151643): the tokenizer's end-of-text id, which ends text outputs.
     pad_token_id (`int`, defaults to 151643): padding id in `input_ids`.
     projector_hidden_act (`str`, defaults to `"gelu"`): activation between the projector's two linear layers.
+    audio_frame_pooling (`int`, defaults to 1): average every this many tower frames before the projector
+        (2 turns Whisper's 50 Hz frames into 25 Hz, as Qwen2-Audio does; 1 = no pooling).
+    audio_window (`str`, defaults to `"clip"`): Whisper tower only: `"clip"` (pad a batch to its longest clip and
+        slice the positional table, as whisper.cpp's `audio_ctx`) or `"30s"` (Whisper's fixed 30 s window).
     initializer_range (`float`, defaults to 0.02): std of the normal init of new weights.
     tie_word_embeddings (`bool`, defaults to `False`): share the input embedding and output matrix (Qwen-1.8B
         does not).
@@ -126,10 +138,13 @@ class LauraGPTConfig(PreTrainedConfig):
     text_eos_token_id: int = 151643
     pad_token_id: int | None = 151643
     projector_hidden_act: str = "gelu"
+    audio_frame_pooling: int = 1
+    audio_window: str = "clip"
     initializer_range: float = 0.02
     tie_word_embeddings: bool = False
 
     def __post_init__(self, **kwargs):
+        self.audio_config = _resolve_audio_config(self.audio_config)
         super().__post_init__(**kwargs)
         self.tasks = list(self.tasks)
         self.custom_tasks = register_custom_tasks(self.custom_tasks)
@@ -140,7 +155,11 @@ class LauraGPTConfig(PreTrainedConfig):
         self.text_config.tie_word_embeddings = self.tie_word_embeddings
 
     def validate_architecture(self):
-        """Raise on inconsistent special ids or task lists (called by ``@strict``)."""
+        """Raise on inconsistent special ids, task lists or audio settings (called by ``@strict``)."""
+        if self.audio_frame_pooling < 1:
+            raise ValueError(f"audio_frame_pooling must be a positive number of frames, got {self.audio_frame_pooling}.")
+        if self.audio_window not in AUDIO_WINDOWS:
+            raise ValueError(f"audio_window={self.audio_window!r} is not supported; choose one of {AUDIO_WINDOWS}.")
         if len(set(self.tasks)) != len(self.tasks):
             raise ValueError(f"tasks must be unique, got {self.tasks}.")
         undeclared = sorted(set(self.custom_tasks or {}) - set(self.tasks))
@@ -150,6 +169,11 @@ class LauraGPTConfig(PreTrainedConfig):
             value = getattr(self, name)
             if value is not None and not 0 <= value < self.text_vocab_size:
                 raise ValueError(f"{name}={value} must be a text id, i.e. in [0, text_vocab_size={self.text_vocab_size}).")
+
+    @property
+    def audio_tower_type(self) -> str:
+        """``"whisper"`` for a Whisper encoder tower, ``"conformer"`` for ours."""
+        return "whisper" if isinstance(self.audio_config, WhisperConfig) else "conformer"
 
     @property
     def vocabulary(self) -> VocabularyLayout:
@@ -185,6 +209,27 @@ class LauraGPTConfig(PreTrainedConfig):
         values["text_config"].setdefault("vocab_size", layout.vocab_size)
         return cls(**values)
 
+
+def _resolve_audio_config(audio_config):
+    """A dict with ``"model_type": "whisper"`` becomes a ``WhisperConfig``; other dicts stay for the Conformer."""
+    if not isinstance(audio_config, dict):
+        return audio_config
+    model_type = audio_config.get("model_type", LauraGPTAudioEncoderConfig.model_type)
+    if model_type == WhisperConfig.model_type:
+        return WhisperConfig(**{k: v for k, v in audio_config.items() if k != "model_type"})
+    if model_type != LauraGPTAudioEncoderConfig.model_type:
+        raise ValueError(
+            f"audio_config has model_type {model_type!r}; LauraGPT's audio tower is our Conformer "
+            f"({LauraGPTAudioEncoderConfig.model_type!r}) or a Whisper encoder ('whisper')."
+        )
+    return audio_config
+
+
+# Encoder shapes of OpenAI's Whisper sizes (d_model, layers, heads, FFN, mel bins); the decoder fields of a
+# WhisperConfig are unused by the audio tower and kept at transformers' defaults.
+_WHISPER_ENCODER_SIZES = {
+    "tiny": {"d_model": 384, "encoder_layers": 4, "encoder_attention_heads": 6, "encoder_ffn_dim": 1536, "num_mel_bins": 80},
+}
 
 PRESETS: dict[str, dict] = {
     # Paper §4: Conformer 32 blocks, d 512, 16 heads, FFN 1536 (x2 macaron), LayerNorm conv module, sinusoidal
@@ -253,7 +298,54 @@ PRESETS: dict[str, dict] = {
         "text_eos_token_id": 0,
         "pad_token_id": 0,
     },
+    # Whisper tiny(.en)'s encoder (4 layers, d 384, 6 heads, 80 mel bins, 30 s of 20 ms frames), pooled 2x to 25 Hz,
+    # under the demo-sized LLM: the shape of the embedded default, whose tower is the bundled Whisper tiny.en.
+    "whisper-tiny": {
+        "audio_config": {"model_type": "whisper", **_WHISPER_ENCODER_SIZES["tiny"]},
+        "text_config": {
+            "model_type": "qwen2",
+            "hidden_size": 256,
+            "intermediate_size": 768,
+            "num_hidden_layers": 4,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 1024,
+        },
+        "audio_frame_pooling": 2,
+        "codebook_size": 256,
+        "text_vocab_size": 1000,
+        "text_eos_token_id": 0,
+        "pad_token_id": 0,
+    },
+    # For tests: a random 2-layer, 64-wide Whisper encoder (full 30 s position table) under the tiny LLM.
+    "tiny-whisper": {
+        "audio_config": {
+            "model_type": "whisper",
+            "d_model": 64,
+            "encoder_layers": 2,
+            "encoder_attention_heads": 4,
+            "encoder_ffn_dim": 128,
+            "decoder_layers": 1,
+            "decoder_attention_heads": 4,
+            "decoder_ffn_dim": 128,
+            "num_mel_bins": 80,
+            "max_source_positions": 1500,
+        },
+        "text_config": {
+            "model_type": "qwen2",
+            "hidden_size": 128,
+            "intermediate_size": 256,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 2048,
+        },
+        "audio_frame_pooling": 2,
+        "text_vocab_size": 256,
+        "text_eos_token_id": 0,
+        "pad_token_id": 0,
+    },
 }
 
 
-__all__ = ["LauraGPTAudioEncoderConfig", "LauraGPTConfig", "PRESETS"]
+__all__ = ["AUDIO_WINDOWS", "LauraGPTAudioEncoderConfig", "LauraGPTConfig", "PRESETS"]

@@ -1,7 +1,8 @@
 """LauraGPT: audio tower + projector + decoder-only LLM over one text/codec/task vocabulary.
 
 Sequence layout (paper §3.1): ``[input embeddings] <|task|> [output tokens] <eos>``. Audio input is continuous:
-Conformer frames, projected to the LLM width, replace the ``<|audio|>`` placeholders of ``input_ids``. Audio
+audio-tower frames (our Conformer, or transformers' Whisper encoder), optionally average-pooled and then projected
+to the LLM width, replace the ``<|audio|>`` placeholders of ``input_ids``. Audio
 output is discrete: first-group codec ids of the shared vocabulary, ended by ``<|codec_end|>``.
 
 The class layout follows transformers' own audio LLMs (fun_asr_nano, qwen2_audio): ``LauraGPTModel`` holds
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from transformers import (
     AutoModel,
@@ -30,10 +32,19 @@ from transformers.modeling_outputs import (
     CausalLMOutputWithPast,
 )
 
+from .audio_lengths import pooled_num_frames, whisper_encoder_frames
 from .configuration_lauragpt import LauraGPTConfig
 from .generation_lauragpt import TaskVocabularyLogitsProcessor
 from .modeling_audio_encoder import LauraGPTAudioEncoder
+from .modeling_whisper_tower import LauraGPTWhisperEncoder
 from .pretrained_model import LauraGPTPreTrainedModel
+
+
+def build_audio_tower(config: LauraGPTConfig) -> nn.Module:
+    """Our Conformer, or transformers' Whisper encoder (``LauraGPTWhisperEncoder``) for a ``WhisperConfig``."""
+    if config.audio_tower_type == "whisper":
+        return LauraGPTWhisperEncoder(config.audio_config)
+    return LauraGPTAudioEncoder(config.audio_config)
 
 
 class LauraGPTMultiModalProjector(nn.Module):
@@ -78,7 +89,7 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
 
     def __init__(self, config: LauraGPTConfig):
         super().__init__(config)
-        self.audio_tower = LauraGPTAudioEncoder(config.audio_config)
+        self.audio_tower = build_audio_tower(config)
         self.multi_modal_projector = LauraGPTMultiModalProjector(config)
         self.language_model = AutoModel.from_config(config.text_config)
         self.post_init()
@@ -89,18 +100,70 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
     def set_input_embeddings(self, value: nn.Module):
         self.language_model.set_input_embeddings(value)
 
-    def get_audio_features(
+    def get_audio_frames(
         self, input_features: torch.Tensor, input_features_mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Encode audio and project it to the LLM width.
+        """Run the audio tower and pool its frames: what the projector reads (and what training may cache).
 
-        input_features : torch.Tensor, shape = (num_clips, frames, input_size)  LFR fbank features
-        input_features_mask : torch.Tensor, shape = (num_clips, frames)  1 on real frames, or None
-        returns : (audio_embeds, output_mask) with shapes (num_clips, encoder_frames, text_hidden) and
-            (num_clips, encoder_frames); output_mask is 1 on frames that come from real audio.
+        input_features : the tower's features: (num_clips, frames, input_size) LFR fbank for the Conformer,
+            (num_clips, num_mel_bins, mel_frames) log-mel for Whisper
+        input_features_mask : torch.Tensor, shape = (num_clips, frames or mel_frames)  1 on real frames, or None
+        returns : (audio_frames, audio_frames_mask) with shapes (num_clips, pooled_frames, tower_hidden) and
+            (num_clips, pooled_frames); the mask is 1 on frames that come from real audio, the frames are 0 elsewhere.
         """
-        encoded = self.audio_tower(input_features=input_features, input_features_mask=input_features_mask)
-        return self.multi_modal_projector(encoded.last_hidden_state), encoded.output_mask
+        if self.config.audio_tower_type == "whisper":
+            frames, mask = self._whisper_frames(input_features, input_features_mask)
+        else:
+            encoded = self.audio_tower(input_features=input_features, input_features_mask=input_features_mask)
+            frames, mask = encoded.last_hidden_state, encoded.output_mask
+        pooling = self.config.audio_frame_pooling
+        if pooling > 1:
+            frames = F.avg_pool1d(frames.transpose(1, 2), pooling, pooling).transpose(1, 2)
+            lengths = pooled_num_frames(mask.sum(dim=1), pooling)
+            mask = (torch.arange(frames.shape[1], device=frames.device)[None, :] < lengths[:, None]).long()
+            frames = frames.masked_fill(~mask.bool()[..., None], 0.0)
+        return frames, mask
+
+    def _whisper_frames(self, input_features, input_features_mask):
+        """Whisper tower frames and their mask; the ``"30s"`` window runs the unmasked encoder on 3000 frames."""
+        batch, _, mel_frames = input_features.shape
+        real_mel = input_features_mask if input_features_mask is not None else torch.ones(
+            batch, mel_frames, dtype=torch.long, device=input_features.device
+        )
+        full_window = self.config.audio_window == "30s"
+        if full_window and mel_frames != self.audio_tower.max_mel_frames:
+            raise ValueError(
+                f"This model's Whisper tower reads the fixed 30 s window ({self.audio_tower.max_mel_frames} log-mel frames; "
+                f"audio_window='30s'), but input_features hold {mel_frames}. Build inputs with the model's processor, "
+                "which pads every clip to 30 s for this window."
+            )
+        encoded = self.audio_tower(input_features, attention_mask=None if full_window else real_mel)
+        frames = encoded.last_hidden_state
+        lengths = whisper_encoder_frames(real_mel.long().sum(dim=1))
+        mask = (torch.arange(frames.shape[1], device=frames.device)[None, :] < lengths[:, None]).long()
+        return frames.masked_fill(~mask.bool()[..., None], 0.0), mask
+
+    def get_audio_features(
+        self,
+        input_features: torch.Tensor | None = None,
+        input_features_mask: torch.Tensor | None = None,
+        audio_frames: torch.Tensor | None = None,
+        audio_frames_mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encode audio (or take cached tower frames) and project it to the LLM width.
+
+        input_features, input_features_mask : the tower's features, as in ``get_audio_frames``
+        audio_frames : torch.Tensor, shape = (num_clips, pooled_frames, tower_hidden)  cached ``get_audio_frames``
+            output, used instead of running the tower; audio_frames_mask : (num_clips, pooled_frames), 1 on real frames
+        returns : (audio_embeds, output_mask) with shapes (num_clips, pooled_frames, text_hidden) and
+            (num_clips, pooled_frames); output_mask is 1 on frames that come from real audio.
+        """
+        if audio_frames is None:
+            audio_frames, audio_frames_mask = self.get_audio_frames(input_features, input_features_mask)
+        elif audio_frames_mask is None:
+            audio_frames_mask = torch.ones(audio_frames.shape[:2], dtype=torch.long, device=audio_frames.device)
+        projector_dtype = self.multi_modal_projector.linear_1.weight.dtype
+        return self.multi_modal_projector(audio_frames.to(projector_dtype)), audio_frames_mask
 
     def _scatter_audio(
         self, input_ids: torch.LongTensor, inputs_embeds: torch.Tensor, audio_embeds: torch.Tensor, audio_mask: torch.Tensor
@@ -130,12 +193,16 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         cache: Cache | None = None,
         inputs_embeds: torch.Tensor | None = None,
         use_cache: bool | None = None,
+        audio_frames: torch.Tensor | None = None,
+        audio_frames_mask: torch.Tensor | None = None,
         **kwargs,
     ) -> LauraGPTModelOutputWithPast:
         """
-        input_ids : torch.LongTensor, shape = (batch, sequence)  with one <|audio|> per encoder frame of each clip
-        input_features : torch.Tensor, shape = (num_clips, frames, input_size)  one clip per row that has audio
+        input_ids : torch.LongTensor, shape = (batch, sequence)  with one <|audio|> per pooled tower frame of each clip
+        input_features : torch.Tensor  one clip per row that has audio: (num_clips, frames, input_size) for the
+            Conformer, (num_clips, num_mel_bins, mel_frames) for Whisper
         input_features_mask : torch.Tensor, shape = (num_clips, frames)  1 on real feature frames
+        audio_frames, audio_frames_mask : cached tower frames (``get_audio_frames``), in place of input_features
         attention_mask : torch.Tensor, shape = (batch, sequence)  1 on real tokens (placeholders included)
         returns : last_hidden_state of shape (batch, sequence, text_hidden), the KV cache, and the projected audio
         """
@@ -145,10 +212,12 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
             inputs_embeds = self.get_input_embeddings()(input_ids)
 
         audio_hidden_states = None
-        if input_features is not None:
+        if input_features is not None and audio_frames is not None:
+            raise ValueError("Pass either input_features or cached audio_frames, not both.")
+        if input_features is not None or audio_frames is not None:
             if input_ids is None:
-                raise ValueError("input_features need input_ids, whose <|audio|> placeholders mark where audio goes.")
-            audio_embeds, audio_mask = self.get_audio_features(input_features, input_features_mask)
+                raise ValueError("Audio inputs need input_ids, whose <|audio|> placeholders mark where audio goes.")
+            audio_embeds, audio_mask = self.get_audio_features(input_features, input_features_mask, audio_frames, audio_frames_mask)
             inputs_embeds, audio_hidden_states = self._scatter_audio(input_ids, inputs_embeds, audio_embeds, audio_mask)
         elif input_ids is not None and input_ids.shape[1] > 1 and (input_ids == self.config.audio_token_id).any():
             raise ValueError("input_ids hold <|audio|> placeholders but no input_features were given.")
@@ -196,8 +265,26 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
     def set_output_embeddings(self, value: nn.Module):
         self.lm_head = value
 
-    def get_audio_features(self, input_features, input_features_mask=None):
-        return self.model.get_audio_features(input_features, input_features_mask)
+    def get_audio_features(self, input_features=None, input_features_mask=None, audio_frames=None, audio_frames_mask=None):
+        return self.model.get_audio_features(input_features, input_features_mask, audio_frames, audio_frames_mask)
+
+    def get_audio_frames(self, input_features, input_features_mask=None):
+        return self.model.get_audio_frames(input_features, input_features_mask)
+
+    def freeze_audio_tower(self, trainable_top_layers: int = 0) -> "LauraGPTForConditionalGeneration":
+        """Stop gradients into the audio tower, except its top ``trainable_top_layers`` layers (and, when any are
+        trainable, its final norm). The projector and the LLM stay trainable. Returns ``self``."""
+        tower = self.model.audio_tower
+        layers = tower.layers
+        if not 0 <= trainable_top_layers <= len(layers):
+            raise ValueError(f"trainable_top_layers must be between 0 and the tower's {len(layers)} layers, got {trainable_top_layers}.")
+        tower.requires_grad_(False)
+        for layer in layers[len(layers) - trainable_top_layers :]:
+            layer.requires_grad_(True)
+        if trainable_top_layers:
+            final_norm = getattr(tower, "layer_norm", None) or getattr(tower, "after_norm", None)
+            final_norm.requires_grad_(True)
+        return self
 
     def forward(
         self,
@@ -211,10 +298,13 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         labels: torch.LongTensor | None = None,
         use_cache: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
+        audio_frames: torch.Tensor | None = None,
+        audio_frames_mask: torch.Tensor | None = None,
         **kwargs,
     ) -> LauraGPTCausalLMOutputWithPast:
         """
-        input_ids, input_features, input_features_mask, attention_mask : as in ``LauraGPTModel.forward``
+        input_ids, input_features, input_features_mask, attention_mask, audio_frames, audio_frames_mask : as in
+            ``LauraGPTModel.forward``
         labels : torch.LongTensor, shape = (batch, sequence)  target ids at output positions, -100 elsewhere
             (inputs, task token, padding); not shifted: the loss shifts them
         returns : logits of shape (batch, sequence or logits_to_keep, vocab), the mean cross-entropy over output
@@ -229,6 +319,8 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             cache=cache,
             inputs_embeds=inputs_embeds,
             use_cache=use_cache,
+            audio_frames=audio_frames,
+            audio_frames_mask=audio_frames_mask,
             **kwargs,
         )
         hidden_states = outputs.last_hidden_state

@@ -2,6 +2,7 @@
 
 from transformers import PreTrainedModel
 from transformers import initialization as init
+from transformers.models.whisper.modeling_whisper import WhisperEncoder, sinusoids
 
 from .configuration_lauragpt import LauraGPTConfig
 
@@ -12,7 +13,7 @@ class LauraGPTPreTrainedModel(PreTrainedModel):
     main_input_name = "input_ids"
     input_modalities = ("audio", "text")
     supports_gradient_checkpointing = True
-    _no_split_modules = ["LauraGPTConformerLayer", "Qwen2DecoderLayer"]
+    _no_split_modules = ["LauraGPTConformerLayer", "WhisperEncoderLayer", "Qwen2DecoderLayer"]
     _supports_sdpa = True
     _supports_attention_backend = True
 
@@ -21,13 +22,16 @@ class LauraGPTPreTrainedModel(PreTrainedModel):
 
         - position tables (non-persistent ``pe`` buffers, zeros after meta-device loading) rebuilt from
           ``module.compute_table()``;
-        - the relative-attention biases ``pos_bias_u/v``, Xavier-uniform as in ESPnet.
+        - the relative-attention biases ``pos_bias_u/v``, Xavier-uniform as in ESPnet;
+        - a Whisper tower's positional table (sinusoids, as ``WhisperPreTrainedModel`` sets it).
 
         Only ``transformers.initialization`` functions are used, so tensors loaded from a checkpoint are kept.
         """
         super()._init_weights(module)
         if callable(getattr(module, "compute_table", None)) and getattr(module, "pe", None) is not None:
             init.copy_(module.pe, module.compute_table())
+        if isinstance(module, WhisperEncoder):
+            init.copy_(module.embed_positions.weight, sinusoids(*module.embed_positions.weight.shape))
         for name in ("pos_bias_u", "pos_bias_v"):
             if getattr(module, name, None) is not None:
                 init.xavier_uniform_(getattr(module, name))

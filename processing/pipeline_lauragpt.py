@@ -61,6 +61,7 @@ class LauraGPTPipeline(Pipeline):
 
     def __init__(self, *args, vocoder=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.processor.check_model_config(self.model.config)
         self.vocoder = vocoder if vocoder is not None else find_companion_vocoder(self.model)
         if self.vocoder is not None:
             self.vocoder.check_compatible(self.model.config)
@@ -135,8 +136,7 @@ class LauraGPTPipeline(Pipeline):
         outputs = self.processor.decode_outputs(model_outputs["generated"], task)
         if task_spec(task, self.model.config.tasks).output_modality != CODEC:
             return [self._text_result(task, text) for text in outputs]
-        batch = model_outputs["batch"]
-        features = (batch["input_features"], batch["input_features_mask"]) if "input_features" in batch else None
+        features = self.processor.frame_major_features(model_outputs["batch"])
         texts = text_for_vocoder or model_outputs["texts"]
         return self._vocode(task, outputs, texts=texts, features=features, voice_codes=model_outputs["voice_codes"])
 
@@ -178,7 +178,7 @@ class LauraGPTPipeline(Pipeline):
                 )
             item = load_audio_file(item)
         array, rate = unpack_clip(item, sampling_rate)
-        limit = self.processor.feature_extractor.max_duration_s if limit_duration else None
+        limit = self.processor.max_duration_s if limit_duration else None
         try:
             return to_mono_waveform(array, rate, self.sampling_rate, limit, index=index)
         except ValueError as error:

@@ -5,7 +5,9 @@ Row layout, built at the id level (no string templates, so user text can never f
     [<|audio|> x frames  |  text ids] [conditioning text ids] <|task|> [prompt codec ids] [target ids <eos>]
 
 Loss is only on the target ids and their end token (``labels`` is -100 on everything else). The number of
-``<|audio|>`` placeholders comes from the shared length formula (``modeling_lauragpt.audio_lengths``).
+``<|audio|>`` placeholders comes from the shared length formula (``modeling_lauragpt.audio_lengths``), for the
+audio tower the feature extractor belongs to: ``LauraGPTFeatureExtractor`` (Conformer) or
+``WhisperFeatureExtractor`` (Whisper).
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from transformers import BatchFeature, ProcessorMixin
+from transformers import BatchFeature, ProcessorMixin, WhisperFeatureExtractor
 
-from ..audio_lengths import encoder_num_frames
+from ..audio_lengths import encoder_num_frames, pooled_num_frames, whisper_num_tokens
 from ..tasks import AUDIO, CODEC, DEFAULT_TASKS, TEXT, register_custom_tasks, task_spec
 from ..vocabulary import VocabularyLayout, codec_token
 from .audio_inputs import to_mono_waveform, unpack_clip
+from .whisper_features import whisper_features
 
 IGNORE_INDEX = -100
 
@@ -27,7 +30,8 @@ class LauraGPTProcessor(ProcessorMixin):
     """Feature extractor + any Hugging Face tokenizer, extended with LauraGPT's codec, audio and task tokens.
 
     Args:
-        feature_extractor: a ``LauraGPTFeatureExtractor``.
+        feature_extractor: the audio tower's: a ``LauraGPTFeatureExtractor`` (Conformer) or a
+            ``WhisperFeatureExtractor`` (Whisper tower).
         tokenizer: any HF tokenizer with an EOS token. If it lacks LauraGPT's tokens they are appended in the
             ``VocabularyLayout`` order, so ``text_vocab_size`` is the tokenizer's size before that.
         codebook_size: first-group codec codes (M).
@@ -36,6 +40,11 @@ class LauraGPTProcessor(ProcessorMixin):
             how many placeholders a clip needs.
         custom_tasks: modalities of tasks outside the built-in eight, as in ``LauraGPTConfig.custom_tasks``
             (``{name: {"input_modality", "output_modality", "description"}}``); every name must be in ``tasks``.
+        audio_frame_pooling: tower frames averaged into one placeholder (``config.audio_frame_pooling``).
+        audio_window: Whisper only: ``"clip"`` (pad to the longest clip) or ``"30s"`` (``config.audio_window``).
+
+    ``LauraGPTProcessor(extractor, tokenizer, **LauraGPTProcessor.config_kwargs(model.config))`` builds the
+    processor that fits a model; ``check_model_config(config)`` says what differs.
     """
 
     def __init__(
@@ -46,9 +55,13 @@ class LauraGPTProcessor(ProcessorMixin):
         tasks: Sequence[str] | None = None,
         encoder_input_layer: str = "linear",
         custom_tasks: dict | None = None,
+        audio_frame_pooling: int = 1,
+        audio_window: str = "clip",
         chat_template=None,
     ):
         self.codebook_size = codebook_size
+        self.audio_frame_pooling = audio_frame_pooling
+        self.audio_window = audio_window
         self.tasks = list(tasks) if tasks is not None else list(DEFAULT_TASKS)
         self.custom_tasks = register_custom_tasks(custom_tasks)
         if not set(self.custom_tasks) <= set(self.tasks):
@@ -60,6 +73,55 @@ class LauraGPTProcessor(ProcessorMixin):
             tokenizer.pad_token = tokenizer.eos_token
         self.vocabulary = _extend_tokenizer(tokenizer, codebook_size, tuple(self.tasks))
         super().__init__(feature_extractor, tokenizer, chat_template=chat_template)
+
+    @staticmethod
+    def config_kwargs(config) -> dict:
+        """The processor arguments that must agree with a ``LauraGPTConfig`` (vocabulary, tasks, audio lengths)."""
+        return {
+            "codebook_size": config.codebook_size,
+            "tasks": list(config.tasks),
+            "custom_tasks": config.custom_tasks,
+            "encoder_input_layer": getattr(config.audio_config, "input_layer", "linear"),
+            "audio_frame_pooling": config.audio_frame_pooling,
+            "audio_window": config.audio_window,
+        }
+
+    @property
+    def is_whisper(self) -> bool:
+        """Whether the feature extractor (and so the audio tower) is Whisper's."""
+        return isinstance(self.feature_extractor, WhisperFeatureExtractor)
+
+    @property
+    def max_duration_s(self) -> float | None:
+        """Longest clip the audio tower accepts, in seconds (Whisper: its 30 s window)."""
+        return float(self.feature_extractor.chunk_length) if self.is_whisper else self.feature_extractor.max_duration_s
+
+    def check_model_config(self, config) -> None:
+        """Raise a ``ValueError`` listing every way this processor disagrees with the model ``config``: a feature
+        extractor of the other tower, other feature sizes, placeholder counts, window or vocabulary."""
+        problems = []
+        whisper_model = config.audio_tower_type == "whisper"
+        if whisper_model != self.is_whisper:
+            tower = "a Whisper encoder" if whisper_model else "the Conformer"
+            problems.append(f"the model's audio tower is {tower} but the feature extractor is {type(self.feature_extractor).__name__}")
+        else:
+            wanted = config.audio_config.num_mel_bins if whisper_model else config.audio_config.input_size
+            if self.feature_extractor.feature_size != wanted:
+                problems.append(f"the feature extractor gives {self.feature_extractor.feature_size} features per frame, the tower reads {wanted}")
+        for name, value in self.config_kwargs(config).items():
+            mine = getattr(self, name)
+            if name in ("encoder_input_layer",) and whisper_model:
+                continue
+            if name == "audio_window" and not whisper_model:
+                continue
+            if (list(mine) if name == "tasks" else mine) != value and not (name == "custom_tasks" and not mine and not value):
+                problems.append(f"{name}: processor {mine!r}, model {value!r}")
+        if problems:
+            raise ValueError(
+                "The processor does not fit the model: " + "; ".join(problems) + ". Save the processor that was built "
+                "for this model next to it (LauraGPTProcessor(extractor, tokenizer, "
+                "**LauraGPTProcessor.config_kwargs(model.config)))."
+            )
 
     # ----------------------------------------------------------------------------------------- building inputs
     def __call__(
@@ -75,6 +137,7 @@ class LauraGPTProcessor(ProcessorMixin):
         sampling_rate: int | None = None,
         padding_side: str | None = None,
         return_tensors: str = "pt",
+        audio_frames=None,
     ) -> BatchFeature:
         """Build model inputs (and labels when targets are given) for one example or a batch.
 
@@ -91,11 +154,14 @@ class LauraGPTProcessor(ProcessorMixin):
             sampling_rate: rate of plain arrays in ``audio`` (dicts carry their own); other rates are resampled.
             padding_side: ``"left"`` for generation, ``"right"`` for training; defaults to right when targets are
                 given, else left.
+            audio_frames: cached audio-tower frames (``model.get_audio_frames``), one ``(frames, hidden)`` tensor per
+                audio-input row, in place of ``audio`` (training with a frozen tower).
 
         Returns:
             ``BatchFeature`` with ``input_ids`` (batch, seq), ``attention_mask`` (batch, seq), and when any row has
-            audio ``input_features`` (clips, frames, 560) and ``input_features_mask`` (clips, frames) (clips in row
-            order), and ``labels`` (batch, seq) when targets are given.
+            audio ``input_features`` and ``input_features_mask`` (clips in row order; (clips, frames, 560) for the
+            Conformer, (clips, mel_bins, frames) for Whisper), or ``audio_frames`` (clips, frames, hidden) and
+            ``audio_frames_mask`` when cached frames were given, and ``labels`` (batch, seq) when targets are given.
         """
         if return_tensors != "pt":
             raise ValueError("LauraGPTProcessor returns PyTorch tensors only: use return_tensors='pt'.")
@@ -107,26 +173,41 @@ class LauraGPTProcessor(ProcessorMixin):
             "target_codes": (target_codes, _is_code_sequence),
             "prompt_codes": (prompt_codes, _is_code_sequence),
             "language": (language, _is_str),
+            "audio_frames": (audio_frames, _is_frame_matrix),
         }
         batch = max(len(_as_rows(value, name, is_item=is_item)) for name, (value, is_item) in given.items())
-        tasks, audio_rows, text_rows, target_text_rows, target_code_rows, prompt_code_rows, language_rows = (
+        tasks, audio_rows, text_rows, target_text_rows, target_code_rows, prompt_code_rows, language_rows, frame_rows = (
             _as_rows(value, name, batch, is_item) for name, (value, is_item) in given.items()
         )
         specs = [task_spec(name, self.tasks) for name in tasks]
 
-        waveforms, placeholder_counts = [], []
+        waveforms, cached, placeholder_counts = [], [], []
         for row, spec in enumerate(specs):
-            _check_row(row, spec, audio_rows[row], text_rows[row], target_text_rows[row], target_code_rows[row], prompt_code_rows[row])
-            if spec.input_modality == AUDIO:
-                clip, rate = unpack_clip(audio_rows[row], sampling_rate)
-                wave = to_mono_waveform(clip, rate, max_duration_s=self.feature_extractor.max_duration_s, index=row)
-                waveforms.append(wave)
-                placeholder_counts.append(self.num_audio_tokens(wave.shape[-1]))
+            has_audio = audio_rows[row] is not None or frame_rows[row] is not None
+            _check_row(row, spec, has_audio, text_rows[row], target_text_rows[row], target_code_rows[row], prompt_code_rows[row])
+            if spec.input_modality != AUDIO:
+                continue
+            if frame_rows[row] is not None:
+                cached.append(torch.as_tensor(frame_rows[row], dtype=torch.float32))
+                placeholder_counts.append(cached[-1].shape[0])
+                continue
+            wave = self.prepare_waveform(audio_rows[row], sampling_rate, index=row)
+            waveforms.append(wave)
+            placeholder_counts.append(self.num_audio_tokens(wave.shape[-1]))
+            if placeholder_counts[-1] < 1:
+                raise ValueError(
+                    f"Audio clip {row} lasts {1000 * wave.shape[-1] / self.feature_extractor.sampling_rate:.0f} ms, too "
+                    "short to give one audio-tower frame; pad it with silence or drop it."
+                )
+        if waveforms and cached:
+            raise ValueError("Give every audio row either audio or cached audio_frames, not a mix of both in one batch.")
 
-        outputs = {}
-        if waveforms:
-            features = self.feature_extractor(waveforms, sampling_rate=self.feature_extractor.sampling_rate, return_tensors="pt")
-            outputs.update(input_features=features["input_features"], input_features_mask=features["input_features_mask"])
+        outputs = self.audio_inputs(waveforms) if waveforms else {}
+        if cached:
+            frames = torch.nn.utils.rnn.pad_sequence(cached, batch_first=True)
+            lengths = torch.tensor([len(c) for c in cached])
+            mask = (torch.arange(frames.shape[1])[None, :] < lengths[:, None]).long()
+            outputs.update(audio_frames=frames, audio_frames_mask=mask)
 
         has_targets = any(r is not None for r in target_text_rows + target_code_rows)
         rows, label_rows, clip = [], [], 0
@@ -154,7 +235,31 @@ class LauraGPTProcessor(ProcessorMixin):
 
     def num_audio_tokens(self, num_samples: int) -> int:
         """``<|audio|>`` placeholders for a 16 kHz clip of ``num_samples`` samples (the shared length formula)."""
-        return int(encoder_num_frames(self.feature_extractor.num_frames(num_samples), self.encoder_input_layer))
+        if self.is_whisper:
+            return int(whisper_num_tokens(num_samples, self.feature_extractor.hop_length, self.audio_frame_pooling))
+        frames = encoder_num_frames(self.feature_extractor.num_frames(num_samples), self.encoder_input_layer)
+        return int(pooled_num_frames(frames, self.audio_frame_pooling))
+
+    def prepare_waveform(self, clip, sampling_rate: int | None = None, index: int | None = None) -> torch.Tensor:
+        """One clip (array, tensor, ``{"array", "sampling_rate"}`` dict or ``datasets`` audio value) as the mono
+        float32 waveform at the feature extractor's rate, checked against the tower's longest clip."""
+        array, rate = unpack_clip(clip, sampling_rate)
+        return to_mono_waveform(array, rate, self.feature_extractor.sampling_rate, self.max_duration_s, index=index)
+
+    def audio_inputs(self, waveforms: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The tower's ``input_features`` and ``input_features_mask`` for mono clips at the extractor's rate."""
+        if self.is_whisper:
+            return whisper_features(self.feature_extractor, waveforms, self.audio_window)
+        features = self.feature_extractor(waveforms, sampling_rate=self.feature_extractor.sampling_rate, return_tensors="pt")
+        return {"input_features": features["input_features"], "input_features_mask": features["input_features_mask"]}
+
+    def frame_major_features(self, batch) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The batch's audio features as ``(clips, frames, feature_size)`` and their mask (the layout the vocoder's
+        speech-enhancement condition reads), or None without audio. Whisper's log-mel is transposed."""
+        if "input_features" not in batch:
+            return None
+        features = batch["input_features"]
+        return (features.transpose(1, 2) if self.is_whisper else features), batch["input_features_mask"]
 
     def _text_ids(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
@@ -195,7 +300,7 @@ class LauraGPTProcessor(ProcessorMixin):
 
     @property
     def model_input_names(self) -> list[str]:
-        return ["input_ids", "attention_mask", "input_features", "input_features_mask"]
+        return ["input_ids", "attention_mask", "input_features", "input_features_mask", "audio_frames", "audio_frames_mask"]
 
 
 # --------------------------------------------------------------------------------------------------- helpers
@@ -231,6 +336,10 @@ def _is_single_clip(value) -> bool:
     return hasattr(value, "shape")
 
 
+def _is_frame_matrix(value) -> bool:
+    return hasattr(value, "shape") and len(value.shape) == 2
+
+
 def _is_code_sequence(value) -> bool:
     if isinstance(value, (list, tuple)):
         return len(value) == 0 or isinstance(value[0], int)
@@ -254,16 +363,16 @@ def _as_rows(value, name: str, batch: int | None = None, is_item=_is_str) -> lis
     return rows
 
 
-def _check_row(row, spec, audio, text, target_text, target_codes, prompt_codes):
+def _check_row(row, spec, audio: bool, text, target_text, target_codes, prompt_codes):
     """Raise a clear error when a row's inputs or targets do not fit its task."""
     where = f"row {row} (task {spec.name!r}: {spec.description})"
-    if spec.input_modality == AUDIO and audio is None:
+    if spec.input_modality == AUDIO and not audio:
         raise ValueError(f"{where} needs audio: pass audio=...")
     if spec.input_modality == AUDIO and text is not None:
         raise ValueError(f"{where} takes audio, not text. Drop text=..., or use a text-input task such as 'tts' or 'mt'.")
     if spec.input_modality == TEXT and text is None:
         raise ValueError(f"{where} needs text: pass text=...")
-    if spec.input_modality == TEXT and audio is not None:
+    if spec.input_modality == TEXT and audio:
         raise ValueError(f"{where} takes text, not audio. Drop audio=..., or use an audio-input task such as 'asr'.")
     if spec.output_modality == CODEC and target_text is not None:
         raise ValueError(f"{where} writes codec tokens: give target_codes=, not target_text=.")

@@ -29,9 +29,7 @@ class LauraGPTSingleTaskPipeline(LauraGPTPipeline):
             processor = LauraGPTProcessor(
                 feature_extractor if feature_extractor is not None else processor.feature_extractor,
                 tokenizer,
-                codebook_size=model.config.codebook_size,
-                tasks=model.config.tasks,
-                encoder_input_layer=model.config.audio_config.input_layer,
+                **LauraGPTProcessor.config_kwargs(model.config),
             )
         self.task_name = task_name
         super().__init__(*args, processor=processor, **kwargs)

@@ -72,10 +72,7 @@ def add_task(model: LauraGPTForConditionalGeneration, processor: LauraGPTProcess
     extended = LauraGPTProcessor(
         processor.feature_extractor,
         copy.deepcopy(processor.tokenizer),
-        codebook_size=processor.codebook_size,
-        tasks=model.config.tasks,
-        encoder_input_layer=processor.encoder_input_layer,
-        custom_tasks=model.config.custom_tasks,
+        **LauraGPTProcessor.config_kwargs(model.config),
     )
     if extended.vocabulary.task_token_ids[spec.name] != new_id:
         raise ValueError(
