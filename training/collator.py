@@ -12,6 +12,7 @@ import torch
 
 from ..processing.processing_lauragpt import LauraGPTProcessor
 from ..tasks import AUDIO, CODEC, task_spec
+from .data.audio_frames import AUDIO_FRAMES_COLUMN
 from .data.schema import CODES_COLUMN
 
 
@@ -25,6 +26,8 @@ class LauraGPTCollator:
 
     Rows are canonical examples: ``audio`` values may be ``{"array", "sampling_rate"}`` dicts, 1-D arrays at
     16 kHz, or ``datasets`` audio decoders; codec-output rows need ``target_codes`` (all groups or the first group).
+    Rows with cached tower frames (``audio_frames``, from ``training.data.audio_frames.add_audio_frames``) give
+    those instead of their audio, and the tower does not run.
     """
 
     processor: LauraGPTProcessor
@@ -33,14 +36,16 @@ class LauraGPTCollator:
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
         """
         rows : list of canonical example dicts (mixed tasks allowed)
-        returns : input_ids, attention_mask, labels (batch, seq); input_features (clips, frames, 560) and
-            input_features_mask (clips, frames) when any row has audio input
+        returns : input_ids, attention_mask, labels (batch, seq); input_features and input_features_mask when any
+            row has audio input (or audio_frames and audio_frames_mask when the rows carry cached frames)
         """
-        tasks, audio, text, target_text, target_codes, language = [], [], [], [], [], []
+        tasks, audio, frames, text, target_text, target_codes, language = [], [], [], [], [], [], []
         for index, row in enumerate(rows):
             spec = task_spec(row["task"], self.processor.tasks)
             tasks.append(spec.name)
-            audio.append(row.get("audio") if spec.input_modality == AUDIO else None)
+            cached = row.get(AUDIO_FRAMES_COLUMN) if spec.input_modality == AUDIO else None
+            frames.append(None if cached is None else torch.as_tensor(cached, dtype=torch.float32))
+            audio.append(row.get("audio") if spec.input_modality == AUDIO and cached is None else None)
             text.append(row.get("text") if spec.input_modality != AUDIO else None)
             language.append(row.get("language") or None)
             if spec.output_modality == CODEC:
@@ -58,7 +63,7 @@ class LauraGPTCollator:
                 target_text.append(row.get("target_text"))
         return dict(self.processor(
             tasks, audio=audio, text=text, target_text=target_text, target_codes=target_codes, language=language,
-            padding_side=self.padding_side,
+            padding_side=self.padding_side, audio_frames=frames,
         ))
 
 

@@ -4,8 +4,9 @@
     from modeling_lauragpt.training.recipe_config import load_recipe_config
     trainer = run_recipe(load_recipe_config("tiny.yaml", ["data.source=runs/demo/corpus"]), "runs/tiny")
 
-What trains: the whole ``LauraGPTForConditionalGeneration`` (LLM, audio encoder, projector). The codec only
-supplies targets (frozen); the vocoder is not involved. Evaluation reports the loss per task
+What trains: the whole ``LauraGPTForConditionalGeneration`` (LLM, audio tower, projector), or all but the audio
+tower with ``model.freeze_audio_tower`` (then ``data.cache_audio_frames`` runs the tower once per clip, before
+training). The codec only supplies targets (frozen); the vocoder is not involved. Evaluation reports the loss per task
 (``eval_<task>_loss``); ``trainer_state.json`` in the output folder holds every logged value (``log_history``).
 Multi-process runs are the same code under ``accelerate launch`` (``docs/training.md``): data preparation runs
 on the main process first and the others read its cache and its saved processor.
@@ -23,6 +24,7 @@ from transformers import (
     AutoTokenizer,
     Trainer,
     TrainingArguments,
+    WhisperFeatureExtractor,
     set_seed,
 )
 from transformers.trainer_utils import get_last_checkpoint
@@ -33,6 +35,7 @@ from ..processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 from ..processing.processing_lauragpt import LauraGPTProcessor
 from ..processing.tokenizer_utils import train_text_tokenizer
 from .collator import LauraGPTCollator
+from .data.audio_frames import add_audio_frames
 from .data.mixture import add_length_column
 from .recipe_data import (
     TaskSplits,
@@ -70,16 +73,28 @@ def _tokenizer(config: dict, splits: TaskSplits):
     return train_text_tokenizer(training_texts(splits), vocab_size=config["processor"]["tokenizer_vocab_size"])
 
 
+def _preset_config(config: dict) -> LauraGPTConfig:
+    """The model preset with the recipe's overrides (its audio tower decides the processor's feature extractor)."""
+    model_config = config["model"]
+    return LauraGPTConfig.from_preset(model_config["preset"], **model_config["config"])
+
+
 def build_processor(config: dict, splits: TaskSplits, codebook_size: int) -> LauraGPTProcessor:
-    """A new processor (tokenizer + feature extractor with CMVN fit on training clips), or a saved one."""
+    """A new processor (tokenizer + the tower's feature extractor: Whisper's log-mel, or our fbank with CMVN fit
+    on training clips), or a saved one."""
     saved = config["model"]["init_from"] or config["processor"]["from_pretrained"]
     if saved:
         return AutoProcessor.from_pretrained(saved)
-    extractor = LauraGPTFeatureExtractor()
-    clips = training_clips(splits, config["processor"]["cmvn_clips"])
-    if clips:
-        extractor.fit_cmvn(clips)
-    return LauraGPTProcessor(extractor, _tokenizer(config, splits), codebook_size=codebook_size)
+    preset = _preset_config(config)
+    if preset.audio_tower_type == "whisper":
+        extractor = WhisperFeatureExtractor(feature_size=preset.audio_config.num_mel_bins)
+    else:
+        extractor = LauraGPTFeatureExtractor()
+        clips = training_clips(splits, config["processor"]["cmvn_clips"])
+        if clips:
+            extractor.fit_cmvn(clips)
+    audio_kwargs = {k: v for k, v in LauraGPTProcessor.config_kwargs(preset).items() if k not in ("tasks", "custom_tasks", "codebook_size")}
+    return LauraGPTProcessor(extractor, _tokenizer(config, splits), codebook_size=codebook_size, **audio_kwargs)
 
 
 def build_model(config: dict, processor: LauraGPTProcessor) -> LauraGPTForConditionalGeneration:
@@ -95,8 +110,7 @@ def build_model(config: dict, processor: LauraGPTProcessor) -> LauraGPTForCondit
         pad_token_id=tokenizer.pad_token_id, codebook_size=processor.codebook_size, tasks=list(processor.tasks),
         **model_config["config"],
     )
-    if lauragpt_config.audio_config.input_layer != processor.encoder_input_layer:
-        processor.encoder_input_layer = lauragpt_config.audio_config.input_layer  # placeholders follow the encoder
+    processor.check_model_config(lauragpt_config)
     model = LauraGPTForConditionalGeneration(lauragpt_config)
     if model_config["text_model"]:
         model.load_text_model(AutoModelForCausalLM.from_pretrained(model_config["text_model"]))
@@ -173,6 +187,13 @@ def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None =
     with args.main_process_first(desc="dataset and processor preparation"):
         train, evaluation, processor = prepare(config, args, output_dir, reuse_processor=checkpoint is not None)
     model = build_model(config, processor)
+    if config["model"]["freeze_audio_tower"]:
+        model.freeze_audio_tower(config["model"]["trainable_tower_layers"])
+    if config["data"]["cache_audio_frames"]:
+        with args.main_process_first(desc="audio-tower frames"):
+            train = add_audio_frames(train, model, processor)
+            evaluation = {task: add_audio_frames(rows, model, processor) for task, rows in evaluation.items()}
+        model.train()
     if args.should_save:
         (output_dir / "recipe.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     trainer = Trainer(
