@@ -1,5 +1,6 @@
-"""Assemble a LauraGPT from pretrained parts: any Qwen2-architecture causal LM + its tokenizer, a (converted)
-``LauraGPTAudioEncoder`` with its feature extractor, a codec and, optionally, a vocoder.
+"""Assemble a LauraGPT from pretrained parts: any Qwen2-architecture causal LM + its tokenizer, an audio tower
+with its feature extractor (a converted ``LauraGPTAudioEncoder``, or the encoder of any Hugging Face Whisper
+checkpoint with its ``WhisperFeatureExtractor``), a codec and, optionally, a vocoder.
 
 The tokenizer gains LauraGPT's codec, codec-end, audio and task tokens (``LauraGPTProcessor`` appends them in the
 ``VocabularyLayout`` order); the LLM's embedding and output matrices grow to match (``load_text_model``: trained
@@ -15,11 +16,16 @@ from pathlib import Path
 
 import torch
 from transformers import (
+    AutoConfig,
     AutoModelForCausalLM,
     AutoTokenizer,
     EncodecModel,
     PreTrainedModel,
+    WhisperConfig,
+    WhisperFeatureExtractor,
+    WhisperModel,
 )
+from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from ..configuration_lauragpt import LauraGPTConfig
 from ..modeling_audio_encoder import LauraGPTAudioEncoder
@@ -77,9 +83,46 @@ def _load_text_model(text_model, tokenizer):
     return text_model, tokenizer
 
 
+def _is_whisper(audio_encoder) -> bool:
+    """Whether ``audio_encoder`` (a folder, Hub id or model) is a Whisper checkpoint."""
+    if isinstance(audio_encoder, PreTrainedModel):
+        return isinstance(audio_encoder.config, WhisperConfig)
+    config = AutoConfig.from_pretrained(_source(audio_encoder, "audio encoder"))
+    return isinstance(config, WhisperConfig)
+
+
+def _load_whisper_encoder(audio_encoder, feature_extractor):
+    """(WhisperEncoder, WhisperFeatureExtractor) from a Whisper folder, Hub id or model (any Whisper class)."""
+    source = None if isinstance(audio_encoder, PreTrainedModel) else _source(audio_encoder, "Whisper")
+    if source is not None:
+        audio_encoder = WhisperModel.from_pretrained(source, dtype=torch.float32)
+    encoder = audio_encoder if isinstance(audio_encoder, WhisperEncoder) else audio_encoder.get_encoder()
+    if feature_extractor is None and source is None:
+        raise ValueError("Pass feature_extractor= (the checkpoint's WhisperFeatureExtractor) with a Whisper model object.")
+    if feature_extractor is None or isinstance(feature_extractor, (str, Path)):
+        where = str(feature_extractor or source)
+        try:
+            feature_extractor = WhisperFeatureExtractor.from_pretrained(where)
+        except OSError:
+            raise ValueError(
+                f"The Whisper checkpoint {where} has no preprocessor_config.json (its WhisperFeatureExtractor). Copy it "
+                "from the original checkpoint, or pass feature_extractor=WhisperFeatureExtractor("
+                f"feature_size={encoder.config.num_mel_bins})."
+            ) from None
+    if not isinstance(feature_extractor, WhisperFeatureExtractor) or feature_extractor.feature_size != encoder.config.num_mel_bins:
+        raise ValueError(
+            f"A Whisper encoder with {encoder.config.num_mel_bins} mel bins needs a WhisperFeatureExtractor of the same "
+            f"feature_size; got {type(feature_extractor).__name__} with feature_size {feature_extractor.feature_size}."
+        )
+    return encoder, feature_extractor
+
+
 def _load_encoder(audio_encoder, feature_extractor):
     """(encoder, feature extractor); the extractor defaults to the one saved in the encoder folder (with its
-    CMVN, as ``lauragpt convert encoder`` writes it), else LauraGPT's default 80 x LFR 7/6 without CMVN."""
+    CMVN, as ``lauragpt convert encoder`` writes it), else LauraGPT's default 80 x LFR 7/6 without CMVN.
+    Whisper checkpoints give their encoder and their ``WhisperFeatureExtractor``."""
+    if _is_whisper(audio_encoder):
+        return _load_whisper_encoder(audio_encoder, feature_extractor)
     folder = Path(audio_encoder) if isinstance(audio_encoder, (str, Path)) else None
     if folder is not None:
         audio_encoder = LauraGPTAudioEncoder.from_pretrained(_source(folder, "audio encoder"))
@@ -120,16 +163,21 @@ def assemble(
     tasks=None,
     custom_tasks: dict | None = None,
     projector_hidden_act: str = "gelu",
+    audio_frame_pooling: int | None = None,
+    audio_window: str = "clip",
     seed: int = 0,
 ) -> AssembledLauraGPT:
     """Build a LauraGPT from pretrained parts.
 
     text_model : a causal LM folder, Hub id or model (Qwen2 architecture; its decoder becomes ``language_model``)
-    audio_encoder : a ``LauraGPTAudioEncoder`` folder (e.g. from ``lauragpt convert encoder``) or model
+    audio_encoder : a ``LauraGPTAudioEncoder`` folder (e.g. from ``lauragpt convert encoder``) or model, or any
+        Whisper checkpoint (folder, Hub id, or model; e.g. from ``lauragpt convert whisper-ct2``): its encoder
     codec : an ``EncodecModel`` folder (e.g. from ``lauragpt convert codec``) or model: its codebook size is M
     vocoder : optional ``LauraGPTVocoder`` folder or model over the same codec and tokenizer
     tokenizer : defaults to the text model's; feature_extractor : defaults to the encoder folder's
     tasks, custom_tasks : task tokens (default: the eight built-in tasks) and modalities of non-built-in ones
+    audio_frame_pooling : tower frames averaged per placeholder (default: 2 for Whisper, 50 Hz -> 25 Hz; 1 otherwise)
+    audio_window : Whisper only: ``"clip"`` (pad to the batch's longest clip) or ``"30s"``
     seed : seed of the new projector's initialisation
     returns : ``AssembledLauraGPT`` (model in eval mode, processor, codec, vocoder)
     """
@@ -141,15 +189,22 @@ def assemble(
     if vocoder is not None:
         _check_vocoder(vocoder, codec)
     tasks = list(tasks) if tasks is not None else list(DEFAULT_TASKS)
+    whisper = isinstance(audio_encoder.config, WhisperConfig)
+    if audio_frame_pooling is None:
+        audio_frame_pooling = 2 if whisper else 1
     processor = LauraGPTProcessor(
         feature_extractor, tokenizer, codebook_size=codec.config.codebook_size, tasks=tasks,
-        encoder_input_layer=audio_encoder.config.input_layer, custom_tasks=custom_tasks,
+        encoder_input_layer=getattr(audio_encoder.config, "input_layer", "linear"), custom_tasks=custom_tasks,
+        audio_frame_pooling=audio_frame_pooling, audio_window=audio_window,
     )
     layout = processor.vocabulary
     text_config = copy.deepcopy(text_model.config).to_dict()
     text_config["vocab_size"] = layout.vocab_size
+    audio_config = audio_encoder.config.to_dict()
+    if whisper:
+        audio_config["model_type"] = WhisperConfig.model_type
     config = LauraGPTConfig(
-        audio_config=audio_encoder.config.to_dict(),
+        audio_config=audio_config,
         text_config=text_config,
         text_vocab_size=layout.text_vocab_size,
         codebook_size=codec.config.codebook_size,
@@ -158,12 +213,15 @@ def assemble(
         text_eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         projector_hidden_act=projector_hidden_act,
+        audio_frame_pooling=audio_frame_pooling,
+        audio_window=audio_window,
         tie_word_embeddings=bool(getattr(text_model.config, "tie_word_embeddings", False)),
     )
     torch.manual_seed(seed)
     model = LauraGPTForConditionalGeneration(config)
     model.model.audio_tower.load_state_dict(audio_encoder.state_dict())
     model.load_text_model(text_model)
+    processor.check_model_config(config)
     if vocoder is not None:
         vocoder.check_compatible(config)
     return AssembledLauraGPT(model=model.eval(), processor=processor, codec=codec, vocoder=vocoder)

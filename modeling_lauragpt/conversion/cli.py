@@ -71,7 +71,8 @@ def run_assemble(args) -> None:
 
     parts = assemble(
         args.text_model, args.audio_encoder, args.codec, vocoder=args.vocoder, tokenizer=args.tokenizer,
-        feature_extractor=args.feature_extractor, tasks=args.tasks,
+        feature_extractor=args.feature_extractor, tasks=args.tasks, audio_frame_pooling=args.audio_frame_pooling,
+        audio_window=args.audio_window,
     )
     parts.save_pretrained(args.out)
     config = parts.model.config
@@ -136,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     assemble = sub.add_parser("assemble", help="text LLM + audio encoder + codec (+ vocoder) -> LauraGPT folder")
     assemble.add_argument("out", help="output folder")
     assemble.add_argument("--text-model", required=True, help="causal LM folder or Hub id (Qwen2 architecture)")
-    assemble.add_argument("--audio-encoder", required=True, help="LauraGPTAudioEncoder folder")
+    assemble.add_argument("--audio-encoder", required=True, help="LauraGPTAudioEncoder folder, or a Whisper folder or Hub id")
+    assemble.add_argument("--audio-frame-pooling", type=int, help="tower frames per placeholder (default: 2 for Whisper, else 1)")
+    assemble.add_argument("--audio-window", choices=("clip", "30s"), default="clip", help="Whisper: pad to the longest clip, or to 30 s")
     assemble.add_argument("--codec", required=True, help="EncodecModel folder")
     assemble.add_argument("--vocoder", help="LauraGPTVocoder folder (same codec and tokenizer)")
     assemble.add_argument("--tokenizer", help="tokenizer folder or Hub id (default: the text model's)")

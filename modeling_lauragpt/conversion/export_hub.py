@@ -85,6 +85,15 @@ def _stored_weights(folder: Path) -> dict[str, int]:
     return counts
 
 
+def _feature_extractor_type(folder: Path, processor_config: dict) -> str | None:
+    """The saved feature extractor's class name (nested in processor_config.json, or preprocessor_config.json)."""
+    nested = processor_config.get("feature_extractor")
+    if isinstance(nested, dict):
+        return nested.get("feature_extractor_type")
+    separate = folder / "preprocessor_config.json"
+    return json.loads(separate.read_text()).get("feature_extractor_type") if separate.exists() else None
+
+
 def export_hub(
     model_dir: str | Path, out: str | Path, repo_id: str | None = None, license: str | None = None,
     base_model: str | None = None, overwrite: bool = False,
@@ -105,12 +114,16 @@ def export_hub(
     existing_card = (source / "README.md").read_text(encoding="utf-8") if (source / "README.md").exists() else None
     _copy_folder(source, target)
     write_flat_code(target, MODEL_ENTRIES)
-    _update_json(target / "config.json", {"auto_map": MODEL_AUTO_MAP, "custom_pipelines": CUSTOM_PIPELINES})
+    processor_config = json.loads((target / "processor_config.json").read_text())
+    # A Whisper tower's WhisperFeatureExtractor is transformers' own: only our fbank extractor needs remote code.
+    ours = _feature_extractor_type(target, processor_config) == "LauraGPTFeatureExtractor"
+    model_auto_map = MODEL_AUTO_MAP if ours else {k: v for k, v in MODEL_AUTO_MAP.items() if k != "AutoFeatureExtractor"}
+    _update_json(target / "config.json", {"auto_map": model_auto_map, "custom_pipelines": CUSTOM_PIPELINES})
     processor_update = {"auto_map": PROCESSOR_AUTO_MAP}
-    if "feature_extractor" in json.loads((target / "processor_config.json").read_text()):  # nested since transformers 5
+    if "feature_extractor" in processor_config and ours:  # nested since transformers 5
         processor_update["feature_extractor"] = {"auto_map": FEATURE_EXTRACTOR_AUTO_MAP}
     _update_json(target / "processor_config.json", processor_update)
-    if (target / "preprocessor_config.json").exists():  # a separately saved feature extractor
+    if (target / "preprocessor_config.json").exists() and ours:  # a separately saved feature extractor
         _update_json(target / "preprocessor_config.json", {"auto_map": FEATURE_EXTRACTOR_AUTO_MAP})
     if (target / "tokenizer_config.json").exists():
         _update_json(target / "tokenizer_config.json", {"auto_map": PROCESSOR_AUTO_MAP})
