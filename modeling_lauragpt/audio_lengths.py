@@ -17,6 +17,8 @@ INPUT_LAYERS = ("linear", "conv2d")
 
 WHISPER_HOP_LENGTH = 160  # samples between Whisper log-mel frames (10 ms at 16 kHz)
 WHISPER_CONV_STRIDE = 2  # Whisper's conv2 halves the mel frame rate: 100 Hz -> 50 Hz encoder frames
+WHISPER_WINDOW_S = 30.0  # Whisper's training window: 30 s = 3000 log-mel frames = 1500 encoder positions
+CLIP_WINDOW = "clip"  # audio_window value: no silence added, the clip is its own window (whisper.cpp's audio_ctx)
 
 
 def window_samples(sampling_rate: int, milliseconds: float) -> int:
@@ -71,6 +73,30 @@ def audio_num_tokens(
     return pooled_num_frames(encoder_num_frames(lfr_num_frames(fbank, lfr_n), input_layer), pooling)
 
 
+def window_seconds(audio_window: str) -> float:
+    """Seconds of context a Whisper tower sees at least: ``"clip"`` -> 0 (the clip alone), ``"10s"`` -> 10.0 (each
+    clip padded with silence to 10 s), ..., ``"30s"`` -> 30.0 (Whisper's own window). Raises on anything else."""
+    if audio_window == CLIP_WINDOW:
+        return 0.0
+    try:
+        seconds = float(audio_window[:-1]) if isinstance(audio_window, str) and audio_window.endswith("s") else None
+    except ValueError:
+        seconds = None
+    if seconds is None or not 0 < seconds <= WHISPER_WINDOW_S:
+        raise ValueError(
+            f"audio_window={audio_window!r} is not supported: use 'clip' (the clip alone) or 'Ns' with 0 < N <= 30 "
+            "(each clip padded with silence to at least N seconds; '30s' is Whisper's own window)."
+        )
+    return seconds
+
+
+def whisper_window_samples(num_samples, audio_window: str, sampling_rate: int = 16000):
+    """Samples of the window a clip of ``num_samples`` is encoded in: the clip, padded with silence to
+    ``window_seconds(audio_window)`` when shorter."""
+    least = int(round(window_seconds(audio_window) * sampling_rate))
+    return num_samples.clamp(min=least) if hasattr(num_samples, "clamp") else max(num_samples, least)
+
+
 def whisper_mel_frames(num_samples, hop_length: int = WHISPER_HOP_LENGTH):
     """Log-mel frames ``WhisperFeatureExtractor`` computes for a clip of ``num_samples`` samples: ``N // hop``
     (its centred STFT gives ``1 + N // hop`` frames and it drops the last one)."""
@@ -109,5 +135,9 @@ __all__ = [
     "whisper_encoder_frames",
     "whisper_num_tokens",
     "WHISPER_HOP_LENGTH",
+    "WHISPER_WINDOW_S",
+    "CLIP_WINDOW",
+    "window_seconds",
+    "whisper_window_samples",
     "codec_num_frames",
 ]

@@ -15,16 +15,12 @@ from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig, WhisperConfig
 from transformers.configuration_utils import SubConfigSpec
 
-from .audio_lengths import INPUT_LAYERS
+from .audio_lengths import INPUT_LAYERS, window_seconds
 from .tasks import DEFAULT_TASKS, register_custom_tasks
 from .vocabulary import VocabularyLayout
 
 POSITION_EMBEDDING_TYPES = ("sinusoidal", "relative", "relative_legacy")
 CONV_NORM_TYPES = ("layer_norm", "batch_norm")
-# How a Whisper tower sees a clip: "clip" encodes the batch padded only to its longest clip, with the positional
-# table sliced to that length and padded frames masked (whisper.cpp's audio_ctx); "30s" pads every clip to
-# Whisper's 30 s training window and runs transformers' WhisperEncoder unchanged.
-AUDIO_WINDOWS = ("clip", "30s")
 
 
 @strict
@@ -116,8 +112,11 @@ class LauraGPTConfig(PreTrainedConfig):
     projector_hidden_act (`str`, defaults to `"gelu"`): activation between the projector's two linear layers.
     audio_frame_pooling (`int`, defaults to 1): average every this many tower frames before the projector
         (2 turns Whisper's 50 Hz frames into 25 Hz, as Qwen2-Audio does; 1 = no pooling).
-    audio_window (`str`, defaults to `"clip"`): Whisper tower only: `"clip"` (pad a batch to its longest clip and
-        slice the positional table, as whisper.cpp's `audio_ctx`) or `"30s"` (Whisper's fixed 30 s window).
+    audio_window (`str`, defaults to `"30s"`): Whisper tower only: how much context each clip is encoded in.
+        `"30s"`: Whisper's own 30 s window (the clip padded with silence, transformers' encoder unchanged); `"Ns"`
+        (0 < N < 30): the clip padded with silence to at least N s, the positional table sliced to the batch's
+        longest window and padding masked; `"clip"`: the clip alone, no silence (whisper.cpp's `audio_ctx`). Shorter
+        windows encode faster; `bench/whisper_window.py` measures what they cost in accuracy (docs/conversion.md).
     initializer_range (`float`, defaults to 0.02): std of the normal init of new weights.
     tie_word_embeddings (`bool`, defaults to `False`): share the input embedding and output matrix (Qwen-1.8B
         does not).
@@ -139,7 +138,7 @@ class LauraGPTConfig(PreTrainedConfig):
     pad_token_id: int | None = 151643
     projector_hidden_act: str = "gelu"
     audio_frame_pooling: int = 1
-    audio_window: str = "clip"
+    audio_window: str = "30s"
     initializer_range: float = 0.02
     tie_word_embeddings: bool = False
 
@@ -158,8 +157,7 @@ class LauraGPTConfig(PreTrainedConfig):
         """Raise on inconsistent special ids, task lists or audio settings (called by ``@strict``)."""
         if self.audio_frame_pooling < 1:
             raise ValueError(f"audio_frame_pooling must be a positive number of frames, got {self.audio_frame_pooling}.")
-        if self.audio_window not in AUDIO_WINDOWS:
-            raise ValueError(f"audio_window={self.audio_window!r} is not supported; choose one of {AUDIO_WINDOWS}.")
+        window_seconds(self.audio_window)  # raises on a value that is neither "clip" nor "Ns" with 0 < N <= 30
         if len(set(self.tasks)) != len(self.tasks):
             raise ValueError(f"tasks must be unique, got {self.tasks}.")
         undeclared = sorted(set(self.custom_tasks or {}) - set(self.tasks))
@@ -348,4 +346,4 @@ PRESETS: dict[str, dict] = {
 }
 
 
-__all__ = ["AUDIO_WINDOWS", "LauraGPTAudioEncoderConfig", "LauraGPTConfig", "PRESETS"]
+__all__ = ["LauraGPTAudioEncoderConfig", "LauraGPTConfig", "PRESETS"]

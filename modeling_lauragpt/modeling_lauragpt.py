@@ -32,7 +32,15 @@ from transformers.modeling_outputs import (
     CausalLMOutputWithPast,
 )
 
-from .audio_lengths import pooled_num_frames, whisper_encoder_frames
+from .audio_lengths import (
+    WHISPER_HOP_LENGTH,
+    WHISPER_WINDOW_S,
+    pooled_num_frames,
+    whisper_encoder_frames,
+    whisper_mel_frames,
+    whisper_window_samples,
+    window_seconds,
+)
 from .configuration_lauragpt import LauraGPTConfig
 from .generation_lauragpt import TaskVocabularyLogitsProcessor
 from .modeling_audio_encoder import LauraGPTAudioEncoder
@@ -125,22 +133,25 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         return frames, mask
 
     def _whisper_frames(self, input_features, input_features_mask):
-        """Whisper tower frames and their mask; the ``"30s"`` window runs the unmasked encoder on 3000 frames."""
+        """Whisper tower frames and their speech mask. Each clip is encoded in its window (its speech plus the
+        silence the processor added, ``audio_window``); frames past the window are masked, so a batch equals its
+        clips alone. A batch of full 30 s windows runs transformers' encoder unmasked, exactly."""
         batch, _, mel_frames = input_features.shape
-        real_mel = input_features_mask if input_features_mask is not None else torch.ones(
-            batch, mel_frames, dtype=torch.long, device=input_features.device
-        )
-        full_window = self.config.audio_window == "30s"
-        if full_window and mel_frames != self.audio_tower.max_mel_frames:
+        device = input_features.device
+        speech = input_features_mask.long().sum(dim=1) if input_features_mask is not None else torch.full((batch,), mel_frames, device=device)
+        window = whisper_mel_frames(whisper_window_samples(speech * WHISPER_HOP_LENGTH, self.config.audio_window))
+        window = window.clamp(max=mel_frames)
+        if window_seconds(self.config.audio_window) == WHISPER_WINDOW_S and mel_frames != self.audio_tower.max_mel_frames:
             raise ValueError(
                 f"This model's Whisper tower reads the fixed 30 s window ({self.audio_tower.max_mel_frames} log-mel frames; "
                 f"audio_window='30s'), but input_features hold {mel_frames}. Build inputs with the model's processor, "
                 "which pads every clip to 30 s for this window."
             )
-        encoded = self.audio_tower(input_features, attention_mask=None if full_window else real_mel)
-        frames = encoded.last_hidden_state
-        lengths = whisper_encoder_frames(real_mel.long().sum(dim=1))
-        mask = (torch.arange(frames.shape[1], device=frames.device)[None, :] < lengths[:, None]).long()
+        frame_index = torch.arange(mel_frames, device=device)[None, :]
+        window_mask = None if bool((window == mel_frames).all()) else (frame_index < window[:, None]).long()
+        frames = self.audio_tower(input_features, attention_mask=window_mask).last_hidden_state
+        lengths = whisper_encoder_frames(speech)
+        mask = (torch.arange(frames.shape[1], device=device)[None, :] < lengths[:, None]).long()
         return frames.masked_fill(~mask.bool()[..., None], 0.0), mask
 
     def get_audio_features(

@@ -41,7 +41,7 @@ class LauraGPTProcessor(ProcessorMixin):
         custom_tasks: modalities of tasks outside the built-in eight, as in ``LauraGPTConfig.custom_tasks``
             (``{name: {"input_modality", "output_modality", "description"}}``); every name must be in ``tasks``.
         audio_frame_pooling: tower frames averaged into one placeholder (``config.audio_frame_pooling``).
-        audio_window: Whisper only: ``"clip"`` (pad to the longest clip) or ``"30s"`` (``config.audio_window``).
+        audio_window: Whisper only: ``"30s"``, ``"Ns"`` or ``"clip"`` (``config.audio_window``).
 
     ``LauraGPTProcessor(extractor, tokenizer, **LauraGPTProcessor.config_kwargs(model.config))`` builds the
     processor that fits a model; ``check_model_config(config)`` says what differs.
@@ -56,7 +56,7 @@ class LauraGPTProcessor(ProcessorMixin):
         encoder_input_layer: str = "linear",
         custom_tasks: dict | None = None,
         audio_frame_pooling: int = 1,
-        audio_window: str = "clip",
+        audio_window: str = "30s",
         chat_template=None,
     ):
         self.codebook_size = codebook_size
@@ -255,11 +255,15 @@ class LauraGPTProcessor(ProcessorMixin):
 
     def frame_major_features(self, batch) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The batch's audio features as ``(clips, frames, feature_size)`` and their mask (the layout the vocoder's
-        speech-enhancement condition reads), or None without audio. Whisper's log-mel is transposed."""
+        speech-enhancement condition reads), or None without audio. Whisper's log-mel is transposed and cut to the
+        longest clip's speech frames (the silence of its window is not speech to enhance)."""
         if "input_features" not in batch:
             return None
-        features = batch["input_features"]
-        return (features.transpose(1, 2) if self.is_whisper else features), batch["input_features_mask"]
+        features, mask = batch["input_features"], batch["input_features_mask"]
+        if not self.is_whisper:
+            return features, mask
+        speech = int(mask.sum(dim=1).max())
+        return features[..., :speech].transpose(1, 2), mask[:, :speech]
 
     def _text_ids(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])

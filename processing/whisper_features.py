@@ -1,12 +1,13 @@
 """Log-mel features for the Whisper audio tower, with transformers' ``WhisperFeatureExtractor``.
 
-Two windows (``LauraGPTConfig.audio_window``):
+The window (``LauraGPTConfig.audio_window``) decides how much silence follows each clip: ``"30s"`` pads every clip
+to Whisper's 30 s training window (exactly what ``WhisperFeatureExtractor(padding="max_length")`` does), ``"Ns"``
+to at least N seconds, ``"clip"`` not at all. Each clip's features are computed alone, on the clip plus its
+silence, so they never depend on the other clips of the batch; the batch is then right-padded with zeros to its
+longest window, and the tower masks that padding.
 
-- ``"30s"``: every clip is padded with silence to Whisper's 30 s window, as Whisper was trained;
-- ``"clip"``: each clip's features are computed alone (no padding, so its last frames never depend on the other
-  clips of the batch), then the batch is right-padded with zeros to its longest clip; the tower masks the padding.
-
-Either way a clip of ``N`` samples has ``N // hop_length`` real frames (``audio_lengths.whisper_mel_frames``).
+A clip of ``N`` samples has ``N // hop_length`` speech frames (``audio_lengths.whisper_mel_frames``): they are the
+ones that become ``<|audio|>`` placeholders. Its window frames are ``whisper_mel_frames(whisper_window_samples(N))``.
 """
 
 from __future__ import annotations
@@ -15,32 +16,27 @@ import numpy as np
 import torch
 from transformers import WhisperFeatureExtractor
 
-from ..audio_lengths import whisper_mel_frames
+from ..audio_lengths import whisper_mel_frames, whisper_window_samples
 
 
 def whisper_features(extractor: WhisperFeatureExtractor, waveforms: list[torch.Tensor], window: str) -> dict[str, torch.Tensor]:
     """
     extractor : the processor's ``WhisperFeatureExtractor``
     waveforms : mono float clips at ``extractor.sampling_rate``, each at most ``extractor.chunk_length`` seconds
-    window : ``"clip"`` or ``"30s"``
-    returns : ``input_features`` (clips, feature_size, frames) float32 and ``input_features_mask`` (clips, frames)
-        long, 1 on each clip's real frames; frames = 3000 for "30s", the longest clip's for "clip"
+    window : ``"30s"``, ``"Ns"`` or ``"clip"``
+    returns : ``input_features`` (clips, feature_size, frames) float32, frames = the longest window's, and
+        ``input_features_mask`` (clips, frames) long, 1 on each clip's speech frames (not on its silence)
     """
+    rate, hop = extractor.sampling_rate, extractor.hop_length
     arrays = [np.asarray(w, dtype=np.float32) for w in waveforms]
-    real = [int(whisper_mel_frames(len(a), extractor.hop_length)) for a in arrays]
-    rate = extractor.sampling_rate
-    if window == "30s":
-        features = extractor(arrays, sampling_rate=rate, padding="max_length", return_tensors="np")["input_features"]
-        features = torch.from_numpy(np.ascontiguousarray(features))
-    elif window == "clip":
-        alone = [extractor(a, sampling_rate=rate, padding="longest", return_tensors="np")["input_features"][0] for a in arrays]
-        features = torch.zeros(len(arrays), extractor.feature_size, max(real))
-        for row, clip_features in enumerate(alone):
-            features[row, :, : clip_features.shape[-1]] = torch.from_numpy(clip_features)
-    else:
-        raise ValueError(f"Unknown Whisper window {window!r}; use 'clip' or '30s'.")
-    mask = (torch.arange(features.shape[-1])[None, :] < torch.tensor(real)[:, None]).long()
-    return {"input_features": features.float(), "input_features_mask": mask}
+    speech = [int(whisper_mel_frames(len(a), hop)) for a in arrays]
+    windows = [np.pad(a, (0, whisper_window_samples(len(a), window, rate) - len(a))) for a in arrays]
+    alone = [extractor(w, sampling_rate=rate, padding="longest", return_tensors="np")["input_features"][0] for w in windows]
+    features = torch.zeros(len(arrays), extractor.feature_size, max(f.shape[-1] for f in alone))
+    for row, clip_features in enumerate(alone):
+        features[row, :, : clip_features.shape[-1]] = torch.from_numpy(clip_features)
+    mask = (torch.arange(features.shape[-1])[None, :] < torch.tensor(speech)[:, None]).long()
+    return {"input_features": features, "input_features_mask": mask}
 
 
 __all__ = ["whisper_features"]

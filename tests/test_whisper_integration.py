@@ -65,7 +65,8 @@ def model_dir(tmp_path_factory, whisper_dir, processor, codec):
                                        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512))
     vocoder = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=text_vocab, feature_size=80)
     model = LauraGPTForConditionalGeneration.from_pretrained_components(
-        llm, str(whisper_dir), codec, vocoder=vocoder, tokenizer=tokenizer, save_directory=folder
+        llm, str(whisper_dir), codec, vocoder=vocoder, tokenizer=tokenizer, save_directory=folder,
+        audio_window="1s",  # at least 1 s of context per clip: the suite's clips stay cheap to encode
     )
     assert isinstance(model.model.audio_tower, LauraGPTWhisperEncoder)
     with torch.no_grad():  # with lm_head rows spread as in a trained model, generation varies with the input
@@ -97,7 +98,7 @@ def test_components_keep_the_whisper_encoder_weights_and_its_feature_extractor(w
         assert torch.equal(model.model.audio_tower.state_dict()[name], tensor), name
     processor_config = json.loads((model_dir / "processor_config.json").read_text())
     assert processor_config["feature_extractor"]["feature_extractor_type"] == "WhisperFeatureExtractor"
-    assert model.config.audio_frame_pooling == 2 and model.config.audio_window == "clip"
+    assert model.config.audio_frame_pooling == 2 and model.config.audio_window == "1s"
 
 
 @pytest.mark.parametrize("task", ["asr", "s2tt", "aac", "ser", "slu"])

@@ -23,7 +23,7 @@ from transformers import (
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration, LauraGPTModel, LauraGPTProcessor
-from modeling_lauragpt.audio_lengths import whisper_num_tokens
+from modeling_lauragpt.audio_lengths import whisper_mel_frames, whisper_num_tokens, whisper_window_samples
 from modeling_lauragpt.modeling_whisper_tower import LauraGPTWhisperEncoder
 
 from .helpers import make_audio
@@ -33,7 +33,7 @@ CLIPS = [make_audio(0.45, 1), make_audio(1.3, 2), make_audio(0.8, 3)]
 TARGETS = ["hello world", "the cat", "turn on the lights"]
 
 
-@pytest.fixture(scope="module", params=["clip", "30s"])
+@pytest.fixture(scope="module", params=["clip", "1s", "30s"])
 def window(request) -> str:
     return request.param
 
@@ -79,8 +79,10 @@ def test_presets_and_config_round_trip(tmp_path):
     config.save_pretrained(tmp_path)
     again = AutoConfig.from_pretrained(tmp_path)
     assert isinstance(again.audio_config, WhisperConfig) and again.audio_config.to_dict() == config.audio_config.to_dict()
-    with pytest.raises(StrictDataclassClassValidationError, match="audio_window"):
-        LauraGPTConfig.from_preset("tiny-whisper", audio_window="10s")
+    for wrong in ("45s", "fast", "0s"):
+        with pytest.raises(StrictDataclassClassValidationError, match="audio_window"):
+            LauraGPTConfig.from_preset("tiny-whisper", audio_window=wrong)
+    assert LauraGPTConfig.from_preset("tiny-whisper", audio_window="7.5s").audio_window == "7.5s"
     with pytest.raises(ValueError, match="model_type 'wav2vec2'"):
         LauraGPTConfig.from_preset("tiny", audio_config={"model_type": "wav2vec2"})
 
@@ -93,8 +95,9 @@ def test_placeholders_equal_the_frames_the_tower_yields(wproc, wmodel, seconds):
     with torch.no_grad():
         _, mask = wmodel.get_audio_frames(batch["input_features"], batch["input_features_mask"])
     assert placeholders == int(mask.sum()) == whisper_num_tokens(len(clip), pooling=2)
-    expected_frames = 3000 if wproc.audio_window == "30s" else len(clip) // 160
-    assert batch["input_features"].shape == (1, 80, expected_frames)
+    window_frames = whisper_mel_frames(whisper_window_samples(len(clip), wproc.audio_window))
+    assert batch["input_features"].shape == (1, 80, window_frames)
+    assert window_frames == {"clip": len(clip) // 160, "1s": max(len(clip), 16000) // 160, "30s": 3000}[wproc.audio_window]
 
 
 def test_one_second_is_25_tokens_and_clips_past_30s_or_too_short_are_refused(wproc):

@@ -164,7 +164,7 @@ def assemble(
     custom_tasks: dict | None = None,
     projector_hidden_act: str = "gelu",
     audio_frame_pooling: int | None = None,
-    audio_window: str = "clip",
+    audio_window: str = "30s",
     seed: int = 0,
 ) -> AssembledLauraGPT:
     """Build a LauraGPT from pretrained parts.
@@ -177,7 +177,7 @@ def assemble(
     tokenizer : defaults to the text model's; feature_extractor : defaults to the encoder folder's
     tasks, custom_tasks : task tokens (default: the eight built-in tasks) and modalities of non-built-in ones
     audio_frame_pooling : tower frames averaged per placeholder (default: 2 for Whisper, 50 Hz -> 25 Hz; 1 otherwise)
-    audio_window : Whisper only: ``"clip"`` (pad to the batch's longest clip) or ``"30s"``
+    audio_window : Whisper only: ``"30s"`` (Whisper's window), ``"Ns"`` (at least N s) or ``"clip"`` (the clip alone)
     seed : seed of the new projector's initialisation
     returns : ``AssembledLauraGPT`` (model in eval mode, processor, codec, vocoder)
     """

@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     assemble.add_argument("--text-model", required=True, help="causal LM folder or Hub id (Qwen2 architecture)")
     assemble.add_argument("--audio-encoder", required=True, help="LauraGPTAudioEncoder folder, or a Whisper folder or Hub id")
     assemble.add_argument("--audio-frame-pooling", type=int, help="tower frames per placeholder (default: 2 for Whisper, else 1)")
-    assemble.add_argument("--audio-window", choices=("clip", "30s"), default="clip", help="Whisper: pad to the longest clip, or to 30 s")
+    assemble.add_argument("--audio-window", default="30s", help="Whisper: 30s (its own window), Ns (at least N s of context) or clip")
     assemble.add_argument("--codec", required=True, help="EncodecModel folder")
     assemble.add_argument("--vocoder", help="LauraGPTVocoder folder (same codec and tokenizer)")
     assemble.add_argument("--tokenizer", help="tokenizer folder or Hub id (default: the text model's)")
