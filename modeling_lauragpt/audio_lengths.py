@@ -78,10 +78,8 @@ def window_seconds(audio_window: str) -> float:
     clip padded with silence to 10 s), ..., ``"30s"`` -> 30.0 (Whisper's own window). Raises on anything else."""
     if audio_window == CLIP_WINDOW:
         return 0.0
-    try:
-        seconds = float(audio_window[:-1]) if isinstance(audio_window, str) and audio_window.endswith("s") else None
-    except ValueError:
-        seconds = None
+    number = audio_window[:-1] if isinstance(audio_window, str) and audio_window.endswith("s") else ""
+    seconds = float(number) if number.replace(".", "", 1).isdigit() else None
     if seconds is None or not 0 < seconds <= WHISPER_WINDOW_S:
         raise ValueError(
             f"audio_window={audio_window!r} is not supported: use 'clip' (the clip alone) or 'Ns' with 0 < N <= 30 "

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import torch
 from transformers import BatchFeature, ProcessorMixin, WhisperFeatureExtractor
 
-from ..audio_lengths import encoder_num_frames, pooled_num_frames, whisper_num_tokens
+from ..audio_lengths import encoder_num_frames, pooled_num_frames, whisper_num_tokens, window_seconds
 from ..tasks import AUDIO, CODEC, DEFAULT_TASKS, TEXT, register_custom_tasks, task_spec
 from ..vocabulary import VocabularyLayout, codec_token
 from .audio_inputs import to_mono_waveform, unpack_clip
@@ -60,6 +60,7 @@ class LauraGPTProcessor(ProcessorMixin):
         chat_template=None,
     ):
         self.codebook_size = codebook_size
+        window_seconds(audio_window)  # a clear error now rather than at the first call
         self.audio_frame_pooling = audio_frame_pooling
         self.audio_window = audio_window
         self.tasks = list(tasks) if tasks is not None else list(DEFAULT_TASKS)

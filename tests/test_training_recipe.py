@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 import torch
-from modeling_lauragpt.training.recipe import run_recipe
+from modeling_lauragpt.training.recipe import build_model, run_recipe
 from modeling_lauragpt.training.recipe_config import (
     apply_override,
     deep_merge,
@@ -118,3 +118,23 @@ def test_data_flag_overrides_the_hub_adapters_of_paper_yaml(workspace):
     assert rows["task"] == ["tts", "tts"] and rows[0]["target_audio"]["sampling_rate"] == 16000
     with pytest.raises(ValueError, match="pass --data"):
         load_split("asr", {"weight": 1.0}, load_recipe_config("tiny")["data"], "train", None)
+
+
+def test_whisper_preset_trains_on_cached_frames_of_a_frozen_tower(workspace):
+    corpus, codec_dir, root = workspace
+    overrides = recipe_overrides(corpus, codec_dir, max_steps=8, eval_steps=8, save_strategy="no", eval_on_start=True)
+    overrides += ["model.preset=tiny-whisper", "model.config={audio_window: 1s}", "model.freeze_audio_tower=true",
+                  "data.cache_audio_frames=true", "data.tasks={asr: {weight: 1}, mt: {weight: 1}}"]
+    config = load_recipe_config("tiny.yaml", overrides)
+    trainer = run_recipe(config, root / "whisper")
+    start, end = _eval_losses(trainer.state.log_history, 0), _eval_losses(trainer.state.log_history, 8)
+    assert sorted(end) == ["asr", "mt"] and all(end[t] < start[t] for t in end)
+    processor = LauraGPTProcessor.from_pretrained(str(root / "whisper"))
+    initial = build_model(config, processor)  # the recipe's seeded initialisation
+    trained = LauraGPTForConditionalGeneration.from_pretrained(str(root / "whisper"))
+    for name, value in trained.model.audio_tower.state_dict().items():  # frozen: the tower is still its init
+        assert torch.equal(value, initial.model.audio_tower.state_dict()[name]), name
+    assert not torch.equal(trained.model.multi_modal_projector.linear_1.weight, initial.model.multi_modal_projector.linear_1.weight)
+    asr_rows = [row for row in trainer.train_dataset if row["task"] == "asr"]
+    assert asr_rows and all(row["audio_frames"] is not None for row in asr_rows)
+    assert type(processor.feature_extractor).__name__ == "WhisperFeatureExtractor" and processor.audio_window == "1s"

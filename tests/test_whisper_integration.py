@@ -180,3 +180,22 @@ def test_hub_export_loads_with_remote_code_and_gives_the_same_logits(model_dir, 
     with torch.no_grad():
         asr_sum = float(model(**processor("asr", audio=clip)).logits.double().sum())
     assert summary["asr_logits_sum"] == pytest.approx(asr_sum, rel=1e-5)
+
+
+def test_convert_assemble_cli_takes_a_whisper_folder(whisper_dir, tmp_path, tmp_path_factory, codec):
+    text_dir, codec_dir, out = tmp_path / "llm", tmp_path / "codec", tmp_path / "out"
+    tokenizer_dir = _saved_tokenizer(None, tmp_path_factory)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    Qwen2ForCausalLM(Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                 num_attention_heads=4, num_key_value_heads=2)).save_pretrained(text_dir)
+    tokenizer.save_pretrained(text_dir)
+    codec.save_pretrained(codec_dir)
+    argv = ["convert", "assemble", str(out), "--text-model", str(text_dir), "--audio-encoder", str(whisper_dir),
+            "--codec", str(codec_dir), "--audio-window", "10s"]
+    assert lauragpt(argv) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["audio_config"]["model_type"] == "whisper" and config["audio_window"] == "10s"
+    assert lauragpt([*argv[:2], str(tmp_path / "out2"), *argv[3:-1], "2 minutes"]) == 2  # a window that is not 'Ns'
+    assert not (tmp_path / "out2").exists()
