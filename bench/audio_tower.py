@@ -19,8 +19,20 @@ if __package__ in (None, ""):  # run as `python bench/audio_tower.py`: keep benc
 from pathlib import Path
 
 import torch
-from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, repeats, run_main, write_results
-from modeling_lauragpt.bench.fixtures import SAMPLING_RATE, build_processor, lauragpt_config, synthetic_voice
+from modeling_lauragpt.bench.common import (
+    interleaved,
+    parse_args,
+    print_table,
+    repeats,
+    run_main,
+    write_results,
+)
+from modeling_lauragpt.bench.fixtures import (
+    SAMPLING_RATE,
+    build_processor,
+    lauragpt_config,
+    synthetic_voice,
+)
 from transformers import WhisperFeatureExtractor, WhisperModel
 
 from modeling_lauragpt import LauraGPTFeatureExtractor, LauraGPTModel, LauraGPTProcessor
@@ -64,7 +76,7 @@ def main(argv=None) -> int:
         for batch in BATCHES:
             clips = [synthetic_voice(seconds, seed) for seed in range(batch)]
             audio_seconds = seconds * batch
-            timings = interleaved({name: (lambda m=m, p=p: _frames(m, p, clips)) for name, (m, p) in candidates.items()},
+            timings = interleaved({name: (lambda m=m, p=p, c=clips: _frames(m, p, c)) for name, (m, p) in candidates.items()},
                                   repeats(args, full=5, quick=2))
             per_second = {name: t.median / audio_seconds for name, t in timings.items()}
             conformer = per_second["demo Conformer"]

@@ -30,12 +30,22 @@ import jiwer
 import numpy as np
 import soundfile
 import torch
-from modeling_lauragpt.bench.common import interleaved, parse_args, print_table, run_main, write_results
+from modeling_lauragpt.bench.common import (
+    interleaved,
+    parse_args,
+    print_table,
+    run_main,
+    write_results,
+)
 from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
 from modeling_lauragpt.processing.whisper_features import whisper_features
 from modeling_lauragpt.training.demo_corpus.asterisk import prompt_recordings
 from modeling_lauragpt.training.demo_corpus.text_sources import english_sentences
-from transformers import WhisperFeatureExtractor, WhisperForConditionalGeneration, WhisperTokenizerFast
+from transformers import (
+    WhisperFeatureExtractor,
+    WhisperForConditionalGeneration,
+    WhisperTokenizerFast,
+)
 from transformers.modeling_outputs import BaseModelOutput
 
 from modeling_lauragpt.modeling_whisper_tower import LauraGPTWhisperEncoder

@@ -91,7 +91,7 @@ def window_seconds(audio_window: str) -> float:
 def whisper_window_samples(num_samples, audio_window: str, sampling_rate: int = 16000):
     """Samples of the window a clip of ``num_samples`` is encoded in: the clip, padded with silence to
     ``window_seconds(audio_window)`` when shorter."""
-    least = int(round(window_seconds(audio_window) * sampling_rate))
+    least = round(window_seconds(audio_window) * sampling_rate)
     return num_samples.clamp(min=least) if hasattr(num_samples, "clamp") else max(num_samples, least)
 
 
@@ -122,20 +122,20 @@ def codec_num_frames(num_samples, hop_length: int = 640):
 
 
 __all__ = [
+    "CLIP_WINDOW",
     "INPUT_LAYERS",
-    "window_samples",
-    "fbank_num_frames",
-    "lfr_num_frames",
-    "encoder_num_frames",
-    "audio_num_tokens",
-    "pooled_num_frames",
-    "whisper_mel_frames",
-    "whisper_encoder_frames",
-    "whisper_num_tokens",
     "WHISPER_HOP_LENGTH",
     "WHISPER_WINDOW_S",
-    "CLIP_WINDOW",
-    "window_seconds",
-    "whisper_window_samples",
+    "audio_num_tokens",
     "codec_num_frames",
+    "encoder_num_frames",
+    "fbank_num_frames",
+    "lfr_num_frames",
+    "pooled_num_frames",
+    "whisper_encoder_frames",
+    "whisper_mel_frames",
+    "whisper_num_tokens",
+    "whisper_window_samples",
+    "window_samples",
+    "window_seconds",
 ]

@@ -148,8 +148,7 @@ class LauraGPTConfig(PreTrainedConfig):
         self.tasks = list(self.tasks)
         self.custom_tasks = register_custom_tasks(self.custom_tasks)
         needed = self.vocabulary.vocab_size
-        if self.text_config.vocab_size < needed:
-            self.text_config.vocab_size = needed
+        self.text_config.vocab_size = max(self.text_config.vocab_size, needed)
         self.text_config.pad_token_id = self.pad_token_id
         self.text_config.tie_word_embeddings = self.tie_word_embeddings
 
@@ -191,7 +190,7 @@ class LauraGPTConfig(PreTrainedConfig):
         return self.vocabulary.task_token_ids
 
     @classmethod
-    def from_preset(cls, name: str, **overrides) -> "LauraGPTConfig":
+    def from_preset(cls, name: str, **overrides) -> LauraGPTConfig:
         """Build a config from a named size preset (``"paper"``, ``"demo"`` or ``"tiny"``).
 
         Keyword overrides replace top-level fields; ``audio_config=`` / ``text_config=`` dicts are merged into the
@@ -229,6 +228,12 @@ _WHISPER_ENCODER_SIZES = {
     "tiny": {"d_model": 384, "encoder_layers": 4, "encoder_attention_heads": 6, "encoder_ffn_dim": 1536, "num_mel_bins": 80},
 }
 
+# The LLMs of the small presets (Qwen2 shapes): ~1 M parameters for tests, ~6 M for the embedded default.
+_TINY_LLM = {"model_type": "qwen2", "hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 2048}
+_DEMO_LLM = {"model_type": "qwen2", "hidden_size": 256, "intermediate_size": 768, "num_hidden_layers": 4,
+             "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 1024}
+
 PRESETS: dict[str, dict] = {
     # Paper §4: Conformer 32 blocks, d 512, 16 heads, FFN 1536 (x2 macaron), LayerNorm conv module, sinusoidal
     # positions; Qwen-1.8B: 24 layers, hidden 2048, 16 heads, SwiGLU width 5504, 8192 context, untied head.
@@ -259,15 +264,7 @@ PRESETS: dict[str, dict] = {
             "hidden_dropout": 0.0,
             "positional_dropout": 0.0,
         },
-        "text_config": {
-            "model_type": "qwen2",
-            "hidden_size": 128,
-            "intermediate_size": 256,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 2048,
-        },
+        "text_config": _TINY_LLM,
         "text_vocab_size": 256,
         "text_eos_token_id": 0,
         "pad_token_id": 0,
@@ -282,15 +279,7 @@ PRESETS: dict[str, dict] = {
             "intermediate_size": 512,
             "conv_kernel_size": 15,
         },
-        "text_config": {
-            "model_type": "qwen2",
-            "hidden_size": 256,
-            "intermediate_size": 768,
-            "num_hidden_layers": 4,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 1024,
-        },
+        "text_config": _DEMO_LLM,
         "codebook_size": 256,
         "text_vocab_size": 1000,
         "text_eos_token_id": 0,
@@ -300,15 +289,7 @@ PRESETS: dict[str, dict] = {
     # under the demo-sized LLM: the shape of the embedded default, whose tower is the bundled Whisper tiny.en.
     "whisper-tiny": {
         "audio_config": {"model_type": "whisper", **_WHISPER_ENCODER_SIZES["tiny"]},
-        "text_config": {
-            "model_type": "qwen2",
-            "hidden_size": 256,
-            "intermediate_size": 768,
-            "num_hidden_layers": 4,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 1024,
-        },
+        "text_config": _DEMO_LLM,
         "audio_frame_pooling": 2,
         "codebook_size": 256,
         "text_vocab_size": 1000,
@@ -329,15 +310,7 @@ PRESETS: dict[str, dict] = {
             "num_mel_bins": 80,
             "max_source_positions": 1500,
         },
-        "text_config": {
-            "model_type": "qwen2",
-            "hidden_size": 128,
-            "intermediate_size": 256,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 2048,
-        },
+        "text_config": _TINY_LLM,
         "audio_frame_pooling": 2,
         "text_vocab_size": 256,
         "text_eos_token_id": 0,
@@ -346,4 +319,4 @@ PRESETS: dict[str, dict] = {
 }
 
 
-__all__ = ["LauraGPTAudioEncoderConfig", "LauraGPTConfig", "PRESETS"]
+__all__ = ["PRESETS", "LauraGPTAudioEncoderConfig", "LauraGPTConfig"]

@@ -282,7 +282,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
     def get_audio_frames(self, input_features, input_features_mask=None):
         return self.model.get_audio_frames(input_features, input_features_mask)
 
-    def freeze_audio_tower(self, trainable_top_layers: int = 0) -> "LauraGPTForConditionalGeneration":
+    def freeze_audio_tower(self, trainable_top_layers: int = 0) -> LauraGPTForConditionalGeneration:
         """Stop gradients into the audio tower, except its top ``trainable_top_layers`` layers (and, when any are
         trainable, its final norm). The projector and the LLM stay trainable. Returns ``self``."""
         tower = self.model.audio_tower
@@ -350,7 +350,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             audio_hidden_states=outputs.audio_hidden_states,
         )
 
-    def load_text_model(self, text_model: PreTrainedModel) -> "LauraGPTForConditionalGeneration":
+    def load_text_model(self, text_model: PreTrainedModel) -> LauraGPTForConditionalGeneration:
         """Use a pretrained causal LM (e.g. a ``Qwen2ForCausalLM`` of the same shape) as the LLM, in place.
 
         The first ``text_vocab_size`` rows of its embedding and output matrices keep their trained values; the rows
@@ -385,7 +385,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         tasks=None,
         save_directory=None,
         **kwargs,
-    ) -> "LauraGPTForConditionalGeneration":
+    ) -> LauraGPTForConditionalGeneration:
         """Assemble a LauraGPT from a pretrained causal LM (folder or Hub id, Qwen2 architecture), an audio encoder
         folder, a codec folder and an optional vocoder; see ``modeling_lauragpt.conversion.assembly.assemble``,
         which also returns the extended processor. With ``save_directory``, writes model + processor (+
@@ -414,4 +414,4 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         return super().generate(*args, logits_processor=processors, **kwargs)
 
 
-__all__ = ["LauraGPTModel", "LauraGPTForConditionalGeneration", "LauraGPTMultiModalProjector"]
+__all__ = ["LauraGPTForConditionalGeneration", "LauraGPTModel", "LauraGPTMultiModalProjector"]

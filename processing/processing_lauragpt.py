@@ -17,7 +17,12 @@ from collections.abc import Sequence
 import torch
 from transformers import BatchFeature, ProcessorMixin, WhisperFeatureExtractor
 
-from ..audio_lengths import encoder_num_frames, pooled_num_frames, whisper_num_tokens, window_seconds
+from ..audio_lengths import (
+    encoder_num_frames,
+    pooled_num_frames,
+    whisper_num_tokens,
+    window_seconds,
+)
 from ..tasks import AUDIO, CODEC, DEFAULT_TASKS, TEXT, register_custom_tasks, task_spec
 from ..vocabulary import VocabularyLayout, codec_token
 from .audio_inputs import to_mono_waveform, unpack_clip
@@ -109,13 +114,12 @@ class LauraGPTProcessor(ProcessorMixin):
             wanted = config.audio_config.num_mel_bins if whisper_model else config.audio_config.input_size
             if self.feature_extractor.feature_size != wanted:
                 problems.append(f"the feature extractor gives {self.feature_extractor.feature_size} features per frame, the tower reads {wanted}")
-        for name, value in self.config_kwargs(config).items():
+        expected = self.config_kwargs(config)
+        expected.pop("audio_window" if not whisper_model else "encoder_input_layer")  # the other tower's setting
+        for name, value in expected.items():
             mine = getattr(self, name)
-            if name in ("encoder_input_layer",) and whisper_model:
-                continue
-            if name == "audio_window" and not whisper_model:
-                continue
-            if (list(mine) if name == "tasks" else mine) != value and not (name == "custom_tasks" and not mine and not value):
+            mine, value = (list(mine), list(value)) if name == "tasks" else (mine or None, value or None)
+            if mine != value:
                 problems.append(f"{name}: processor {mine!r}, model {value!r}")
         if problems:
             raise ValueError(
@@ -398,4 +402,4 @@ def _pad(rows: list[list[int]], value: int, side: str) -> tuple[torch.Tensor, to
     return ids, mask
 
 
-__all__ = ["LauraGPTProcessor", "IGNORE_INDEX"]
+__all__ = ["IGNORE_INDEX", "LauraGPTProcessor"]

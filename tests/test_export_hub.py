@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import torch
 from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
-from transformers import Qwen2Config, Qwen2ForCausalLM
+from transformers import AutoModel, Qwen2Config, Qwen2ForCausalLM
 
 from modeling_lauragpt import (
     LauraGPTAudioEncoder,
     LauraGPTAudioEncoderConfig,
+    LauraGPTCPUCodec,
+    LauraGPTCPUCodecConfig,
     LauraGPTForConditionalGeneration,
     LauraGPTProcessor,
     LauraGPTVocoder,
@@ -27,10 +29,8 @@ from modeling_lauragpt.conversion.model_card import split_card
 from .helpers import SENTENCES
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, codec):
-    """A saved tiny LauraGPT (legacy relative positions in its encoder) with its vocoder and a card of its own."""
-    folder = tmp_path_factory.mktemp("model")
+def _assembled(codec, with_vocoder: bool = True):
+    """A tiny LauraGPT (legacy relative positions in its encoder) over ``codec``, with a vocoder around it."""
     tokenizer = train_text_tokenizer(SENTENCES, vocab_size=120)
     torch.manual_seed(0)
     llm = Qwen2ForCausalLM(Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
@@ -38,8 +38,15 @@ def model_dir(tmp_path_factory, codec):
     encoder = LauraGPTAudioEncoder(LauraGPTAudioEncoderConfig(
         hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, conv_kernel_size=5,
         position_embedding_type="relative_legacy"))
-    vocoder = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=len(tokenizer))
-    assemble(llm, encoder, codec, vocoder=vocoder, tokenizer=tokenizer).save_pretrained(folder)
+    vocoder = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=len(tokenizer)) if with_vocoder else None
+    return assemble(llm, encoder, codec, vocoder=vocoder, tokenizer=tokenizer)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, codec):
+    """A saved tiny LauraGPT with its vocoder and a card of its own."""
+    folder = tmp_path_factory.mktemp("model")
+    _assembled(codec).save_pretrained(folder)
     (folder / "README.md").write_text("---\nlicense: apache-2.0\nlanguage: [en]\n---\n\n# my model\n\nTrained on things.\n")
     return folder
 
@@ -96,7 +103,25 @@ def test_export_refuses_wrong_folders(model_dir, tmp_path, capsys):
 
 def test_flattening_rewrites_relative_imports_to_flat_files():
     source = flat_source("modeling_lauragpt.processing.processing_lauragpt")
-    assert "from .audio_lengths import encoder_num_frames" in source and "from .audio_inputs import" in source
+    assert "from .audio_lengths import" in source and "from .audio_inputs import" in source
     assert "from .." not in source and "from .processing" not in source
     closure = module_closure(["modeling_lauragpt.modeling_vocoder"])
     assert "modeling_lauragpt.processing.audio_inputs" in closure and "modeling_lauragpt.modeling_lauragpt" not in closure
+
+
+def test_export_carries_the_cpu_codec(tmp_path):
+    torch.manual_seed(0)
+    codec = LauraGPTCPUCodec(LauraGPTCPUCodecConfig.from_preset("tiny", codebook_size=32)).eval()
+    _assembled(codec).save_pretrained(tmp_path / "model")
+    out = export_hub.export_hub(tmp_path / "model", tmp_path / "export")
+    assert {"modeling_cpu_codec.py", "configuration_cpu_codec.py", "codec.py"} <= {p.name for p in (out / "vocoder").glob("*.py")}
+    summary = summary_of(verify_export(out))
+    assert summary["vocoder"] == "transformers_modules:LauraGPTVocoder"
+    assert summary["tts_samples"] > 0 and summary["tts_samples"] % 640 == 0
+
+    _assembled(codec, with_vocoder=False).save_pretrained(tmp_path / "no_vocoder")  # the codec alone in codec/
+    codec_out = export_hub.export_hub(tmp_path / "no_vocoder", tmp_path / "export2") / "codec"
+    assert json.loads((codec_out / "config.json").read_text())["auto_map"] == export_hub.CPU_CODEC_AUTO_MAP
+    loaded = AutoModel.from_pretrained(codec_out, trust_remote_code=True)
+    assert type(loaded).__module__.startswith("transformers_modules") and type(loaded).__name__ == "LauraGPTCPUCodec"
+    torch.testing.assert_close(loaded.quantizer.embed, codec.quantizer.embed)

@@ -8,7 +8,10 @@ import torch
 from datasets import Dataset
 from huggingface_hub.errors import StrictDataclassClassValidationError
 from modeling_lauragpt.training.collator import LauraGPTCollator
-from modeling_lauragpt.training.data.audio_frames import AUDIO_FRAMES_COLUMN, add_audio_frames
+from modeling_lauragpt.training.data.audio_frames import (
+    AUDIO_FRAMES_COLUMN,
+    add_audio_frames,
+)
 from modeling_lauragpt.training.data.schema import example_features, make_example
 from transformers import (
     AutoConfig,
@@ -22,8 +25,17 @@ from transformers import (
 )
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration, LauraGPTModel, LauraGPTProcessor
-from modeling_lauragpt.audio_lengths import whisper_mel_frames, whisper_num_tokens, whisper_window_samples
+from modeling_lauragpt import (
+    LauraGPTConfig,
+    LauraGPTForConditionalGeneration,
+    LauraGPTModel,
+    LauraGPTProcessor,
+)
+from modeling_lauragpt.audio_lengths import (
+    whisper_mel_frames,
+    whisper_num_tokens,
+    whisper_window_samples,
+)
 from modeling_lauragpt.modeling_whisper_tower import LauraGPTWhisperEncoder
 
 from .helpers import make_audio
@@ -219,3 +231,13 @@ def test_30s_model_refuses_short_window_features(processor):
     model = whisper_model(short, audio_window="30s")
     with pytest.raises(ValueError, match="fixed 30 s window"):
         model(**short("asr", audio=CLIPS[0], sampling_rate=16000))
+
+
+def test_large_v3_style_128_mel_bins(processor):
+    config = whisper_config(processor, audio_window="1s", audio_config={"num_mel_bins": 128})
+    wide = LauraGPTProcessor(WhisperFeatureExtractor(feature_size=128), processor.tokenizer, **LauraGPTProcessor.config_kwargs(config))
+    model = LauraGPTForConditionalGeneration(config).eval()
+    batch = wide("asr", audio=CLIPS[1], target_text=TARGETS[1], sampling_rate=16000)
+    assert batch["input_features"].shape[1] == 128 and torch.isfinite(model(**batch).loss)
+    with pytest.raises(ValueError, match="gives 80 features per frame, the tower reads 128"):
+        whisper_processor(processor, audio_window="1s").check_model_config(config)

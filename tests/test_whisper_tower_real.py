@@ -6,13 +6,18 @@ from __future__ import annotations
 import pytest
 import soundfile
 import torch
-from transformers import Qwen2Config, Qwen2ForCausalLM, WhisperForConditionalGeneration, WhisperTokenizerFast
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
+from transformers import (
+    Qwen2Config,
+    Qwen2ForCausalLM,
+    WhisperForConditionalGeneration,
+    WhisperTokenizerFast,
+)
 from transformers.modeling_outputs import BaseModelOutput
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTProcessor
 from modeling_lauragpt.conversion.assembly import assemble
 from modeling_lauragpt.conversion.whisper_ct2 import CHECK_CLIP, CHECK_TEXT
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 from .helpers import SENTENCES
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 import torch
 from transformers import WhisperFeatureExtractor
 
-from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration, LauraGPTProcessor
+from modeling_lauragpt import (
+    LauraGPTConfig,
+    LauraGPTForConditionalGeneration,
+    LauraGPTProcessor,
+)
 
 
 def whisper_config(processor: LauraGPTProcessor, **overrides) -> LauraGPTConfig:
