@@ -120,6 +120,7 @@ class LauraGPTConfig(PreTrainedConfig):
     initializer_range (`float`, defaults to 0.02): std of the normal init of new weights.
     tie_word_embeddings (`bool`, defaults to `False`): share the input embedding and output matrix (Qwen-1.8B
         does not).
+    use_cache (`bool`, defaults to `True`): return the KV cache from forward passes (generation uses it).
     """
 
     model_type = "lauragpt"
@@ -141,6 +142,7 @@ class LauraGPTConfig(PreTrainedConfig):
     audio_window: str = "30s"
     initializer_range: float = 0.02
     tie_word_embeddings: bool = False
+    use_cache: bool = True
 
     def __post_init__(self, **kwargs):
         self.audio_config = _resolve_audio_config(self.audio_config)

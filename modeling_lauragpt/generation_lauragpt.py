@@ -20,7 +20,8 @@ class TaskVocabularyLogitsProcessor(LogitsProcessor):
     Args:
         vocabulary: the model's token layout (``config.vocabulary``).
 
-    Rows whose prompt holds no task token are left unrestricted.
+    Rows whose prompt holds no task token are left unrestricted; so is generation from ``inputs_embeds`` alone,
+    where ``generate`` sees no prompt ids to read a task from (pass ``input_ids`` as well to keep the rule).
     """
 
     def __init__(self, vocabulary: VocabularyLayout):
@@ -44,6 +45,8 @@ class TaskVocabularyLogitsProcessor(LogitsProcessor):
         scores : torch.FloatTensor, shape = (batch, vocab)  next-token scores
         returns : the same scores with disallowed ids set to -inf
         """
+        if input_ids.shape[1] == 0:  # generate(inputs_embeds=...) without ids: no prompt to read a task from
+            return scores
         task_ids = self._task_ids.to(input_ids.device)
         is_task = torch.isin(input_ids, task_ids)
         has_task = is_task.any(dim=1)

@@ -31,6 +31,8 @@ from transformers.modeling_outputs import (
     BaseModelOutputWithPast,
     CausalLMOutputWithPast,
 )
+from transformers.utils import can_return_tuple
+from transformers.utils.deprecation import deprecate_kwarg
 
 from .audio_lengths import (
     WHISPER_HOP_LENGTH,
@@ -176,11 +178,18 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         projector_dtype = self.multi_modal_projector.linear_1.weight.dtype
         return self.multi_modal_projector(audio_frames.to(projector_dtype)), audio_frames_mask
 
+    def _placeholder_mask(self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor) -> torch.Tensor:
+        """(batch, sequence) True at ``<|audio|>`` placeholders: read from ``input_ids``, or, when only
+        ``inputs_embeds`` are given, from the positions holding the ``<|audio|>`` embedding."""
+        if input_ids is not None:
+            return input_ids == self.config.audio_token_id
+        audio_row = self.get_input_embeddings()(torch.tensor(self.config.audio_token_id, device=inputs_embeds.device))
+        return (inputs_embeds == audio_row.to(inputs_embeds.dtype)).all(dim=-1)
+
     def _scatter_audio(
-        self, input_ids: torch.LongTensor, inputs_embeds: torch.Tensor, audio_embeds: torch.Tensor, audio_mask: torch.Tensor
+        self, placeholders: torch.Tensor, inputs_embeds: torch.Tensor, audio_embeds: torch.Tensor, audio_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Replace the ``<|audio|>`` placeholders of each row by the real frames of its clip, in order."""
-        placeholders = input_ids == self.config.audio_token_id
         per_row = placeholders.sum(dim=1)
         rows_with_audio = per_row[per_row > 0].tolist()
         frames_per_clip = audio_mask.sum(dim=1).tolist()
@@ -194,6 +203,8 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         merged = inputs_embeds.masked_scatter(placeholders[..., None].expand_as(inputs_embeds), real_frames)
         return merged, real_frames
 
+    @can_return_tuple
+    @deprecate_kwarg("past_key_values", "5.40.0", new_name="cache")
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
@@ -226,10 +237,9 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         if input_features is not None and audio_frames is not None:
             raise ValueError("Pass either input_features or cached audio_frames, not both.")
         if input_features is not None or audio_frames is not None:
-            if input_ids is None:
-                raise ValueError("Audio inputs need input_ids, whose <|audio|> placeholders mark where audio goes.")
             audio_embeds, audio_mask = self.get_audio_features(input_features, input_features_mask, audio_frames, audio_frames_mask)
-            inputs_embeds, audio_hidden_states = self._scatter_audio(input_ids, inputs_embeds, audio_embeds, audio_mask)
+            placeholders = self._placeholder_mask(input_ids, inputs_embeds)
+            inputs_embeds, audio_hidden_states = self._scatter_audio(placeholders, inputs_embeds, audio_embeds, audio_mask)
         elif input_ids is not None and input_ids.shape[1] > 1 and (input_ids == self.config.audio_token_id).any():
             raise ValueError("input_ids hold <|audio|> placeholders but no input_features were given.")
 
@@ -254,6 +264,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
     """LauraGPT with its output head over the (text + codec + special) vocabulary, trainable and generative."""
 
     _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
+    _tp_plan = {"lm_head": "colwise_gather_output"}
     output_modalities = ("audio", "text")
 
     def __init__(self, config: LauraGPTConfig):
@@ -297,6 +308,8 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             final_norm.requires_grad_(True)
         return self
 
+    @can_return_tuple
+    @deprecate_kwarg("past_key_values", "5.40.0", new_name="cache")
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
