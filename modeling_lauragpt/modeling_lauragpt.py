@@ -29,6 +29,7 @@ from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache
 from transformers.modeling_outputs import (
     BaseModelOutputWithPast,
+    BaseModelOutputWithPooling,
     CausalLMOutputWithPast,
 )
 from transformers.utils import can_return_tuple
@@ -72,6 +73,22 @@ class LauraGPTMultiModalProjector(nn.Module):
         returns : torch.Tensor, shape = (batch, frames, text_hidden)
         """
         return self.linear_2(self.act(self.linear_1(audio_frames)))
+
+
+@dataclass
+class LauraGPTAudioFeaturesOutput(BaseModelOutputWithPooling):
+    r"""
+    last_hidden_state (`torch.Tensor` of shape `(num_clips, pooled_frames, tower_hidden)`): the audio tower's frames
+        after pooling, zero past each clip's end (what `add_audio_frames` caches).
+    pooler_output (`torch.Tensor` of shape `(num_real_frames, text_hidden)`): the projected frames of real audio,
+        clip after clip: what replaces the `<|audio|>` placeholders.
+    hidden_states, attentions (`tuple(torch.Tensor)`, *optional*): the tower's, when asked for (none for cached frames).
+    audio_embeds (`torch.Tensor` of shape `(num_clips, pooled_frames, text_hidden)`): the projected frames, padded.
+    audio_mask (`torch.LongTensor` of shape `(num_clips, pooled_frames)`): 1 on frames that come from real audio.
+    """
+
+    audio_embeds: torch.Tensor | None = None
+    audio_mask: torch.LongTensor | None = None
 
 
 @dataclass
@@ -121,10 +138,16 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         returns : (audio_frames, audio_frames_mask) with shapes (num_clips, pooled_frames, tower_hidden) and
             (num_clips, pooled_frames); the mask is 1 on frames that come from real audio, the frames are 0 elsewhere.
         """
+        frames, mask, _ = self._encode_audio(input_features, input_features_mask)
+        return frames, mask
+
+    def _encode_audio(self, input_features, input_features_mask, **output_flags):
+        """(pooled frames, their mask, the tower's output with any hidden states / attentions asked for)."""
+        flags = {name: value for name, value in output_flags.items() if value is not None}
         if self.config.audio_tower_type == "whisper":
-            frames, mask = self._whisper_frames(input_features, input_features_mask)
+            frames, mask, encoded = self._whisper_frames(input_features, input_features_mask, **flags)
         else:
-            encoded = self.audio_tower(input_features=input_features, input_features_mask=input_features_mask)
+            encoded = self.audio_tower(input_features=input_features, input_features_mask=input_features_mask, return_dict=True, **flags)
             frames, mask = encoded.last_hidden_state, encoded.output_mask
         pooling = self.config.audio_frame_pooling
         if pooling > 1:
@@ -132,12 +155,12 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
             lengths = pooled_num_frames(mask.sum(dim=1), pooling)
             mask = (torch.arange(frames.shape[1], device=frames.device)[None, :] < lengths[:, None]).long()
             frames = frames.masked_fill(~mask.bool()[..., None], 0.0)
-        return frames, mask
+        return frames, mask, encoded
 
-    def _whisper_frames(self, input_features, input_features_mask):
-        """Whisper tower frames and their speech mask. Each clip is encoded in its window (its speech plus the
-        silence the processor added, ``audio_window``); frames past the window are masked, so a batch equals its
-        clips alone. A batch of full 30 s windows runs transformers' encoder unmasked, exactly."""
+    def _whisper_frames(self, input_features, input_features_mask, **output_flags):
+        """Whisper tower frames, their speech mask and the tower's output. Each clip is encoded in its window (its
+        speech plus the silence the processor added, ``audio_window``); frames past the window are masked, so a
+        batch equals its clips alone. A batch of full 30 s windows runs transformers' encoder unmasked, exactly."""
         batch, _, mel_frames = input_features.shape
         device = input_features.device
         speech = input_features_mask.long().sum(dim=1) if input_features_mask is not None else torch.full((batch,), mel_frames, device=device)
@@ -151,32 +174,49 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
             )
         frame_index = torch.arange(mel_frames, device=device)[None, :]
         window_mask = None if bool((window == mel_frames).all()) else (frame_index < window[:, None]).long()
-        frames = self.audio_tower(input_features, attention_mask=window_mask).last_hidden_state
+        encoded = self.audio_tower(input_features, attention_mask=window_mask, return_dict=True, **output_flags)
+        frames = encoded.last_hidden_state
         lengths = whisper_encoder_frames(speech)
         mask = (torch.arange(frames.shape[1], device=device)[None, :] < lengths[:, None]).long()
-        return frames.masked_fill(~mask.bool()[..., None], 0.0), mask
+        return frames.masked_fill(~mask.bool()[..., None], 0.0), mask, encoded
 
+    @can_return_tuple
     def get_audio_features(
         self,
         input_features: torch.Tensor | None = None,
         input_features_mask: torch.Tensor | None = None,
         audio_frames: torch.Tensor | None = None,
         audio_frames_mask: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+    ) -> LauraGPTAudioFeaturesOutput:
         """Encode audio (or take cached tower frames) and project it to the LLM width.
 
         input_features, input_features_mask : the tower's features, as in ``get_audio_frames``
         audio_frames : torch.Tensor, shape = (num_clips, pooled_frames, tower_hidden)  cached ``get_audio_frames``
             output, used instead of running the tower; audio_frames_mask : (num_clips, pooled_frames), 1 on real frames
-        returns : (audio_embeds, output_mask) with shapes (num_clips, pooled_frames, text_hidden) and
-            (num_clips, pooled_frames); output_mask is 1 on frames that come from real audio.
+        output_attentions, output_hidden_states : return the tower's attention weights / per-layer states
+        returns : ``LauraGPTAudioFeaturesOutput``: ``audio_embeds`` (num_clips, pooled_frames, text_hidden) and
+            ``audio_mask`` (num_clips, pooled_frames), ``pooler_output`` (real frames, text_hidden), the pooled tower
+            frames as ``last_hidden_state``; a tuple with ``return_dict=False``
         """
+        encoded = None
         if audio_frames is None:
-            audio_frames, audio_frames_mask = self.get_audio_frames(input_features, input_features_mask)
+            audio_frames, audio_frames_mask, encoded = self._encode_audio(
+                input_features, input_features_mask, output_attentions=output_attentions, output_hidden_states=output_hidden_states
+            )
         elif audio_frames_mask is None:
             audio_frames_mask = torch.ones(audio_frames.shape[:2], dtype=torch.long, device=audio_frames.device)
         projector_dtype = self.multi_modal_projector.linear_1.weight.dtype
-        return self.multi_modal_projector(audio_frames.to(projector_dtype)), audio_frames_mask
+        audio_embeds = self.multi_modal_projector(audio_frames.to(projector_dtype))
+        return LauraGPTAudioFeaturesOutput(
+            last_hidden_state=audio_frames,
+            pooler_output=audio_embeds[audio_frames_mask.bool()],
+            hidden_states=getattr(encoded, "hidden_states", None),
+            attentions=getattr(encoded, "attentions", None),
+            audio_embeds=audio_embeds,
+            audio_mask=audio_frames_mask,
+        )
 
     def _placeholder_mask(self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor) -> torch.Tensor:
         """(batch, sequence) True at ``<|audio|>`` placeholders: read from ``input_ids``, or, when only
@@ -237,9 +277,9 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         if input_features is not None and audio_frames is not None:
             raise ValueError("Pass either input_features or cached audio_frames, not both.")
         if input_features is not None or audio_frames is not None:
-            audio_embeds, audio_mask = self.get_audio_features(input_features, input_features_mask, audio_frames, audio_frames_mask)
+            audio = self.get_audio_features(input_features, input_features_mask, audio_frames, audio_frames_mask)
             placeholders = self._placeholder_mask(input_ids, inputs_embeds)
-            inputs_embeds, audio_hidden_states = self._scatter_audio(placeholders, inputs_embeds, audio_embeds, audio_mask)
+            inputs_embeds, audio_hidden_states = self._scatter_audio(placeholders, inputs_embeds, audio.audio_embeds, audio.audio_mask)
         elif input_ids is not None and input_ids.shape[1] > 1 and (input_ids == self.config.audio_token_id).any():
             raise ValueError("input_ids hold <|audio|> placeholders but no input_features were given.")
 
@@ -287,8 +327,8 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
     def set_output_embeddings(self, value: nn.Module):
         self.lm_head = value
 
-    def get_audio_features(self, input_features=None, input_features_mask=None, audio_frames=None, audio_frames_mask=None):
-        return self.model.get_audio_features(input_features, input_features_mask, audio_frames, audio_frames_mask)
+    def get_audio_features(self, input_features=None, input_features_mask=None, audio_frames=None, audio_frames_mask=None, **kwargs):
+        return self.model.get_audio_features(input_features, input_features_mask, audio_frames, audio_frames_mask, **kwargs)
 
     def get_audio_frames(self, input_features, input_features_mask=None):
         return self.model.get_audio_frames(input_features, input_features_mask)
@@ -427,4 +467,4 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         return super().generate(*args, logits_processor=processors, **kwargs)
 
 
-__all__ = ["LauraGPTForConditionalGeneration", "LauraGPTModel", "LauraGPTMultiModalProjector"]
+__all__ = ["LauraGPTAudioFeaturesOutput", "LauraGPTForConditionalGeneration", "LauraGPTModel", "LauraGPTMultiModalProjector"]

@@ -44,7 +44,7 @@ def test_placeholder_count_matches_encoder_frames(processor, tiny_model, seconds
     placeholders = int((batch["input_ids"] == processor.vocabulary.audio_token_id).sum())
     assert placeholders == audio_num_tokens(len(clip))
     with torch.no_grad():
-        _, mask = tiny_model.get_audio_features(batch["input_features"], batch["input_features_mask"])
+        mask = tiny_model.get_audio_features(batch["input_features"], batch["input_features_mask"]).audio_mask
     assert placeholders == int(mask.sum())
 
 

@@ -64,3 +64,24 @@ def test_tied_head_has_a_tensor_parallel_plan_and_the_config_a_use_cache():
 
     assert LauraGPTForConditionalGeneration._tp_plan == {"lm_head": "colwise_gather_output"}
     assert LauraGPTConfig.from_preset("tiny").use_cache is True
+
+
+@pytest.mark.parametrize("tower", ["conformer", "whisper"])
+def test_get_audio_features_is_a_model_output_with_the_towers_states(tiny_model, processor, tower):
+    from .whisper_fixtures import whisper_model, whisper_processor
+
+    if tower == "whisper":
+        processor = whisper_processor(processor, audio_window="1s")
+        tiny_model = whisper_model(processor)
+    tiny_model.config._attn_implementation = "eager"  # attention weights are only returned by eager attention
+    tiny_model.model.audio_tower.config._attn_implementation = "eager"
+    batch = processor(["asr", "asr"], audio=[make_audio(0.5, 4), make_audio(0.9, 5)], sampling_rate=16000)
+    with torch.no_grad():
+        out = tiny_model.get_audio_features(batch["input_features"], batch["input_features_mask"], output_hidden_states=True,
+                                            output_attentions=True)
+        as_tuple = tiny_model.get_audio_features(batch["input_features"], batch["input_features_mask"], return_dict=False)
+    layers = len(tiny_model.model.audio_tower.layers)
+    assert len(out.hidden_states) == layers + 1 and len(out.attentions) == layers
+    assert out.pooler_output.shape == (int(out.audio_mask.sum()), tiny_model.config.text_config.hidden_size)
+    assert torch.equal(out.pooler_output, out.audio_embeds[out.audio_mask.bool()])
+    assert isinstance(as_tuple, tuple) and torch.equal(as_tuple[0], out.last_hidden_state)
