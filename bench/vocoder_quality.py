@@ -41,7 +41,12 @@ from modeling_lauragpt import (
     LauraGPTVocoder,
     LauraGPTVocoderConfig,
 )
-from modeling_lauragpt.codec import codes_to_latent, encode_codes, latent_to_waveform
+from modeling_lauragpt.codec import (
+    codec_spec,
+    codes_to_latent,
+    encode_codes,
+    latent_to_waveform,
+)
 
 KINDS = ("one_step", "multi_step")
 TASKS = ("tts", "se")
@@ -50,8 +55,8 @@ TASKS = ("tts", "se")
 def build_pair(preset: str, codec=None, seed: int = 0, **overrides) -> dict:
     """``{"one_step": LauraGPTVocoder, "multi_step": LauraGPTMultiStepVocoder}`` of one preset's width and depth,
     with the same initial weights in every shared module and, when given, ``codec``'s weights in both."""
-    if codec is not None:
-        overrides["codec_config"] = codec.config
+    if codec is not None:  # either codec class
+        overrides.update(codec_config=codec.config, codebook_size=codec_spec(codec).codebook_size)
     pair = {}
     for kind, model_class, config_class in (
         ("one_step", LauraGPTVocoder, LauraGPTVocoderConfig),

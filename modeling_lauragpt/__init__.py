@@ -2,7 +2,7 @@
 
 ``import modeling_lauragpt`` registers every LauraGPT class with transformers' Auto classes, so that
 ``AutoConfig``, ``AutoModel``, ``AutoModelForCausalLM``, ``AutoModelForSpeechSeq2Seq``, ``AutoFeatureExtractor``
-and ``AutoProcessor`` load LauraGPT folders.
+and ``AutoProcessor`` load LauraGPT folders (the CPU codec's among them).
 """
 
 from transformers import (
@@ -16,16 +16,18 @@ from transformers import (
 )
 from transformers.pipelines import PIPELINE_REGISTRY
 
+from .configuration_cpu_codec import LauraGPTCPUCodecConfig
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig, LauraGPTConfig
 from .configuration_vocoder import LauraGPTVocoderConfig
 from .defaults import DEFAULT_MODEL_DIR
 from .modeling_audio_encoder import LauraGPTAudioEncoder
+from .modeling_cpu_codec import LauraGPTCPUCodec, register_cpu_codec
 from .modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTModel
 from .modeling_multistep_vocoder import (
     LauraGPTMultiStepVocoder,
     LauraGPTMultiStepVocoderConfig,
 )
-from .modeling_vocoder import LauraGPTVocoder
+from .modeling_vocoder import LauraGPTVocoder, VocoderConditions
 from .processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 from .processing.pipeline_lauragpt import LauraGPTPipeline
 from .processing.processing_lauragpt import LauraGPTProcessor
@@ -42,6 +44,7 @@ AutoConfig.register(LauraGPTVocoderConfig.model_type, LauraGPTVocoderConfig, exi
 AutoModel.register(LauraGPTVocoderConfig, LauraGPTVocoder, exist_ok=True)
 AutoConfig.register(LauraGPTMultiStepVocoderConfig.model_type, LauraGPTMultiStepVocoderConfig, exist_ok=True)
 AutoModel.register(LauraGPTMultiStepVocoderConfig, LauraGPTMultiStepVocoder, exist_ok=True)
+register_cpu_codec()  # AutoConfig / AutoModel for "lauragpt_cpu_codec"
 AutoModelForCausalLM.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 AutoModelForSpeechSeq2Seq.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 # Text in, speech out (codec tokens that the companion vocoder turns into a waveform): lets
@@ -60,18 +63,21 @@ PIPELINE_REGISTRY.register_pipeline(
 register_standard_pipelines()
 
 __all__ = [
-    "LauraGPTConfig",
-    "LauraGPTAudioEncoderConfig",
-    "LauraGPTAudioEncoder",
-    "LauraGPTModel",
-    "LauraGPTForConditionalGeneration",
-    "LauraGPTVocoderConfig",
-    "LauraGPTVocoder",
-    "LauraGPTMultiStepVocoderConfig",
-    "LauraGPTMultiStepVocoder",
-    "LauraGPTFeatureExtractor",
-    "LauraGPTProcessor",
-    "LauraGPTPipeline",
     "BUILTIN_TASKS",
     "DEFAULT_TASKS",
+    "LauraGPTAudioEncoder",
+    "LauraGPTAudioEncoderConfig",
+    "LauraGPTCPUCodec",
+    "LauraGPTCPUCodecConfig",
+    "LauraGPTConfig",
+    "LauraGPTFeatureExtractor",
+    "LauraGPTForConditionalGeneration",
+    "LauraGPTModel",
+    "LauraGPTMultiStepVocoder",
+    "LauraGPTMultiStepVocoderConfig",
+    "LauraGPTPipeline",
+    "LauraGPTProcessor",
+    "LauraGPTVocoder",
+    "LauraGPTVocoderConfig",
+    "VocoderConditions",
 ]

@@ -1,26 +1,39 @@
-"""The audio codec: ``transformers.EncodecModel`` configured like FunCodec's 16 kHz codec, and helpers around it.
+"""The audio codecs and the one small interface the vocoder, the data code and the pipeline see them through.
 
-LauraGPT's audio tokens are the **first** RVQ group of this codec (25 Hz, 1024 codes); the one-step vocoder
-regresses the **sum of all 32 codebook vectors** per frame (the codec's quantized latent) and the codec's decoder
-turns that latent into a waveform. Shapes used everywhere::
+Two codec classes keep the paper codec's contract (16 kHz audio, 25 Hz frames, an RVQ whose first group gives
+LauraGPT's audio tokens, the sum of all codebook vectors as the one-step vocoder's target, a decoder from that sum
+to the waveform):
 
-    waveform (samples,) at 16 kHz  --encode_codes-->  codes (num_quantizers, frames),  frames = ceil(samples / 640)
-    codes (batch, num_quantizers, frames)  --codes_to_latent-->  latent (batch, frames, codebook_dim)
-    latent (batch, frames, codebook_dim)  --latent_to_waveform-->  audio (batch, frames * 640)
+- ``transformers.EncodecModel`` configured like FunCodec's 16 kHz codec (the ``paper`` preset; FunCodec's released
+  codec converts into it bit-exactly);
+- ``LauraGPTCPUCodec``, a frequency-domain codec that a 2-core CPU can train (``modeling_cpu_codec``).
+
+Every function here takes either one and dispatches on its class; ``codec_spec`` gives the figures the callers
+need (rate, hop, codebook size, groups, latent dim). Shapes used everywhere::
+
+    waveform (samples,) at 16 kHz  --encode_codes-->  codes (num_groups, frames),  frames = ceil(samples / 640)
+    codes (batch, num_groups, frames)  --codes_to_latent-->  latent (batch, frames, latent_dim)
+    latent (batch, frames, latent_dim)  --latent_to_waveform-->  audio (batch, frames * 640)
 
 FunCodec's codec normalises with ``time_group_norm`` (GroupNorm over the whole clip), so zero padding would change
-every frame of a clip: the helpers therefore only ever batch clips of the same length together, which makes a
-batched call exactly equal to one call per clip.
+every frame of a clip: the helpers therefore only ever batch clips of the same length together for it, which
+makes a batched call exactly equal to one call per clip. The CPU codec masks padding itself, so any clips share a
+call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import torch
-from transformers import EncodecConfig, EncodecModel
+from torch.nn import functional as F
+from transformers import EncodecConfig, EncodecModel, PreTrainedConfig, PreTrainedModel
 
 from .audio_lengths import codec_num_frames
+from .configuration_cpu_codec import LauraGPTCPUCodecConfig
+from .modeling_cpu_codec import LauraGPTCPUCodec
 from .processing.audio_inputs import to_mono_waveform, unpack_clip
 
 # target_bandwidths in kbps: 0.25 kbps per quantizer (log2(1024) bits x 25 Hz), so 8.0 kbps = 32 quantizers.
@@ -75,15 +88,88 @@ def codec_config(preset: str = "paper", **overrides) -> EncodecConfig:
     return EncodecConfig(**{**CODEC_PRESETS[preset], **overrides})
 
 
+# ------------------------------------------------------------------------------------------------ the interface
+CODEC_CLASSES: dict[type[PreTrainedConfig], type[PreTrainedModel]] = {
+    EncodecConfig: EncodecModel,
+    LauraGPTCPUCodecConfig: LauraGPTCPUCodec,
+}
+Codec = EncodecModel | LauraGPTCPUCodec
+
+
+@dataclass(frozen=True)
+class CodecSpec:
+    """What the vocoder and the pipeline need to know of a codec, whichever class it is."""
+
+    sampling_rate: int  # Hz of the audio in and out
+    hop_length: int  # waveform samples per codec frame (640 at 16 kHz = 25 Hz)
+    codebook_size: int  # codes per RVQ group
+    num_groups: int  # RVQ groups (quantizers); group 0 gives LauraGPT's audio tokens
+    latent_dim: int  # dimension of the summed codebook vectors the decoder reads
+
+
+def _codec_classes(model_type: str | None, what: str) -> tuple[type[PreTrainedConfig], type[PreTrainedModel]]:
+    """(config class, model class) of the codec named by ``model_type``; else a ``ValueError`` about ``what``.
+
+    By name, not by class: Hub remote code may load the same class from two copies of its file.
+    """
+    for config_class, model_class in CODEC_CLASSES.items():
+        if model_type == config_class.model_type:
+            return config_class, model_class
+    known = ", ".join(f"{c.__name__} ({c.model_type!r})" for c in CODEC_CLASSES)
+    raise ValueError(f"Unsupported codec {what}: the vocoder and the pipeline work with {known}.")
+
+
+def _config_classes(config) -> tuple[type[PreTrainedConfig], type[PreTrainedModel]]:
+    return _codec_classes(getattr(config, "model_type", None), f"config {type(config).__name__}")
+
+
+def is_cpu_codec(codec: Codec) -> bool:
+    """Whether ``codec`` is a ``LauraGPTCPUCodec`` (else an ``EncodecModel``): the one switch of the interface."""
+    return _config_classes(codec.config)[1] is LauraGPTCPUCodec
+
+
+def codec_spec(codec_or_config: Codec | PreTrainedConfig) -> CodecSpec:
+    """The ``CodecSpec`` of a codec model or of its config (``EncodecConfig`` or ``LauraGPTCPUCodecConfig``)."""
+    config = codec_or_config.config if isinstance(codec_or_config, PreTrainedModel) else codec_or_config
+    _config_classes(config)
+    return CodecSpec(config.sampling_rate, config.hop_length, config.codebook_size, config.num_quantizers, config.codebook_dim)
+
+
+def resolve_codec_config(value: dict | PreTrainedConfig | None) -> PreTrainedConfig | None:
+    """A codec config from a dict by its ``model_type`` (``"encodec"`` when absent); configs and None pass through.
+
+    Resolved here rather than through ``AutoConfig``, so a vocoder saved with either codec loads as Hub remote
+    code too, where the CPU codec is not registered.
+    """
+    if not isinstance(value, dict):
+        return value
+    model_type = value.get("model_type", EncodecConfig.model_type)
+    config_class, _ = _codec_classes(model_type, f"model_type {model_type!r} in codec_config")
+    return config_class(**{k: v for k, v in value.items() if k != "model_type"})
+
+
+def build_codec(config: PreTrainedConfig) -> Codec:
+    """A new codec model (``EncodecModel`` or ``LauraGPTCPUCodec``) for its config."""
+    config_class, model_class = _config_classes(config)
+    return model_class(config if isinstance(config, config_class) else config_class.from_dict(config.to_dict()))
+
+
+def load_codec(path: str | Path) -> Codec:
+    """A saved codec folder (or Hub id) of either class, by the ``model_type`` of its config."""
+    model_type = PreTrainedConfig.get_config_dict(str(path))[0].get("model_type")
+    _, model_class = _codec_classes(model_type, f"folder {str(path)!r} (it holds a {model_type!r} model)")
+    return model_class.from_pretrained(str(path))
+
+
 def full_bandwidth(codec: EncodecModel) -> float:
-    """The codec's largest bandwidth (kbps): the one that uses all ``config.num_quantizers`` groups."""
+    """An ``EncodecModel``'s largest bandwidth (kbps): the one that uses all ``config.num_quantizers`` groups."""
     return max(codec.config.target_bandwidths)
 
 
-def _waveforms(codec: EncodecModel, waveforms, sampling_rate: int | None) -> list[torch.Tensor]:
+def _waveforms(codec: Codec, waveforms, sampling_rate: int | None) -> list[torch.Tensor]:
     """Clips (1-D arrays/tensors, ``{"array", "sampling_rate"}`` dicts, datasets audio values) -> mono float32
     tensors at the codec's rate."""
-    rate = codec.config.sampling_rate
+    rate = codec_spec(codec).sampling_rate
     out = []
     for index, clip in enumerate(waveforms):
         array, clip_rate = unpack_clip(clip, sampling_rate if sampling_rate is not None else rate)
@@ -99,87 +185,133 @@ def _same_length_batches(lengths: Sequence[int], batch_size: int) -> list[list[i
     return [group[i : i + batch_size] for group in by_length.values() for i in range(0, len(group), batch_size)]
 
 
+def _encode_batches(codec: Codec, lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Clip indices per encoder call: same-length clips for ``EncodecModel`` (its ``time_group_norm`` sees padding),
+    consecutive clips for the CPU codec (it masks padding, so a padded batch equals one call per clip)."""
+    if is_cpu_codec(codec):
+        return [list(range(i, min(i + batch_size, len(lengths)))) for i in range(0, len(lengths), batch_size)]
+    return _same_length_batches(lengths, batch_size)
+
+
+def _padded(clips: list[torch.Tensor], device, dtype) -> tuple[torch.Tensor, torch.LongTensor]:
+    """1-D clips -> zero right-padded (batch, max_samples) on ``device`` and their lengths (batch,)."""
+    lengths = torch.tensor([c.shape[0] for c in clips])
+    x = torch.stack([F.pad(c, (0, int(lengths.max()) - c.shape[0])) for c in clips])
+    return x.to(device=device, dtype=dtype), lengths.to(device)
+
+
+def _encode_padded(codec: Codec, x: torch.Tensor, lengths: torch.LongTensor) -> torch.LongTensor:
+    """(batch, samples) padded audio -> all-group codes (batch, num_groups, ceil(samples / hop_length))."""
+    if is_cpu_codec(codec):
+        return codec.encode(x, lengths)
+    return codec.encode(x[:, None], bandwidth=full_bandwidth(codec)).audio_codes[0]
+
+
 @torch.no_grad()
-def encode_codes(codec: EncodecModel, waveforms, batch_size: int = 8, sampling_rate: int | None = None) -> list[torch.LongTensor]:
+def encode_codes(codec: Codec, waveforms, batch_size: int = 8, sampling_rate: int | None = None) -> list[torch.LongTensor]:
     """All-group RVQ codes of each clip.
 
+    codec : an ``EncodecModel`` or a ``LauraGPTCPUCodec``
     waveforms : a list of clips, each a 1-D float array/tensor in [-1, 1] (any length), a ``{"array",
-        "sampling_rate"}`` dict or a ``datasets`` audio value; resampled to ``codec.config.sampling_rate``
-    batch_size : clips per encoder call (only clips of equal length share a call; see the module docstring)
+        "sampling_rate"}`` dict or a ``datasets`` audio value; resampled to the codec's rate
+    batch_size : clips per encoder call (for ``EncodecModel`` only clips of equal length share a call; see the
+        module docstring)
     sampling_rate : rate of plain arrays in Hz (default: the codec's rate)
-    returns : a list of ``torch.LongTensor`` of shape ``(num_quantizers, codec_num_frames(samples))`` on the CPU
+    returns : a list of ``torch.LongTensor`` of shape ``(num_groups, codec_num_frames(samples))`` on the CPU
     """
     if isinstance(waveforms, torch.Tensor) and waveforms.dim() == 1:
         raise ValueError("encode_codes takes a list of clips; wrap a single clip in a list: encode_codes(codec, [clip]).")
     clips = _waveforms(codec, waveforms, sampling_rate)
     param = next(codec.parameters())
+    hop = codec_spec(codec).hop_length
     codes: list[torch.LongTensor | None] = [None] * len(clips)
-    hop = codec.config.hop_length
-    for batch in _same_length_batches([c.shape[0] for c in clips], batch_size):
-        x = torch.stack([clips[i] for i in batch])[:, None].to(device=param.device, dtype=param.dtype)
-        out = codec.encode(x, bandwidth=full_bandwidth(codec)).audio_codes[0]  # (batch, num_quantizers, frames)
-        frames = codec_num_frames(x.shape[-1], hop)
+    for batch in _encode_batches(codec, [c.shape[0] for c in clips], batch_size):
+        x, lengths = _padded([clips[i] for i in batch], param.device, param.dtype)
+        out = _encode_padded(codec, x, lengths)
         for row, index in enumerate(batch):
-            codes[index] = out[row, :, :frames].cpu()
+            codes[index] = out[row, :, : codec_num_frames(int(lengths[row]), hop)].cpu()
     return codes
 
 
 def first_group(codes: torch.LongTensor) -> torch.LongTensor:
-    """The LLM's audio tokens: ``(..., num_quantizers, frames)`` -> ``(..., frames)`` codes of RVQ group 0."""
+    """The LLM's audio tokens: ``(..., num_groups, frames)`` -> ``(..., frames)`` codes of RVQ group 0."""
     return codes[..., 0, :]
 
 
-def codes_to_latent(codec: EncodecModel, codes: torch.LongTensor) -> torch.Tensor:
+def check_codes(codec: Codec, codes: torch.Tensor) -> None:
+    """Raise ``ValueError`` unless ``codes`` are (batch, 1..num_groups, frames) integers in [0, codebook_size)."""
+    spec = codec_spec(codec)
+    if codes.dim() != 3 or codes.dtype.is_floating_point:
+        raise ValueError(f"codes must be integers of shape (batch, num_groups, frames); got {codes.dtype} {tuple(codes.shape)}.")
+    if not 1 <= codes.shape[1] <= spec.num_groups:
+        raise ValueError(f"codes have {codes.shape[1]} groups but the codec has 1..{spec.num_groups} (its quantizers).")
+    if codes.numel() and (int(codes.min()) < 0 or int(codes.max()) >= spec.codebook_size):
+        raise ValueError(
+            f"codes must lie in [0, {spec.codebook_size}); got values from {int(codes.min())} to {int(codes.max())}. "
+            "Pass codec codes, not LLM vocabulary ids (processor.decode_outputs subtracts the codec offset)."
+        )
+
+
+def codes_to_latent(codec: Codec, codes: torch.LongTensor) -> torch.Tensor:
     """The codec's quantized latent, what its decoder consumes: the sum of the codebook vectors of every group given.
 
-    codes : torch.LongTensor, shape = (batch, num_groups, frames)  num_groups <= num_quantizers (all 32 for the
-        vocoder's target; the first groups only for a partial sum)
-    returns : torch.Tensor, shape = (batch, frames, codebook_dim)
+    codes : torch.LongTensor, shape = (batch, num_groups, frames)  1 <= num_groups <= the codec's groups (all of
+        them for the vocoder's target; the first groups only for a partial sum), values in [0, codebook_size)
+    returns : torch.Tensor, shape = (batch, frames, latent_dim)
     """
-    if codes.dim() != 3:
-        raise ValueError(f"codes must have shape (batch, num_groups, frames); got {tuple(codes.shape)}.")
-    if codes.shape[1] > codec.config.num_quantizers:
-        raise ValueError(f"codes have {codes.shape[1]} groups but the codec has only {codec.config.num_quantizers} quantizers.")
-    latent = codec.quantizer.decode(codes.transpose(0, 1))  # (batch, codebook_dim, frames)
-    return latent.transpose(1, 2)
+    check_codes(codec, codes)
+    if is_cpu_codec(codec):
+        return codec.codes_to_latent(codes).transpose(1, 2)
+    return codec.quantizer.decode(codes.transpose(0, 1)).transpose(1, 2)  # decode: (batch, latent_dim, frames)
 
 
-def latent_to_waveform(codec: EncodecModel, latent: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+def _decode(codec: Codec, latent: torch.Tensor) -> torch.Tensor:
+    """(batch, frames, latent_dim) -> (batch, frames * hop_length), every row decoded at the full length."""
+    if is_cpu_codec(codec):
+        return codec.decode(latent.transpose(1, 2))
+    return codec.decoder(latent.transpose(1, 2))[:, 0]
+
+
+def latent_to_waveform(codec: Codec, latent: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
     """Decode latents with the codec's decoder.
 
-    latent : torch.Tensor, shape = (batch, frames, codebook_dim)
+    latent : torch.Tensor, shape = (batch, frames, latent_dim)
     lengths : torch.LongTensor, shape = (batch,), optional  real frames per row; each row is then decoded at its own
         length (``time_group_norm`` would otherwise see the padding) and is zero after its end
-    returns : torch.Tensor, shape = (batch, frames * hop_length)  float waveform at ``codec.config.sampling_rate``
+    returns : torch.Tensor, shape = (batch, frames * hop_length)  float waveform at the codec's rate
     """
-    if latent.dim() != 3 or latent.shape[-1] != codec.config.codebook_dim:
-        raise ValueError(
-            f"latent must have shape (batch, frames, {codec.config.codebook_dim}); got {tuple(latent.shape)}."
-        )
-    hop = codec.config.hop_length
+    spec = codec_spec(codec)
+    if latent.dim() != 3 or latent.shape[-1] != spec.latent_dim:
+        raise ValueError(f"latent must have shape (batch, frames, {spec.latent_dim}); got {tuple(latent.shape)}.")
     latent = latent.to(next(codec.parameters()).dtype)
     if lengths is None:
-        return codec.decoder(latent.transpose(1, 2))[:, 0]
-    audio = latent.new_zeros(latent.shape[0], latent.shape[1] * hop)
+        return _decode(codec, latent)
+    audio = latent.new_zeros(latent.shape[0], latent.shape[1] * spec.hop_length)
     for batch in _same_length_batches(lengths.tolist(), latent.shape[0]):
         frames = int(lengths[batch[0]])
         if frames > 0:
-            audio[batch, : frames * hop] = codec.decoder(latent[batch, :frames].transpose(1, 2))[:, 0]
+            audio[batch, : frames * spec.hop_length] = _decode(codec, latent[batch, :frames])
     return audio
 
 
 @torch.no_grad()
 def init_codebooks_from_audio(
-    codec: EncodecModel, waveforms, seed: int = 0, jitter: float = 0.5, sampling_rate: int | None = None
-) -> EncodecModel:
+    codec: Codec, waveforms, seed: int = 0, jitter: float = 0.5, sampling_rate: int | None = None
+) -> Codec:
     """Fill an untrained codec's codebooks (zeros after ``EncodecModel(config)``) so that its codes are informative.
 
-    Quantizer 0 gets ``codebook_size`` randomly drawn encoder frames of ``waveforms`` (the random-sample start of
-    FunCodec's k-means initialisation), jittered by ``jitter`` standard deviations so that no two codewords nearly
-    tie. Quantizer ``k > 0`` gets Gaussian codewords with the per-dimension spread of the residual that quantizers
-    ``0..k-1`` leave, so every group shrinks the residual a little, as in a trained RVQ, and even the last group
-    still counts. For tests and demos only: a trained codec needs no such step. Returns ``codec``, changed in place.
+    ``EncodecModel``: quantizer 0 gets ``codebook_size`` randomly drawn encoder frames of ``waveforms`` (the
+    random-sample start of FunCodec's k-means initialisation), jittered by ``jitter`` standard deviations so that no
+    two codewords nearly tie. Quantizer ``k > 0`` gets Gaussian codewords with the per-dimension spread of the
+    residual that quantizers ``0..k-1`` leave, so every group shrinks the residual a little, as in a trained RVQ,
+    and even the last group still counts. ``LauraGPTCPUCodec``: its own k-means initialisation
+    (``init_codebooks``; ``jitter`` unused; the clips need at least ``codebook_size`` frames in all). For tests and
+    demos only: a trained codec needs no such step. Returns ``codec``, changed in place.
     """
+    if is_cpu_codec(codec):
+        param = next(codec.parameters())
+        codec.init_codebooks(*_padded(_waveforms(codec, waveforms, sampling_rate), param.device, param.dtype), seed=seed)
+        return codec
     generator = torch.Generator().manual_seed(seed)
     param = next(codec.parameters())
     frames = []
@@ -203,7 +335,7 @@ def init_codebooks_from_audio(
 
 def add_codec_codes(
     batch: dict,
-    codec: EncodecModel,
+    codec: Codec,
     audio_column: str = "audio",
     codes_column: str = "codes",
     batch_size: int = 8,
@@ -212,7 +344,7 @@ def add_codec_codes(
 
         dataset = dataset.map(add_codec_codes, batched=True, fn_kwargs={"codec": codec})
 
-    Each new value is a ``num_quantizers x frames`` nested list of ints (the first row is the LLM's audio tokens).
+    Each new value is a ``num_groups x frames`` nested list of ints (the first row is the LLM's audio tokens).
     Audio values may be 1-D arrays at the codec's rate, ``{"array", "sampling_rate"}`` dicts or decoded ``datasets``
     ``Audio`` values. ``datasets`` caches the result, keyed on the codec's weights.
     """
@@ -221,13 +353,22 @@ def add_codec_codes(
 
 
 __all__ = [
+    "CODEC_CLASSES",
     "CODEC_PRESETS",
+    "Codec",
+    "CodecSpec",
+    "add_codec_codes",
+    "build_codec",
+    "check_codes",
     "codec_config",
-    "full_bandwidth",
+    "codec_spec",
+    "codes_to_latent",
     "encode_codes",
     "first_group",
-    "codes_to_latent",
-    "latent_to_waveform",
+    "full_bandwidth",
     "init_codebooks_from_audio",
-    "add_codec_codes",
+    "is_cpu_codec",
+    "latent_to_waveform",
+    "load_codec",
+    "resolve_codec_config",
 ]

@@ -3,7 +3,9 @@ first-group codec tokens into a waveform.
 
 ``LauraGPTVocoderConfig.from_preset("paper")`` gives a predictor shaped like LauraTTS' ``codec_encoder`` (6 blocks,
 d 512, 8 heads, FFN 2048) over FunCodec's 16 kHz codec; ``"tiny"`` gives a small one over the tiny codec, for tests
-and demos.
+and demos. The codec may be either codec class (``EncodecModel`` or ``LauraGPTCPUCodec``): ``codec_config`` holds
+its config, resolved from a dict by its ``model_type``; ``LauraGPTVocoder.from_codec`` builds a vocoder around
+either.
 """
 
 import copy
@@ -12,7 +14,7 @@ from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-from .codec import CODEC_PRESETS
+from .codec import CODEC_PRESETS, CodecSpec, codec_spec, resolve_codec_config
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig
 
 
@@ -23,7 +25,9 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
     codes]`` and regresses, at each code frame, the codec's quantized latent (the sum of all RVQ codebook vectors);
     the frozen codec decoder turns it into audio.
 
-    codec_config (`dict` or `EncodecConfig`, defaults to FunCodec's 16 kHz codec): the frozen `EncodecModel`.
+    codec_config (`dict`, `EncodecConfig` or `LauraGPTCPUCodecConfig`, defaults to FunCodec's 16 kHz codec): the
+        frozen codec's config (`EncodecModel` or `LauraGPTCPUCodec`); a dict is resolved by its `model_type`
+        (`"encodec"` when absent, or `"lauragpt_cpu_codec"`).
     hidden_size (`int`, defaults to 512): predictor width d_model.
     num_hidden_layers (`int`, defaults to 6): transformer blocks.
     num_attention_heads (`int`, defaults to 8): attention heads per block.
@@ -71,6 +75,10 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
     l1_loss_weight: float = 1.0
     l2_loss_weight: float = 1.0
 
+    def __post_init__(self, **kwargs):
+        self.codec_config = resolve_codec_config(self.codec_config)
+        super().__post_init__(**kwargs)
+
     def validate_architecture(self):
         """Raise on settings the vocoder cannot build (called by ``@strict``)."""
         if self.hidden_size % self.num_attention_heads:
@@ -79,7 +87,7 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
             )
         if not 0.0 <= self.codec_input_corruption < 1.0:
             raise ValueError(f"codec_input_corruption is a probability in [0, 1); got {self.codec_input_corruption}.")
-        codec_codebook = getattr(self.codec_config, "codebook_size", self.codebook_size)
+        codec_codebook = self.codec_spec.codebook_size  # raises on a config of another codec class
         if codec_codebook != self.codebook_size:
             raise ValueError(
                 f"codebook_size={self.codebook_size} differs from the codec's codebook_size={codec_codebook}; "
@@ -87,19 +95,29 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
             )
 
     @property
+    def codec_spec(self) -> CodecSpec:
+        """Rate, hop, codebook size, groups and latent dim of the codec, whichever class it is."""
+        return codec_spec(self.codec_config)
+
+    @property
     def num_quantizers(self) -> int:
         """RVQ groups of the codec (32 for FunCodec's codec at 8 kbps)."""
-        return self.codec_config.num_quantizers
+        return self.codec_spec.num_groups
 
     @property
     def hop_length(self) -> int:
         """Waveform samples per codec frame (640 at 16 kHz = 25 Hz)."""
-        return self.codec_config.hop_length
+        return self.codec_spec.hop_length
 
     @property
     def sampling_rate(self) -> int:
         """Output rate in Hz (the codec's)."""
-        return self.codec_config.sampling_rate
+        return self.codec_spec.sampling_rate
+
+    @property
+    def latent_dim(self) -> int:
+        """Dimension of the codec latent the vocoder regresses (the codec's codebook_dim)."""
+        return self.codec_spec.latent_dim
 
     def predictor_layer_config(self) -> LauraGPTAudioEncoderConfig:
         """The predictor blocks are the project's Conformer blocks without convolution or macaron modules, i.e. plain
@@ -126,14 +144,16 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
         """Build a config from a named size preset (``"paper"``, ``"demo"`` or ``"tiny"``).
 
         Keyword overrides replace top-level fields; a ``codec_config=`` dict is merged into the preset's codec
-        values (an ``EncodecConfig`` replaces them). Example:
+        values when it names no other ``model_type`` (a codec config, or a dict of another codec class, replaces
+        them). Example:
         ``LauraGPTVocoderConfig.from_preset("tiny", text_vocab_size=processor.vocabulary.text_vocab_size)``.
         """
         if name not in VOCODER_PRESETS:
             raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(VOCODER_PRESETS)}.")
         values = copy.deepcopy(VOCODER_PRESETS[name])
         codec = overrides.pop("codec_config", None)
-        if isinstance(codec, PreTrainedConfig):
+        preset_type = values["codec_config"].get("model_type", "encodec")
+        if isinstance(codec, PreTrainedConfig) or (codec and codec.get("model_type", preset_type) != preset_type):
             values["codec_config"] = codec
         else:
             values["codec_config"].update(codec or {})

@@ -16,7 +16,8 @@ from transformers.utils import ModelOutput
 
 from .codec import codes_to_latent
 from .configuration_vocoder import LauraGPTVocoderConfig
-from .modeling_vocoder import LauraGPTVocoder, _all_real, _zero_padding, corrupt_codes
+from .modeling_vocoder import LauraGPTVocoder, _zero_padding, corrupt_codes
+from .vocoder_conditions import VocoderConditions
 
 
 class LauraGPTMultiStepVocoderConfig(LauraGPTVocoderConfig):
@@ -46,19 +47,19 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
     def __init__(self, config: LauraGPTMultiStepVocoderConfig):
         super().__init__(config)
         self.group_embed = nn.Embedding(config.num_quantizers, config.hidden_size)
-        self.latent_proj = nn.Linear(config.codec_config.codebook_dim, config.hidden_size)
+        self.latent_proj = nn.Linear(config.latent_dim, config.hidden_size)
         self.post_init()
 
     def _build_head(self) -> nn.Module:
         """The output layer: scores of the ``codebook_size`` codes of the group being predicted."""
         return nn.Linear(self.config.hidden_size, self.config.codebook_size)
 
-    def group_logits(self, known_codes: torch.LongTensor, codes_mask: torch.Tensor, **conditions) -> torch.Tensor:
+    def group_logits(self, known_codes: torch.LongTensor, codes_mask: torch.Tensor, conditions: VocoderConditions) -> torch.Tensor:
         """Scores of group ``g = known_codes.shape[1]`` given groups ``0 .. g-1``.
 
         known_codes : torch.LongTensor, shape = (batch, g, frames)  codes of the groups known so far (g >= 1)
         codes_mask : shape = (batch, frames)  1 on real frames
-        conditions : text_ids/text_mask/input_features/input_features_mask/prompt_codes/prompt_codes_mask
+        conditions : ``VocoderConditions`` with their masks (``with_masks()``)
         returns : torch.Tensor, shape = (batch, frames, codebook_size)
         """
         group = known_codes.shape[1]
@@ -68,33 +69,37 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
             with torch.no_grad():
                 latent = codes_to_latent(self.codec, known_codes[:, 1:])
             content = content + self.latent_proj(latent.to(content.dtype))
-        return self.out_proj(self.predictor_states(content, codes_mask, **conditions))
+        return self.out_proj(self.predictor_states(content, codes_mask, conditions))
 
     @torch.no_grad()
-    def generate_codes(self, codes: torch.LongTensor, codes_mask: torch.Tensor | None = None, **conditions) -> torch.LongTensor:
+    def generate_codes(
+        self, codes: torch.LongTensor, codes_mask: torch.Tensor | None = None, conditions: VocoderConditions | None = None,
+        **condition_fields,
+    ) -> torch.LongTensor:
         """All groups from the first one, greedily, one pass per group.
 
         codes : torch.LongTensor, shape = (batch, frames)  first-group codes
+        conditions : a ``VocoderConditions``, or its fields as keyword arguments
         returns : torch.LongTensor, shape = (batch, num_quantizers, frames)
         """
-        codes_mask = codes_mask if codes_mask is not None else _all_real(codes, codes.shape[1])
+        codes_mask = codes_mask if codes_mask is not None else torch.ones_like(codes)
+        conditions = VocoderConditions.build(conditions, **condition_fields).with_masks()
         known = codes[:, None]
         for _ in range(1, self.config.num_quantizers):
-            next_group = self.group_logits(known, codes_mask, **conditions).argmax(dim=-1)
+            next_group = self.group_logits(known, codes_mask, conditions).argmax(dim=-1)
             known = torch.cat([known, next_group[:, None]], dim=1)
         return known
 
-    def predict_latent(self, codes, codes_mask=None, text_ids=None, text_mask=None, input_features=None,
-                       input_features_mask=None, prompt_codes=None, prompt_codes_mask=None) -> torch.Tensor:
+    def predict_latent(
+        self, codes: torch.LongTensor, codes_mask: torch.Tensor | None = None, conditions: VocoderConditions | None = None,
+        **condition_fields,
+    ) -> torch.Tensor:
         """The latent the codec decoder gets: the summed codebook vectors of the generated groups (31 passes).
 
-        returns : torch.Tensor, shape = (batch, frames, codebook_dim), zero on padded frames
+        returns : torch.Tensor, shape = (batch, frames, latent_dim), zero on padded frames
         """
-        codes_mask = codes_mask if codes_mask is not None else _all_real(codes, codes.shape[1])
-        all_codes = self.generate_codes(
-            codes, codes_mask, text_ids=text_ids, text_mask=text_mask, input_features=input_features,
-            input_features_mask=input_features_mask, prompt_codes=prompt_codes, prompt_codes_mask=prompt_codes_mask,
-        )
+        codes_mask = codes_mask if codes_mask is not None else torch.ones_like(codes)
+        all_codes = self.generate_codes(codes, codes_mask, VocoderConditions.build(conditions, **condition_fields))
         latent = codes_to_latent(self.codec, _zero_padding(all_codes, codes_mask[:, None]))
         return latent.masked_fill(~codes_mask.bool()[..., None], 0.0)
 
@@ -102,27 +107,22 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
         self,
         codes: torch.LongTensor,
         codes_mask: torch.Tensor | None = None,
-        text_ids: torch.LongTensor | None = None,
-        text_mask: torch.Tensor | None = None,
-        input_features: torch.Tensor | None = None,
-        input_features_mask: torch.Tensor | None = None,
-        prompt_codes: torch.LongTensor | None = None,
-        prompt_codes_mask: torch.Tensor | None = None,
         target_codes: torch.LongTensor | None = None,
         group: int | None = None,
+        conditions: VocoderConditions | None = None,
+        **condition_fields,
     ) -> LauraGPTMultiStepVocoderOutput:
         """
-        codes, masks, conditions, target_codes : as in ``LauraGPTVocoder.forward`` (target_codes is required)
+        codes, codes_mask, target_codes, conditions : as in ``LauraGPTVocoder.forward`` (target_codes is required)
         group : the group to train, 1 .. num_quantizers - 1 (None: drawn at random, as VALL-E trains its NAR stage)
         returns : LauraGPTMultiStepVocoderOutput with the cross-entropy of that group's codes over real frames
         """
         if target_codes is None:
             raise ValueError("The multi-step vocoder trains on target_codes (batch, num_quantizers, frames); use "
                              "generate_waveform or generate_codes to run it.")
-        codes_mask = codes_mask if codes_mask is not None else torch.ones_like(codes)
-        if text_ids is not None and text_mask is None:
-            text_mask = torch.ones_like(text_ids)
-        self._check_inputs(codes, codes_mask, text_ids, text_mask, input_features, prompt_codes, prompt_codes_mask, target_codes)
+        codes, codes_mask, conditions, target_codes = self._prepare(
+            codes, codes_mask, VocoderConditions.build(conditions, **condition_fields), target_codes
+        )
         if group is None:
             group = int(torch.randint(1, self.config.num_quantizers, ()))
         if not 1 <= group < self.config.num_quantizers:
@@ -130,10 +130,7 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
         if self.training:
             codes = corrupt_codes(codes, self.config.codec_input_corruption, self.config.codebook_size)
         known = torch.cat([codes[:, None], target_codes[:, 1:group]], dim=1)
-        logits = self.group_logits(
-            known, codes_mask, text_ids=text_ids, text_mask=text_mask, input_features=input_features,
-            input_features_mask=input_features_mask, prompt_codes=prompt_codes, prompt_codes_mask=prompt_codes_mask,
-        )
+        logits = self.group_logits(known, codes_mask, conditions)
         real = codes_mask.bool()
         loss = F.cross_entropy(logits[real], target_codes[:, group][real])
         return LauraGPTMultiStepVocoderOutput(loss=loss, logits=logits, group=group)

@@ -9,6 +9,9 @@ and gets sinusoidal positions restarting at 0 (LauraTTS' "split" positions) plus
 embedding. Padded positions are masked out of attention, so a padded batch gives each row exactly what it gives
 alone. At the code positions ``out_proj`` regresses the codec's quantized latent, the sum of all
 ``num_quantizers`` codebook vectors (L1 + L2 loss); the frozen codec's decoder turns it into a waveform.
+
+The codec is an ``EncodecModel`` or a ``LauraGPTCPUCodec``, seen only through ``codec.py``'s interface; the
+conditions travel together as one ``VocoderConditions``.
 """
 
 import copy
@@ -16,14 +19,14 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import EncodecModel
 from transformers.utils import ModelOutput
 
-from .codec import codes_to_latent, latent_to_waveform
+from .codec import Codec, build_codec, codec_spec, codes_to_latent, latent_to_waveform
 from .configuration_vocoder import LauraGPTVocoderConfig
 from .modeling_audio_encoder import LauraGPTConformerLayer
 from .positional_encoding import LauraGPTSinusoidalPositionalEncoding
 from .pretrained_model import LauraGPTPreTrainedModel
+from .vocoder_conditions import VocoderConditions, range_error
 
 TEXT, FEATURES, PROMPT, CODES = range(4)  # segment types, in sequence order
 SEGMENT_NAMES = ("text", "input_features", "prompt_codes", "codes")
@@ -34,9 +37,9 @@ class LauraGPTVocoderOutput(ModelOutput):
     r"""
     loss (`torch.FloatTensor` of shape `()`, *optional*): `l1_loss_weight * l1_loss + l2_loss_weight * l2_loss`,
         when `target_codes` is given.
-    predicted_latent (`torch.FloatTensor` of shape `(batch, frames, codebook_dim)`): predicted codec latent at
+    predicted_latent (`torch.FloatTensor` of shape `(batch, frames, latent_dim)`): predicted codec latent at
         each code frame, zero on padded frames.
-    target_latent (`torch.FloatTensor` of shape `(batch, frames, codebook_dim)`, *optional*): the sum of all
+    target_latent (`torch.FloatTensor` of shape `(batch, frames, latent_dim)`, *optional*): the sum of all
         codebook vectors of `target_codes`.
     l1_loss (`torch.FloatTensor` of shape `()`, *optional*): mean absolute error over real frames and dimensions.
     l2_loss (`torch.FloatTensor` of shape `()`, *optional*): mean squared error over real frames and dimensions.
@@ -62,7 +65,8 @@ def corrupt_codes(codes: torch.LongTensor, probability: float, codebook_size: in
 
 
 def pad_codes(codes: list[torch.Tensor]) -> tuple[torch.LongTensor, torch.LongTensor]:
-    """A list of 1-D code tensors ``(frames_i,)`` -> right-padded codes ``(batch, frames)`` and mask ``(batch, frames)``."""
+    """A list of 1-D id tensors ``(frames_i,)`` (codes, or the text condition's token ids) -> right-padded ids
+    ``(batch, frames)`` and mask ``(batch, frames)``."""
     lengths = torch.tensor([len(c) for c in codes])
     padded = torch.zeros(len(codes), int(lengths.max()), dtype=torch.long)
     for row, c in enumerate(codes):
@@ -70,38 +74,29 @@ def pad_codes(codes: list[torch.Tensor]) -> tuple[torch.LongTensor, torch.LongTe
     return padded, (torch.arange(padded.shape[1])[None] < lengths[:, None]).long()
 
 
-def _all_real(x: torch.Tensor, length: int) -> torch.LongTensor:
-    """A (batch, length) mask of ones for input ``x``."""
-    return torch.ones(x.shape[0], length, dtype=torch.long, device=x.device)
-
-
 def _zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``x`` with 0 wherever ``mask`` (broadcastable to ``x``) is 0, so padding ids never index an embedding."""
     return x.masked_fill(~mask.bool(), 0)
 
 
-def _range_error(name: str, values: torch.Tensor, high: int, fix: str) -> ValueError | None:
-    if values.numel() and (int(values.min()) < 0 or int(values.max()) >= high):
-        return ValueError(f"{name} must lie in [0, {high}); got values from {int(values.min())} to {int(values.max())}. {fix}")
-    return None
-
-
 class LauraGPTVocoder(LauraGPTPreTrainedModel):
-    """Predictor (non-causal transformer) + frozen ``EncodecModel``: first-group codes and conditions in, audio out."""
+    """Predictor (non-causal transformer) + a frozen codec (``EncodecModel`` or ``LauraGPTCPUCodec``): first-group
+    codes and conditions in, audio out."""
 
     config: LauraGPTVocoderConfig
     main_input_name = "codes"
     input_modalities = ("audio", "text")
     _no_split_modules = ["LauraGPTConformerLayer"]
+    accepts_loss_kwargs = False  # forward takes conditions as **keywords; the Trainer must not add num_items_in_batch
 
     def __init__(self, config: LauraGPTVocoderConfig):
         super().__init__(config)
         d, eps = config.hidden_size, config.layer_norm_eps
-        self.codec = EncodecModel(config.codec_config)
+        self.codec = build_codec(config.codec_config)
         self.codec.requires_grad_(False)
         self.text_embed = nn.Embedding(config.text_vocab_size, d)
         self.feature_proj = nn.Linear(config.feature_size, d)
-        self.prompt_proj = nn.Linear(config.codec_config.codebook_dim, d)
+        self.prompt_proj = nn.Linear(config.latent_dim, d)
         self.code_embed = nn.Embedding(config.codebook_size, d)
         self.input_norms = nn.ModuleList(nn.LayerNorm(d, eps=eps) for _ in SEGMENT_NAMES)
         self.segment_embed = nn.Embedding(len(SEGMENT_NAMES), d)
@@ -116,8 +111,8 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         self.codec.eval()
 
     def _build_head(self) -> nn.Module:
-        """The output layer over the predictor states: the codec latent (codebook_dim) per frame."""
-        return nn.Linear(self.config.hidden_size, self.config.codec_config.codebook_dim)
+        """The output layer over the predictor states: the codec latent (latent_dim) per frame."""
+        return nn.Linear(self.config.hidden_size, self.config.latent_dim)
 
     # ------------------------------------------------------------------------------------------------ properties
     @property
@@ -144,13 +139,14 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         return model
 
     @classmethod
-    def from_codec(cls, codec: EncodecModel, preset: str = "paper", **overrides) -> "LauraGPTVocoder":
+    def from_codec(cls, codec: Codec, preset: str = "paper", **overrides) -> "LauraGPTVocoder":
         """A new vocoder (predictor sizes from ``preset`` and ``overrides``) around a copy of a (pretrained) codec.
 
-        codec : an ``EncodecModel``; its config becomes ``config.codec_config`` and its weights are copied
+        codec : an ``EncodecModel`` or a ``LauraGPTCPUCodec``; its config becomes ``config.codec_config`` and its
+            weights (and the CPU codec's codebook buffers) are copied
         """
         config = LauraGPTVocoderConfig.from_preset(
-            preset, codec_config=copy.deepcopy(codec.config), codebook_size=codec.config.codebook_size, **overrides
+            preset, codec_config=copy.deepcopy(codec.config), codebook_size=codec_spec(codec).codebook_size, **overrides
         )
         vocoder = cls(config)
         vocoder.codec.load_state_dict(codec.state_dict())
@@ -169,45 +165,39 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
                 "(same codec and tokenizer), or train one with modeling_lauragpt.training.vocoder.train_vocoder."
             )
 
-    # ------------------------------------------------------------------------------------------------ checks
-    def _check_inputs(self, codes, codes_mask, text_ids, text_mask, input_features, prompt_codes, prompt_codes_mask, target_codes):
+    # ------------------------------------------------------------------------------------------------ inputs
+    def _prepare(self, codes, codes_mask, conditions: VocoderConditions, target_codes=None):
+        """Move the inputs to the predictor's device, fill in default masks and check them.
+
+        returns : (codes (batch, frames), codes_mask (batch, frames), conditions with masks, target_codes or None)
+        """
+        device = self.out_proj.weight.device
+        codes = codes.to(device)
+        codes_mask = torch.ones_like(codes) if codes_mask is None else codes_mask.to(device)
+        conditions = conditions.to(device).with_masks()
+        target_codes = None if target_codes is None else target_codes.to(device)
+        self._check_inputs(codes, codes_mask, conditions, target_codes)
+        return codes, codes_mask, conditions, target_codes
+
+    def _check_inputs(self, codes, codes_mask, conditions: VocoderConditions, target_codes):
         cfg, batch = self.config, codes.shape[0]
         if codes.dim() != 2:
             raise ValueError(f"codes must be first-group codes of shape (batch, frames); got {tuple(codes.shape)}.")
         errors = [
-            _range_error("codes", codes[codes_mask.bool()], cfg.codebook_size,
-                         "Pass codec codes, not LLM vocabulary ids (processor.decode_outputs subtracts the codec offset)."),
+            range_error("codes", codes[codes_mask.bool()], cfg.codebook_size,
+                        "Pass codec codes, not LLM vocabulary ids (processor.decode_outputs subtracts the codec offset)."),
         ]
-        if text_ids is not None:
-            errors.append(_range_error(
-                "text_ids", text_ids[text_mask.bool()], cfg.text_vocab_size,
-                f"The vocoder was trained with another tokenizer (text_vocab_size={cfg.text_vocab_size}): use the "
-                "LauraGPT processor's tokenizer, without LauraGPT's special tokens."))
-        if input_features is not None and (input_features.dim() != 3 or input_features.shape[-1] != cfg.feature_size):
-            errors.append(ValueError(
-                f"input_features must have shape (batch, frames, {cfg.feature_size}); got {tuple(input_features.shape)}. "
-                "Compute them with the LauraGPT processor's feature extractor (LFR fbank)."))
-        if prompt_codes is not None:
-            if prompt_codes.dim() != 3 or prompt_codes.shape[1] > cfg.num_quantizers:
-                errors.append(ValueError(
-                    f"prompt_codes must have shape (batch, groups <= {cfg.num_quantizers}, frames); got "
-                    f"{tuple(prompt_codes.shape)}. Encode the prompt voice with codec.encode_codes."))
-            else:
-                real = prompt_codes if prompt_codes_mask is None else prompt_codes.transpose(1, 2)[prompt_codes_mask.bool()]
-                errors.append(_range_error("prompt_codes", real, cfg.codebook_size, "Pass codec codes."))
         if target_codes is not None:
             if target_codes.shape != (batch, cfg.num_quantizers, codes.shape[1]):
                 errors.append(ValueError(
                     f"target_codes must have shape (batch, num_quantizers={cfg.num_quantizers}, frames={codes.shape[1]}) "
                     f"like codes; got {tuple(target_codes.shape)}."))
             else:
-                errors.append(_range_error("target_codes", target_codes, cfg.codebook_size, "Pass codec codes."))
-        for name, value in (("text_ids", text_ids), ("input_features", input_features), ("prompt_codes", prompt_codes)):
-            if value is not None and value.shape[0] != batch:
-                errors.append(ValueError(f"{name} has {value.shape[0]} rows but codes has {batch}; pass one per row."))
+                errors.append(range_error("target_codes", target_codes, cfg.codebook_size, "Pass codec codes."))
         for error in errors:
             if error is not None:
                 raise error
+        conditions.check(cfg, batch)
 
     # ------------------------------------------------------------------------------------------------ predictor
     def _segment(self, content: torch.Tensor, mask: torch.Tensor, kind: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -222,56 +212,39 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         return hidden, mask.bool()
 
     def predict_latent(
-        self,
-        codes: torch.LongTensor,
-        codes_mask: torch.Tensor | None = None,
-        text_ids: torch.LongTensor | None = None,
-        text_mask: torch.Tensor | None = None,
-        input_features: torch.Tensor | None = None,
-        input_features_mask: torch.Tensor | None = None,
-        prompt_codes: torch.LongTensor | None = None,
-        prompt_codes_mask: torch.Tensor | None = None,
+        self, codes: torch.LongTensor, codes_mask: torch.Tensor | None = None, conditions: VocoderConditions | None = None,
+        **condition_fields,
     ) -> torch.Tensor:
-        """The latent the codec decoder gets (no checks, no corruption): arguments as in ``forward``.
+        """The latent the codec decoder gets (no checks, no corruption).
 
-        returns : torch.Tensor, shape = (batch, frames, codebook_dim)  predicted latent, zero on padded frames
+        codes : torch.LongTensor, shape = (batch, frames); codes_mask : (batch, frames), optional (None: all real)
+        conditions : a ``VocoderConditions``, or its fields as keyword arguments
+        returns : torch.Tensor, shape = (batch, frames, latent_dim)  predicted latent, zero on padded frames
         """
-        mask = codes_mask if codes_mask is not None else _all_real(codes, codes.shape[1])
-        states = self.predictor_states(
-            self.code_embed(_zero_padding(codes, mask)), mask, text_ids, text_mask, input_features, input_features_mask,
-            prompt_codes, prompt_codes_mask,
-        )
+        mask = codes_mask if codes_mask is not None else torch.ones_like(codes)
+        conditions = VocoderConditions.build(conditions, **condition_fields).with_masks()
+        states = self.predictor_states(self.code_embed(_zero_padding(codes, mask)), mask, conditions)
         return self.out_proj(states).masked_fill(~mask.bool()[..., None], 0.0)
 
-    def predictor_states(
-        self,
-        code_content: torch.Tensor,
-        codes_mask: torch.Tensor,
-        text_ids: torch.LongTensor | None = None,
-        text_mask: torch.Tensor | None = None,
-        input_features: torch.Tensor | None = None,
-        input_features_mask: torch.Tensor | None = None,
-        prompt_codes: torch.LongTensor | None = None,
-        prompt_codes_mask: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+    def predictor_states(self, code_content: torch.Tensor, codes_mask: torch.Tensor, conditions: VocoderConditions) -> torch.Tensor:
         """The non-causal transformer over [conditions ; code content], read at the code positions.
 
         code_content : torch.Tensor, shape = (batch, frames, hidden)  embedded codes
         codes_mask : shape = (batch, frames)  1 on real frames
+        conditions : ``VocoderConditions`` with their masks (``with_masks()``)
         returns : torch.Tensor, shape = (batch, frames, hidden)  final-normed states at the code positions
         """
-        segments = []
-        if text_ids is not None:
-            mask = text_mask if text_mask is not None else _all_real(text_ids, text_ids.shape[1])
-            segments.append(self._segment(self.text_embed(_zero_padding(text_ids, mask)), mask, TEXT))
-        if input_features is not None:
-            mask = input_features_mask if input_features_mask is not None else _all_real(input_features, input_features.shape[1])
-            features = _zero_padding(input_features.to(self.feature_proj.weight.dtype), mask[..., None])
+        c, segments = conditions, []
+        if c.text_ids is not None:
+            segments.append(self._segment(self.text_embed(_zero_padding(c.text_ids, c.text_mask)), c.text_mask, TEXT))
+        if c.input_features is not None:
+            mask = c.input_features_mask
+            features = _zero_padding(c.input_features.to(self.feature_proj.weight.dtype), mask[..., None])
             segments.append(self._segment(self.feature_proj(features), mask, FEATURES))
-        if prompt_codes is not None:
-            mask = prompt_codes_mask if prompt_codes_mask is not None else _all_real(prompt_codes, prompt_codes.shape[2])
+        if c.prompt_codes is not None:
+            mask = c.prompt_codes_mask
             with torch.no_grad():
-                latent = codes_to_latent(self.codec, _zero_padding(prompt_codes, mask[:, None]))
+                latent = codes_to_latent(self.codec, _zero_padding(c.prompt_codes, mask[:, None]))
             segments.append(self._segment(self.prompt_proj(latent.to(self.prompt_proj.weight.dtype)), mask, PROMPT))
         segments.append(self._segment(code_content, codes_mask, CODES))
 
@@ -287,42 +260,28 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         self,
         codes: torch.LongTensor,
         codes_mask: torch.Tensor | None = None,
-        text_ids: torch.LongTensor | None = None,
-        text_mask: torch.Tensor | None = None,
-        input_features: torch.Tensor | None = None,
-        input_features_mask: torch.Tensor | None = None,
-        prompt_codes: torch.LongTensor | None = None,
-        prompt_codes_mask: torch.Tensor | None = None,
         target_codes: torch.LongTensor | None = None,
+        conditions: VocoderConditions | None = None,
+        **condition_fields,
     ) -> LauraGPTVocoderOutput:
         """
         codes : torch.LongTensor, shape = (batch, frames)  first-group codes in [0, codebook_size) (in training, a
             `codec_input_corruption` fraction of them is replaced by random codes)
         codes_mask : shape = (batch, frames)  1 on real frames, 0 on padding (None: all real)
-        text_ids : torch.LongTensor, shape = (batch, text_len), optional  text condition (TTS): tokenizer ids < text_vocab_size
-        text_mask : shape = (batch, text_len), optional  (a row of zeros: no text for that row)
-        input_features : torch.Tensor, shape = (batch, feature_frames, feature_size), optional  noisy-speech LFR
-            features (SE)
-        input_features_mask : shape = (batch, feature_frames), optional
-        prompt_codes : torch.LongTensor, shape = (batch, groups, prompt_frames), optional  all-group codes of a prompt
-            voice (zero-shot TTS); groups <= num_quantizers
-        prompt_codes_mask : shape = (batch, prompt_frames), optional
         target_codes : torch.LongTensor, shape = (batch, num_quantizers, frames), optional  all-group codes of the
             target audio; the target latent is the sum of their codebook vectors
-        returns : LauraGPTVocoderOutput with predicted_latent (batch, frames, codebook_dim) and, with targets,
+        conditions : a ``VocoderConditions``, or its fields as keyword arguments (``text_ids``, ``text_mask``,
+            ``input_features``, ``input_features_mask``, ``prompt_codes``, ``prompt_codes_mask``; see there)
+        returns : LauraGPTVocoderOutput with predicted_latent (batch, frames, latent_dim) and, with targets,
             target_latent (same shape) and loss = l1_loss_weight * L1 + l2_loss_weight * L2 (means over real frames
             and dimensions)
         """
-        if codes_mask is None:
-            codes_mask = torch.ones_like(codes)
-        if text_ids is not None and text_mask is None:
-            text_mask = torch.ones_like(text_ids)
-        self._check_inputs(codes, codes_mask, text_ids, text_mask, input_features, prompt_codes, prompt_codes_mask, target_codes)
+        codes, codes_mask, conditions, target_codes = self._prepare(
+            codes, codes_mask, VocoderConditions.build(conditions, **condition_fields), target_codes
+        )
         if self.training:
             codes = corrupt_codes(codes, self.config.codec_input_corruption, self.config.codebook_size)
-        predicted = self.predict_latent(
-            codes, codes_mask, text_ids, text_mask, input_features, input_features_mask, prompt_codes, prompt_codes_mask
-        )
+        predicted = self.predict_latent(codes, codes_mask, conditions)
         if target_codes is None:
             return LauraGPTVocoderOutput(predicted_latent=predicted)
 
@@ -338,20 +297,13 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
 
     @torch.no_grad()
     def generate_waveform(
-        self,
-        codes: torch.LongTensor | list[torch.Tensor],
-        codes_mask: torch.Tensor | None = None,
-        text_ids: torch.LongTensor | None = None,
-        text_mask: torch.Tensor | None = None,
-        input_features: torch.Tensor | None = None,
-        input_features_mask: torch.Tensor | None = None,
-        prompt_codes: torch.LongTensor | None = None,
-        prompt_codes_mask: torch.Tensor | None = None,
+        self, codes: torch.LongTensor | list[torch.Tensor], codes_mask: torch.Tensor | None = None,
+        conditions: VocoderConditions | None = None, **condition_fields,
     ) -> tuple[torch.Tensor, torch.LongTensor]:
         """Waveforms for first-group codes (e.g. LauraGPT's output for tts/se): predictor -> latent -> codec decoder.
 
         codes : torch.LongTensor, shape = (batch, frames), or a list of 1-D code tensors (padded here)
-        codes_mask and the conditions : as in ``forward`` (no corruption is applied)
+        codes_mask, conditions (or their fields as keywords) : as in ``forward`` (no corruption is applied)
         returns : (audio_values, audio_lengths)
             audio_values : torch.FloatTensor, shape = (batch, frames * hop_length)  float32 at ``sampling_rate``,
                 zero after each clip's end
@@ -361,22 +313,11 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
             if codes_mask is not None:
                 raise ValueError("Pass codes_mask only with a padded codes tensor, not with a list of code tensors.")
             codes, codes_mask = pad_codes(codes)
-        device = self.out_proj.weight.device
-        codes = codes.to(device)
-        codes_mask = torch.ones_like(codes) if codes_mask is None else codes_mask.to(device)
-        text_ids, text_mask, input_features, input_features_mask, prompt_codes, prompt_codes_mask = (
-            None if x is None else x.to(device)
-            for x in (text_ids, text_mask, input_features, input_features_mask, prompt_codes, prompt_codes_mask)
-        )
-        if text_ids is not None and text_mask is None:
-            text_mask = torch.ones_like(text_ids)
-        self._check_inputs(codes, codes_mask, text_ids, text_mask, input_features, prompt_codes, prompt_codes_mask, None)
-        latent = self.predict_latent(
-            codes, codes_mask, text_ids, text_mask, input_features, input_features_mask, prompt_codes, prompt_codes_mask
-        )
+        codes, codes_mask, conditions, _ = self._prepare(codes, codes_mask, VocoderConditions.build(conditions, **condition_fields))
+        latent = self.predict_latent(codes, codes_mask, conditions)
         frames = codes_mask.long().sum(dim=1)
         audio = latent_to_waveform(self.codec, latent, lengths=frames)
         return audio.float(), frames * self.hop_length
 
 
-__all__ = ["LauraGPTVocoder", "LauraGPTVocoderOutput", "corrupt_codes", "pad_codes"]
+__all__ = ["LauraGPTVocoder", "LauraGPTVocoderOutput", "VocoderConditions", "corrupt_codes", "pad_codes"]

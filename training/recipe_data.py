@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from datasets import Dataset
-from transformers import EncodecModel
 
+from ..codec import Codec
+from ..codec import load_codec as codec_folder
 from .data.adapters import is_canonical_folder, load_task_dataset
 from .data.codec_targets import add_target_codes, needs_codes, with_codes_column
 from .data.mixture import add_length_column, mix_tasks
@@ -77,27 +78,25 @@ def load_task_splits(data_config: dict) -> TaskSplits:
     return TaskSplits(train, evaluation)
 
 
-def load_codec(path: str | Path) -> EncodecModel:
-    """The frozen codec: an ``EncodecModel`` folder, or a ``LauraGPTVocoder`` folder (its embedded codec)."""
+def load_codec(path: str | Path) -> Codec:
+    """The frozen codec: an ``EncodecModel`` or ``LauraGPTCPUCodec`` folder, or a ``LauraGPTVocoder`` folder (its
+    embedded codec)."""
     config_file = Path(path) / "config.json"
     if not config_file.is_file():
-        raise FileNotFoundError(f"codec.path {str(path)!r} has no config.json: pass an EncodecModel or LauraGPTVocoder folder.")
-    model_type = json.loads(config_file.read_text())["model_type"]
-    if model_type == "encodec":
-        codec = EncodecModel.from_pretrained(str(path))
-    elif model_type == "lauragpt_vocoder":
+        raise FileNotFoundError(f"codec.path {str(path)!r} has no config.json: pass a codec or LauraGPTVocoder folder.")
+    if json.loads(config_file.read_text())["model_type"] == "lauragpt_vocoder":
         from ..modeling_vocoder import LauraGPTVocoder
 
         codec = LauraGPTVocoder.from_pretrained(str(path)).codec
     else:
-        raise ValueError(f"codec.path {str(path)!r} holds a {model_type!r} model; expected 'encodec' or 'lauragpt_vocoder'.")
+        codec = codec_folder(path)  # raises on a folder of another model type
     return codec.eval().requires_grad_(False)
 
 
-def add_codes(splits: TaskSplits, codec: EncodecModel | None, batch_size: int = 8, num_proc: int | None = None) -> TaskSplits:
+def add_codes(splits: TaskSplits, codec: Codec | None, batch_size: int = 8, num_proc: int | None = None) -> TaskSplits:
     """Codec targets on the tts/se splits (train and eval); every split gets the ``target_codes`` column."""
     if splits.codec_tasks and codec is None:
-        raise ValueError(f"Tasks {splits.codec_tasks} predict codec tokens: set codec.path (an EncodecModel or vocoder folder).")
+        raise ValueError(f"Tasks {splits.codec_tasks} predict codec tokens: set codec.path (a codec or vocoder folder).")
 
     def coded(task: str, rows: Dataset) -> Dataset:
         if needs_codes(task):

@@ -19,7 +19,6 @@ from transformers import (
     AutoConfig,
     AutoModelForCausalLM,
     AutoTokenizer,
-    EncodecModel,
     PreTrainedModel,
     WhisperConfig,
     WhisperFeatureExtractor,
@@ -27,6 +26,7 @@ from transformers import (
 )
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
+from ..codec import Codec, codec_spec, codes_to_latent, load_codec
 from ..configuration_lauragpt import LauraGPTConfig
 from ..modeling_audio_encoder import LauraGPTAudioEncoder
 from ..modeling_lauragpt import LauraGPTForConditionalGeneration
@@ -46,7 +46,7 @@ class AssembledLauraGPT:
 
     model: LauraGPTForConditionalGeneration
     processor: LauraGPTProcessor
-    codec: EncodecModel
+    codec: Codec
     vocoder: LauraGPTVocoder | None = None
 
     def save_pretrained(self, save_directory: str | Path) -> Path:
@@ -140,13 +140,23 @@ def _load_encoder(audio_encoder, feature_extractor):
     return audio_encoder, feature_extractor
 
 
-def _check_vocoder(vocoder: LauraGPTVocoder, codec: EncodecModel) -> None:
+def _first_codebook(codec: Codec) -> torch.Tensor:
+    """(codebook_size, latent_dim) vectors of RVQ group 0, whichever codec class: the latent of each code alone."""
+    codes = torch.arange(codec_spec(codec).codebook_size)[None, None]
+    with torch.no_grad():
+        return codes_to_latent(codec, codes)[0].cpu()
+
+
+def _check_vocoder(vocoder: LauraGPTVocoder, codec: Codec) -> None:
     """Raise unless the vocoder decodes with the very codec whose codes the LLM will predict."""
-    mine, theirs = vocoder.codec.config, codec.config
-    fields = ("codebook_size", "codebook_dim", "hop_length", "num_quantizers", "sampling_rate")
-    different = [f"{f}: vocoder {getattr(mine, f)} vs codec {getattr(theirs, f)}" for f in fields if getattr(mine, f) != getattr(theirs, f)]
-    same_codes = torch.equal(vocoder.codec.quantizer.layers[0].codebook.embed.cpu(), codec.quantizer.layers[0].codebook.embed.cpu())
-    if different or not same_codes:
+    if type(vocoder.codec) is not type(codec):
+        raise ValueError(
+            f"The vocoder holds a {type(vocoder.codec).__name__} but the codec is a {type(codec).__name__}. Pass the "
+            "codec inside the vocoder (vocoder/ holds it) or train a vocoder for this codec."
+        )
+    mine, theirs = codec_spec(vocoder.codec), codec_spec(codec)
+    different = [f"{f}: vocoder {getattr(mine, f)} vs codec {getattr(theirs, f)}" for f in vars(mine) if getattr(mine, f) != getattr(theirs, f)]
+    if different or not torch.equal(_first_codebook(vocoder.codec), _first_codebook(codec)):
         raise ValueError(
             f"The vocoder was built for another codec ({'; '.join(different) or 'different first-group codebook'}). "
             "Pass the codec inside the vocoder (vocoder/ holds it) or train a vocoder for this codec."
@@ -172,7 +182,8 @@ def assemble(
     text_model : a causal LM folder, Hub id or model (Qwen2 architecture; its decoder becomes ``language_model``)
     audio_encoder : a ``LauraGPTAudioEncoder`` folder (e.g. from ``lauragpt convert encoder``) or model, or any
         Whisper checkpoint (folder, Hub id, or model; e.g. from ``lauragpt convert whisper-ct2``): its encoder
-    codec : an ``EncodecModel`` folder (e.g. from ``lauragpt convert codec``) or model: its codebook size is M
+    codec : an ``EncodecModel`` (e.g. from ``lauragpt convert codec``) or ``LauraGPTCPUCodec``, as a folder or model:
+        its codebook size is M
     vocoder : optional ``LauraGPTVocoder`` folder or model over the same codec and tokenizer
     tokenizer : defaults to the text model's; feature_extractor : defaults to the encoder folder's
     tasks, custom_tasks : task tokens (default: the eight built-in tasks) and modalities of non-built-in ones
@@ -183,7 +194,7 @@ def assemble(
     """
     text_model, tokenizer = _load_text_model(text_model, tokenizer)
     audio_encoder, feature_extractor = _load_encoder(audio_encoder, feature_extractor)
-    codec = EncodecModel.from_pretrained(_source(codec, "codec")) if isinstance(codec, (str, Path)) else codec
+    codec = load_codec(_source(codec, "codec")) if isinstance(codec, (str, Path)) else codec
     if isinstance(vocoder, (str, Path)):
         vocoder = LauraGPTVocoder.from_pretrained(_source(vocoder, "vocoder"))
     if vocoder is not None:
@@ -193,7 +204,7 @@ def assemble(
     if audio_frame_pooling is None:
         audio_frame_pooling = 2 if whisper else 1
     processor = LauraGPTProcessor(
-        feature_extractor, tokenizer, codebook_size=codec.config.codebook_size, tasks=tasks,
+        feature_extractor, tokenizer, codebook_size=codec_spec(codec).codebook_size, tasks=tasks,
         encoder_input_layer=getattr(audio_encoder.config, "input_layer", "linear"), custom_tasks=custom_tasks,
         audio_frame_pooling=audio_frame_pooling, audio_window=audio_window,
     )
@@ -207,7 +218,7 @@ def assemble(
         audio_config=audio_config,
         text_config=text_config,
         text_vocab_size=layout.text_vocab_size,
-        codebook_size=codec.config.codebook_size,
+        codebook_size=codec_spec(codec).codebook_size,
         tasks=tasks,
         custom_tasks=custom_tasks,
         text_eos_token_id=tokenizer.eos_token_id,

@@ -9,9 +9,8 @@ be interleaved. The LLM learns the first group; the vocoder uses all of them.
 from __future__ import annotations
 
 from datasets import Dataset, List, Value
-from transformers import EncodecModel
 
-from ...codec import add_codec_codes
+from ...codec import Codec, add_codec_codes
 from ...tasks import CODEC, task_spec
 from .schema import CODES_COLUMN
 
@@ -23,7 +22,7 @@ def needs_codes(task: str) -> bool:
     return task_spec(task, [task]).output_modality == CODEC
 
 
-def _encode_batch(tasks: list, ids: list, target_audio: list, codec: EncodecModel, batch_size: int) -> dict:
+def _encode_batch(tasks: list, ids: list, target_audio: list, codec: Codec, batch_size: int) -> dict:
     """Batched ``datasets.map`` function over (task, id, target_audio): ``target_codes`` for codec-output rows,
     ``None`` for the others (only ``target_audio`` is decoded, and only where it is needed)."""
     codes = [None] * len(tasks)
@@ -42,12 +41,13 @@ def _encode_batch(tasks: list, ids: list, target_audio: list, codec: EncodecMode
     return {CODES_COLUMN: codes}
 
 
-def add_target_codes(dataset: Dataset, codec: EncodecModel, batch_size: int = 8, map_batch_size: int = 64,
+def add_target_codes(dataset: Dataset, codec: Codec, batch_size: int = 8, map_batch_size: int = 64,
                      num_proc: int | None = None) -> Dataset:
-    """Add ``target_codes`` (num_quantizers x frames ints, ``None`` for text-output rows) with ``datasets.map``.
+    """Add ``target_codes`` (num_groups x frames ints, ``None`` for text-output rows) with ``datasets.map``.
 
     dataset : canonical rows (any mix of tasks)
-    codec : the frozen ``EncodecModel`` whose first group the LLM predicts (``codec.config.sampling_rate`` 16 kHz)
+    codec : the frozen codec whose first group the LLM predicts, an ``EncodecModel`` or a ``LauraGPTCPUCodec``
+        (16 kHz)
     batch_size : clips per codec call; map_batch_size : rows per map call
     returns : the dataset with a ``target_codes`` column of type ``List(List(int32))``; the map is cached by
         ``datasets`` (fingerprint of the rows and the codec's weights), so a second call reads the cache

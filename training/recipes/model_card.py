@@ -86,11 +86,12 @@ def _parts(model_dir: Path) -> dict[str, str]:
     count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
     state_file = model_dir / "trainer_state.json"
     steps = json.loads(state_file.read_text()).get("global_step") if state_file.exists() else None
-    codec = vocoder.codec.config
+    codec = vocoder.config.codec_spec
     return {
         "LLM + audio encoder": f"{count(model) / 1e6:.2f} M parameters; {steps} Trainer steps over all eight tasks",
-        "codec (EncodecModel)": (f"{count(vocoder.codec) / 1e6:.2f} M parameters, {codec.num_quantizers} quantizers x "
-                                 f"{codec.codebook_size} codes at {codec.frame_rate} Hz"),
+        f"codec ({type(vocoder.codec).__name__})": (
+            f"{count(vocoder.codec) / 1e6:.2f} M parameters, {codec.num_groups} quantizers x {codec.codebook_size} codes "
+            f"at {codec.sampling_rate / codec.hop_length:g} Hz"),
         "one-step vocoder": f"{(count(vocoder) - count(vocoder.codec)) / 1e6:.2f} M parameters around the frozen codec",
     }
 
