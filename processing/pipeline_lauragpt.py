@@ -21,6 +21,7 @@ from transformers import Pipeline
 from ..slu_format import parse_slu
 from ..tasks import AUDIO, CODEC, task_spec
 from .audio_inputs import to_mono_waveform, unpack_clip
+from .tokenizer_utils import vocoder_text_ids
 
 CHAINED_TASKS = {
     "s2st": "speech-to-speech translation: s2tt, then tts of the translation",
@@ -202,7 +203,7 @@ class LauraGPTPipeline(Pipeline):
         return self.vocoder
 
     def _voice_codes(self, voice, count) -> list[torch.LongTensor]:
-        """All-group codec codes of the prompt voice, repeated for ``count`` rows."""
+        """All-group codec codes of the prompt voice (by the vocoder's codec, either class), repeated for ``count`` rows."""
         from ..codec import encode_codes
 
         vocoder = self._require_vocoder("tts")
@@ -214,16 +215,17 @@ class LauraGPTPipeline(Pipeline):
         vocoder = self._require_vocoder(task)
         if min(len(c) for c in codes_list) == 0:
             raise ValueError(f"Task {task!r}: the model ended a row without any codec token; raise min_new_tokens or retry.")
-        conditions = {}
-        if texts is not None:
-            text_batch = self.processor.tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt")
-            conditions.update(text_ids=text_batch["input_ids"], text_mask=text_batch["attention_mask"])
+        from ..modeling_vocoder import VocoderConditions, pad_codes
+
+        conditions = VocoderConditions()
+        if texts is not None:  # tokenised exactly as the vocoder's training collator does, right-padded
+            ids = [torch.tensor(vocoder_text_ids(self.processor.tokenizer, text), dtype=torch.long) for text in texts]
+            conditions.text_ids, conditions.text_mask = pad_codes(ids)
         if features is not None:
-            conditions.update(input_features=features[0], input_features_mask=features[1])
+            conditions.input_features, conditions.input_features_mask = features
         if voice_codes is not None:
-            conditions.update(prompt_codes=torch.stack(voice_codes))
-        conditions = {k: v.to(vocoder.device) for k, v in conditions.items()}
-        audio, audio_lengths = vocoder.generate_waveform(list(codes_list), **conditions)
+            conditions.prompt_codes = torch.stack(voice_codes)
+        audio, audio_lengths = vocoder.generate_waveform(list(codes_list), conditions=conditions)
         return [
             {"audio": audio[row, : int(n)].float().cpu().numpy(), "sampling_rate": vocoder.sampling_rate}
             for row, n in enumerate(audio_lengths)

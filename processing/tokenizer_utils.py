@@ -1,4 +1,5 @@
-"""A small text tokenizer trained on your own sentences, for tiny models, tests and offline demos.
+"""A small text tokenizer trained on your own sentences, for tiny models, tests and offline demos; and the one
+way the vocoder's text condition is tokenised, in training and at inference.
 
 Real models use a pretrained LLM's tokenizer (Qwen's for the paper preset); offline, a BPE trained in a second
 on a few hundred sentences keeps the embedding and output matrices small.
@@ -41,4 +42,16 @@ def train_text_tokenizer(texts: Iterable[str], vocab_size: int = 256, eos_token:
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=eos_token, pad_token=eos_token)
 
 
-__all__ = ["EOS_TOKEN", "train_text_tokenizer"]
+def vocoder_text_ids(tokenizer, text: str) -> list[int]:
+    """The vocoder's text condition: the plain-text ids of ``text``, as the LLM's processor writes its text.
+
+    No special tokens are added, and a string that spells one of LauraGPT's tokens (``"<|codec_3|>"``, a task
+    token) is split into ordinary text pieces (``split_special_tokens=True``), so every id stays below the text
+    vocabulary size the vocoder embeds. The vocoder's training collator and the pipeline both call this.
+
+    returns : a list of ints, each < ``text_vocab_size``
+    """
+    return list(tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
+
+
+__all__ = ["EOS_TOKEN", "train_text_tokenizer", "vocoder_text_ids"]

@@ -26,6 +26,7 @@ from transformers import Trainer, TrainingArguments
 from ..codec import encode_codes, first_group
 from ..modeling_vocoder import LauraGPTVocoder
 from ..processing.processing_lauragpt import LauraGPTProcessor
+from ..processing.tokenizer_utils import vocoder_text_ids
 
 
 def _pad(rows: list[torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -51,7 +52,8 @@ class VocoderCollator:
         processor: the LLM-side ``LauraGPTProcessor``: its tokenizer gives the text condition's ids (the LLM's text
             ids, so the vocoder sees at inference what it saw in training) and its feature extractor the SE
             condition's LFR features.
-        vocoder: the vocoder being trained; its frozen codec encodes rows that lack precomputed codes.
+        vocoder: the vocoder being trained; its frozen codec (either codec class) encodes rows that lack
+            precomputed codes.
         audio_column, text_column, noisy_audio_column, prompt_audio_column, prompt_codes_column, codes_column:
             row keys (see the module docstring).
         encode_batch_size: clips per codec call when codes are computed here.
@@ -94,8 +96,7 @@ class VocoderCollator:
         texts = [row.get(self.text_column) for row in rows]
         if any(t is not None for t in texts):
             tokenizer = self.processor.tokenizer
-            ids = [None if t is None else torch.tensor(
-                tokenizer(t, add_special_tokens=False, split_special_tokens=True)["input_ids"], dtype=torch.long) for t in texts]
+            ids = [None if t is None else torch.tensor(vocoder_text_ids(tokenizer, t), dtype=torch.long) for t in texts]
             batch["text_ids"], batch["text_mask"] = _pad(ids)
 
         noisy = [i for i, row in enumerate(rows) if row.get(self.noisy_audio_column) is not None]
