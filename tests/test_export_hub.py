@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
-from transformers import AutoModel, Qwen2Config, Qwen2ForCausalLM
+from transformers import Qwen2Config, Qwen2ForCausalLM
+from transformers.dynamic_module_utils import get_class_from_dynamic_module
 
 from modeling_lauragpt import (
     LauraGPTAudioEncoder,
@@ -122,6 +123,6 @@ def test_export_carries_the_cpu_codec(tmp_path):
     _assembled(codec, with_vocoder=False).save_pretrained(tmp_path / "no_vocoder")  # the codec alone in codec/
     codec_out = export_hub.export_hub(tmp_path / "no_vocoder", tmp_path / "export2") / "codec"
     assert json.loads((codec_out / "config.json").read_text())["auto_map"] == export_hub.CPU_CODEC_AUTO_MAP
-    loaded = AutoModel.from_pretrained(codec_out, trust_remote_code=True)
-    assert type(loaded).__module__.startswith("transformers_modules") and type(loaded).__name__ == "LauraGPTCPUCodec"
-    torch.testing.assert_close(loaded.quantizer.embed, codec.quantizer.embed)
+    remote = get_class_from_dynamic_module(export_hub.CPU_CODEC_AUTO_MAP["AutoModel"], str(codec_out))  # the flat code
+    assert remote.__module__.startswith("transformers_modules") and remote.__name__ == "LauraGPTCPUCodec"
+    torch.testing.assert_close(remote.from_pretrained(codec_out).quantizer.embed, codec.quantizer.embed)

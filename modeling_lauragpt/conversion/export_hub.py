@@ -2,8 +2,9 @@
 
 OUT holds the weights and configs of MODEL_DIR (and of its ``vocoder/`` / ``codec/``), the processor, a generated
 model card, and the package's code flattened into single-level ``.py`` files, with ``auto_map`` entries in
-``config.json``, ``processor_config.json`` (and its nested feature extractor), ``tokenizer_config.json`` and
-``vocoder/config.json``, plus a ``custom_pipelines`` entry for ``pipeline("lauragpt", trust_remote_code=True)``.
+``config.json``, ``processor_config.json`` (and its nested feature extractor), ``tokenizer_config.json``,
+``vocoder/config.json`` and (a ``LauraGPTCPUCodec`` there) ``codec/config.json``, plus a ``custom_pipelines`` entry
+for ``pipeline("lauragpt", trust_remote_code=True)``.
 Those entries exist only in exports: the package's own saved folders never carry them (a checkpoint with
 ``custom_pipelines`` makes ``pipeline()`` demand ``trust_remote_code`` even with the package installed).
 
@@ -28,7 +29,9 @@ from .model_card import build_model_card
 
 MODEL_ENTRIES = [f"{PACKAGE}.modeling_lauragpt", f"{PACKAGE}.configuration_lauragpt", f"{PACKAGE}.processing.processing_lauragpt",
                  f"{PACKAGE}.processing.feature_extraction_lauragpt", f"{PACKAGE}.processing.pipeline_lauragpt"]
-VOCODER_ENTRIES = [f"{PACKAGE}.modeling_vocoder", f"{PACKAGE}.configuration_vocoder"]
+# The vocoder's code carries both codec classes (codec.py imports them): its codec_config may name either.
+CPU_CODEC_ENTRIES = [f"{PACKAGE}.modeling_cpu_codec", f"{PACKAGE}.configuration_cpu_codec"]
+VOCODER_ENTRIES = [f"{PACKAGE}.modeling_vocoder", f"{PACKAGE}.configuration_vocoder", *CPU_CODEC_ENTRIES]
 MODEL_AUTO_MAP = {
     "AutoConfig": "configuration_lauragpt.LauraGPTConfig",
     "AutoModel": "modeling_lauragpt.LauraGPTModel",
@@ -41,6 +44,7 @@ MODEL_AUTO_MAP = {
 PROCESSOR_AUTO_MAP = {"AutoProcessor": "processing_lauragpt.LauraGPTProcessor"}
 FEATURE_EXTRACTOR_AUTO_MAP = {"AutoFeatureExtractor": "feature_extraction_lauragpt.LauraGPTFeatureExtractor"}
 VOCODER_AUTO_MAP = {"AutoConfig": "configuration_vocoder.LauraGPTVocoderConfig", "AutoModel": "modeling_vocoder.LauraGPTVocoder"}
+CPU_CODEC_AUTO_MAP = {"AutoConfig": "configuration_cpu_codec.LauraGPTCPUCodecConfig", "AutoModel": "modeling_cpu_codec.LauraGPTCPUCodec"}
 CUSTOM_PIPELINES = {
     "lauragpt": {"impl": "pipeline_lauragpt.LauraGPTPipeline", "pt": ["AutoModelForCausalLM"], "tf": [], "type": "multimodal"}
 }
@@ -130,6 +134,10 @@ def export_hub(
     if (target / "vocoder" / "config.json").exists():
         write_flat_code(target / "vocoder", VOCODER_ENTRIES)
         _update_json(target / "vocoder" / "config.json", {"auto_map": VOCODER_AUTO_MAP})
+    codec_config = target / "codec" / "config.json"  # a model saved without a vocoder keeps its codec there
+    if codec_config.exists() and json.loads(codec_config.read_text()).get("model_type") == "lauragpt_cpu_codec":
+        write_flat_code(target / "codec", CPU_CODEC_ENTRIES)  # EncodecModel is transformers' own: no code needed
+        _update_json(codec_config, {"auto_map": CPU_CODEC_AUTO_MAP})
     config = json.loads((target / "config.json").read_text())
     requirements = [f"{name}>={transformers.__version__}" if name == "transformers" else name
                     for name in third_party_imports(module_closure(MODEL_ENTRIES + VOCODER_ENTRIES))]
@@ -164,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["CUSTOM_PIPELINES", "MODEL_AUTO_MAP", "VOCODER_AUTO_MAP", "export_hub", "main"]
+__all__ = ["CPU_CODEC_AUTO_MAP", "CUSTOM_PIPELINES", "MODEL_AUTO_MAP", "VOCODER_AUTO_MAP", "export_hub", "main"]
 
 
 if __name__ == "__main__":
