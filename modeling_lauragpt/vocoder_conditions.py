@@ -33,7 +33,7 @@ def _ones(x: torch.Tensor, length: int) -> torch.LongTensor:
 class VocoderConditions:
     r"""
     text_ids (`torch.LongTensor` of shape `(batch, text_len)`, *optional*): text condition (TTS), tokenizer ids
-        < `text_vocab_size`, right-padded (see `processing.tokenizer_utils.vocoder_text_ids`).
+        < `text_vocab_size`, right-padded (see `processing.tokenizer_utils.plain_text_ids`).
     text_mask (`torch.Tensor` of shape `(batch, text_len)`, *optional*): 1 on real tokens.
     input_features (`torch.Tensor` of shape `(batch, feature_frames, feature_size)`, *optional*): noisy-speech LFR
         features (SE).
@@ -87,7 +87,7 @@ class VocoderConditions:
             errors.append(range_error(
                 "text_ids", self.text_ids[self.text_mask.bool()], config.text_vocab_size,
                 f"The vocoder was trained with another tokenizer (text_vocab_size={config.text_vocab_size}): use the "
-                "LauraGPT processor's tokenizer through processing.tokenizer_utils.vocoder_text_ids."))
+                "LauraGPT processor's tokenizer through processing.tokenizer_utils.plain_text_ids."))
         features = self.input_features
         if features is not None and (features.dim() != 3 or features.shape[-1] != config.feature_size):
             errors.append(ValueError(

@@ -21,7 +21,7 @@ from transformers import Pipeline
 from ..slu_format import parse_slu
 from ..tasks import AUDIO, CODEC, task_spec
 from .audio_inputs import to_mono_waveform, unpack_clip
-from .tokenizer_utils import vocoder_text_ids
+from .tokenizer_utils import plain_text_ids
 
 CHAINED_TASKS = {
     "s2st": "speech-to-speech translation: s2tt, then tts of the translation",
@@ -219,7 +219,7 @@ class LauraGPTPipeline(Pipeline):
 
         conditions = VocoderConditions()
         if texts is not None:  # tokenised exactly as the vocoder's training collator does, right-padded
-            ids = [torch.tensor(vocoder_text_ids(self.processor.tokenizer, text), dtype=torch.long) for text in texts]
+            ids = [torch.tensor(plain_text_ids(self.processor.tokenizer, text), dtype=torch.long) for text in texts]
             conditions.text_ids, conditions.text_mask = pad_codes(ids)
         if features is not None:
             conditions.input_features, conditions.input_features_mask = features

@@ -26,6 +26,7 @@ from ..audio_lengths import (
 from ..tasks import AUDIO, CODEC, DEFAULT_TASKS, TEXT, register_custom_tasks, task_spec
 from ..vocabulary import VocabularyLayout, codec_token
 from .audio_inputs import to_mono_waveform, unpack_clip
+from .tokenizer_utils import plain_text_ids
 from .whisper_features import whisper_features
 
 IGNORE_INDEX = -100
@@ -271,7 +272,7 @@ class LauraGPTProcessor(ProcessorMixin):
         return features[..., :speech].transpose(1, 2), mask[:, :speech]
 
     def _text_ids(self, text: str) -> list[int]:
-        return list(self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
+        return plain_text_ids(self.tokenizer, text)
 
     def _codec_ids(self, codes) -> list[int]:
         codes = torch.as_tensor(codes).long().flatten()

@@ -42,16 +42,17 @@ def train_text_tokenizer(texts: Iterable[str], vocab_size: int = 256, eos_token:
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=eos_token, pad_token=eos_token)
 
 
-def vocoder_text_ids(tokenizer, text: str) -> list[int]:
-    """The vocoder's text condition: the plain-text ids of ``text``, as the LLM's processor writes its text.
+def plain_text_ids(tokenizer, text: str) -> list[int]:
+    """The plain-text ids of ``text``: how the LLM's processor writes user text, and the vocoder's text condition.
 
     No special tokens are added, and a string that spells one of LauraGPT's tokens (``"<|codec_3|>"``, a task
-    token) is split into ordinary text pieces (``split_special_tokens=True``), so every id stays below the text
-    vocabulary size the vocoder embeds. The vocoder's training collator and the pipeline both call this.
+    token) is split into ordinary text pieces (``split_special_tokens=True``), so user text can never forge a
+    special token and every id stays below the text vocabulary size the vocoder embeds. The processor, the
+    vocoder's training collator and the pipeline all call this.
 
     returns : a list of ints, each < ``text_vocab_size``
     """
     return list(tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
 
 
-__all__ = ["EOS_TOKEN", "train_text_tokenizer", "vocoder_text_ids"]
+__all__ = ["EOS_TOKEN", "train_text_tokenizer", "plain_text_ids"]

@@ -9,7 +9,7 @@ import torch
 from datasets import Dataset
 from modeling_lauragpt.processing.tokenizer_utils import (
     train_text_tokenizer,
-    vocoder_text_ids,
+    plain_text_ids,
 )
 from modeling_lauragpt.training.data.codec_targets import add_target_codes
 from modeling_lauragpt.training.data.schema import (
@@ -179,7 +179,7 @@ def test_vocoder_text_is_tokenised_the_same_in_training_and_in_the_pipeline(cpu_
     tokenizer, text_vocab = cpu_processor.tokenizer, cpu_processor.vocabulary.text_vocab_size
     unsplit = tokenizer(text, add_special_tokens=False)["input_ids"]  # what the pipeline used to pass
     assert max(unsplit) >= text_vocab  # "<|codec_3|>" became a codec token id, which the vocoder cannot embed
-    assert vocoder_text_ids(tokenizer, text) != unsplit and max(vocoder_text_ids(tokenizer, text)) < text_vocab
+    assert plain_text_ids(tokenizer, text) != unsplit and max(plain_text_ids(tokenizer, text)) < text_vocab
 
     seen = {}
     real = cpu_vocoder.generate_waveform

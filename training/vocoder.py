@@ -26,7 +26,7 @@ from transformers import Trainer, TrainingArguments
 from ..codec import encode_codes, first_group
 from ..modeling_vocoder import LauraGPTVocoder
 from ..processing.processing_lauragpt import LauraGPTProcessor
-from ..processing.tokenizer_utils import vocoder_text_ids
+from ..processing.tokenizer_utils import plain_text_ids
 
 
 def _pad(rows: list[torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -96,7 +96,7 @@ class VocoderCollator:
         texts = [row.get(self.text_column) for row in rows]
         if any(t is not None for t in texts):
             tokenizer = self.processor.tokenizer
-            ids = [None if t is None else torch.tensor(vocoder_text_ids(tokenizer, t), dtype=torch.long) for t in texts]
+            ids = [None if t is None else torch.tensor(plain_text_ids(tokenizer, t), dtype=torch.long) for t in texts]
             batch["text_ids"], batch["text_mask"] = _pad(ids)
 
         noisy = [i for i, row in enumerate(rows) if row.get(self.noisy_audio_column) is not None]
