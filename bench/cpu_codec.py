@@ -4,14 +4,15 @@ Held-out speech: the demo corpus' held-out voice (flite awb) speaking its test s
 which no training clip of either codec contains. For each codec, through all RVQ groups and through the first
 group alone (what LauraGPT writes), against the original clip:
 
-- PESQ wide-band and STOI (``training.metrics.functional``);
+- PESQ wide-band and STOI (``training.metrics.functional``); clips on which either is undefined (too short) are
+  left out of its mean and counted (``pesq_undefined``, ``stoi_undefined``);
 - WER ratio: the WER of an independent recogniser on the reconstruction over its WER on the original, for
   pocketsphinx and, when a converted Whisper tiny.en exists (``--whisper``), for Whisper;
 - as a reference, Griffin-Lim from the clip's true magnitudes (the ceiling of the CPU codec's phase recovery);
 - encode + decode real-time factor: seconds of compute per second of audio, one clip at a time, the codecs
   interleaved (``common.interleaved``), at ``--threads`` threads.
 
-    python -m modeling_lauragpt.bench.cpu_codec --codec runs/cpu_codec/codec [--quick] [--threads 1]
+    python -m modeling_lauragpt.bench.cpu_codec --codec runs/cpu_codec/codec [--quick] [--threads 1] [--timing-only]
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ DEFAULT_CODEC = Path("runs/cpu_codec/codec")
 DEFAULT_WHISPER = Path("/work/whisper-tiny-en")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "modeling_lauragpt" / "default_model"
 FULL_CLIPS, QUICK_CLIPS = 30, 6
+STOI_UNDEFINED = 1e-5  # what pystoi returns when a clip has too few speech frames (a 0.5 s one-word clip): left out
 
 
 # ------------------------------------------------------------------------------------------------ held-out speech
@@ -155,8 +157,10 @@ def score(outputs: list[np.ndarray], clips: list[np.ndarray], texts: list[str], 
     """PESQ, STOI and each recogniser's WER and WER ratio of ``outputs`` against the original ``clips``."""
     pesq = [pesq_wb(o, c) for o, c in zip(outputs, clips)]
     valid = [p for p in pesq if not math.isnan(p)]
+    intelligibility = [stoi(o, c) for o, c in zip(outputs, clips)]
+    defined = [s for s in intelligibility if s > STOI_UNDEFINED]
     row = {"pesq": float(np.mean(valid)) if valid else math.nan, "pesq_undefined": len(pesq) - len(valid),
-           "stoi": float(np.mean([stoi(o, c) for o, c in zip(outputs, clips)]))}
+           "stoi": float(np.mean(defined)) if defined else math.nan, "stoi_undefined": len(intelligibility) - len(defined)}
     for name, transcribe in recognisers.items():
         wer = compute_wer([transcribe(o) for o in outputs], texts)["wer"]
         row[f"{name}_wer"] = wer
@@ -179,6 +183,11 @@ def run(args) -> dict:
     }
     timings = interleaved({k: (lambda f=f: [f(c) for c in clips]) for k, f in candidates.items()},
                           repeats=repeats(args, full=3, quick=1))
+    if args.timing_only:
+        rows = [{"codec": k.split("/")[0], "groups": k.split("/")[1], "rtf": t.median / seconds} for k, t in timings.items()]
+        return {"setup": {"clips": count, "audio_s": round(seconds, 2), "voice": HELD_OUT_VOICE, "threads": args.threads,
+                          "cpu_codec": str(args.codec), "recognisers": [], "timing_only": True},
+                "original_wer": {}, "rows": rows}
     recognisers = {"pocketsphinx": pocketsphinx_transcriber()}
     whisper = whisper_transcriber(args.whisper)
     if whisper is not None:
@@ -207,7 +216,9 @@ def run(args) -> dict:
 
 
 def report(result: dict) -> None:
-    columns = [("codec", "codec", ""), ("groups", "groups", ""), ("pesq", "PESQ-wb", ".2f"), ("stoi", "STOI", ".3f")]
+    columns = [("codec", "codec", ""), ("groups", "groups", "")]
+    if not result["setup"].get("timing_only"):
+        columns += [("pesq", "PESQ-wb", ".2f"), ("stoi", "STOI", ".3f")]
     for name in result["setup"]["recognisers"]:
         columns += [(f"{name}_wer", f"{name} WER", ".3f"), (f"{name}_wer_ratio", "ratio", ".2f")]
     columns.append(("rtf", "RTF", ".4f"))
@@ -220,11 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     def add(parser):
         parser.add_argument("--codec", type=Path, default=DEFAULT_CODEC, help="trained CPU codec folder (default %(default)s)")
         parser.add_argument("--whisper", type=Path, default=DEFAULT_WHISPER, help="converted Whisper tiny.en (used if present)")
+        parser.add_argument("--timing-only", action="store_true", help="real-time factors only (no quality scores)")
 
     args = parse_args(NAME, __doc__, argv, add)
     result = run(args)
     report(result)
-    write_results(NAME, args, result)
+    write_results(NAME + ("_rtf" if args.timing_only else ""), args, result)
     return 0
 
 

@@ -31,9 +31,9 @@ class LauraGPTCPUCodecConfig(PreTrainedConfig):
     log_magnitude_mean (`float`, defaults to -4.0): typical log-magnitude in nats (measured on the training speech:
         -4.1); the encoder reads `(log|X| - mean) / std` and the decoder writes `mean + std * output`.
     log_magnitude_std (`float`, defaults to 2.7): typical spread of log-magnitudes in nats (measured: 2.69).
-    hidden_size (`int`, defaults to 384): channels of the encoder and decoder ConvNeXt blocks.
-    intermediate_size (`int`, defaults to 1152): units of each ConvNeXt block's pointwise MLP.
-    encoder_layers (`int`, defaults to 4): ConvNeXt blocks of the encoder (at the codec frame rate).
+    hidden_size (`int`, defaults to 256): channels of the encoder and decoder ConvNeXt blocks.
+    intermediate_size (`int`, defaults to 768): units of each ConvNeXt block's pointwise MLP.
+    encoder_layers (`int`, defaults to 3): ConvNeXt blocks of the encoder (at the codec frame rate).
     decoder_layers (`int`, defaults to 6): ConvNeXt blocks of the decoder (at the codec frame rate).
     kernel_size (`int`, defaults to 7): depthwise convolution kernel, in codec frames (odd; 7 = 280 ms).
     layer_scale_init (`float`, defaults to 0.1): initial ConvNeXt layer-scale of each residual branch.
@@ -49,7 +49,8 @@ class LauraGPTCPUCodecConfig(PreTrainedConfig):
         groups (k uniform in 1..num_quantizers), so that the first groups alone carry speech (SoundStream).
     decoder_head (`str`, defaults to `"griffin_lim"`): `"griffin_lim"` (decoder predicts log-magnitudes, phase by
         Griffin-Lim) or `"istft"` (decoder predicts log-magnitude and phase, waveform by inverse STFT).
-    griffin_lim_iterations (`int`, defaults to 32): Griffin-Lim iterations at decode time.
+    griffin_lim_iterations (`int`, defaults to 16): Griffin-Lim iterations at decode time (measured on held-out
+        speech through the trained codec: PESQ 1.48 / 1.51 / 1.50 at 8 / 16 / 32).
     griffin_lim_momentum (`float`, defaults to 0.99): fast Griffin-Lim momentum (Perraudin et al. 2013).
     log_magnitude_weight (`float`, defaults to 1.0): weight of the L1 loss on log-magnitudes.
     spectral_convergence_weight (`float`, defaults to 1.0): weight of the spectral-convergence loss (relative
@@ -68,9 +69,9 @@ class LauraGPTCPUCodecConfig(PreTrainedConfig):
     magnitude_floor: float = 1e-4
     log_magnitude_mean: float = -4.0
     log_magnitude_std: float = 2.7
-    hidden_size: int = 384
-    intermediate_size: int = 1152
-    encoder_layers: int = 4
+    hidden_size: int = 256
+    intermediate_size: int = 768
+    encoder_layers: int = 3
     decoder_layers: int = 6
     kernel_size: int = 7
     layer_scale_init: float = 0.1
@@ -83,7 +84,7 @@ class LauraGPTCPUCodecConfig(PreTrainedConfig):
     commitment_weight: float = 0.25
     quantizer_dropout: float = 0.25
     decoder_head: str = "griffin_lim"
-    griffin_lim_iterations: int = 32
+    griffin_lim_iterations: int = 16
     griffin_lim_momentum: float = 0.99
     log_magnitude_weight: float = 1.0
     spectral_convergence_weight: float = 1.0

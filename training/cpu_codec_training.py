@@ -69,12 +69,12 @@ class Arguments:
     sentences_espeak: int = 300
     batch_size: int = 16
     segment_seconds: float = 1.28  # a multiple of the 40 ms codec frame
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3
     weight_decay: float = 0.01
-    warmup_steps: int = 300  # continuous (no RVQ) steps before k-means
+    warmup_steps: int = 400  # continuous (no RVQ) steps before k-means
     kmeans_clips: int = 256  # segments whose encoder frames seed the codebooks
     kmeans_iterations: int = 15
-    max_steps: int = 6000
+    max_steps: int = 3600  # about 31 minutes on one thread of the shared 2-core machine
     max_minutes: float = 45.0  # training wall clock, all resumed runs together
     save_every_steps: int = 250
     log_every_steps: int = 25
