@@ -13,6 +13,8 @@ Units: samples at ``sampling_rate`` Hz; frame length and shift in milliseconds.
 
 from __future__ import annotations
 
+import torch
+
 INPUT_LAYERS = ("linear", "conv2d")
 
 WHISPER_HOP_LENGTH = 160  # samples between Whisper log-mel frames (10 ms at 16 kHz)
@@ -114,6 +116,13 @@ def whisper_num_tokens(num_samples, hop_length: int = WHISPER_HOP_LENGTH, poolin
     return pooled_num_frames(whisper_encoder_frames(whisper_mel_frames(num_samples, hop_length)), pooling)
 
 
+def length_mask(lengths, num_frames: int):
+    """(batch, num_frames) bool mask, True on the first ``lengths[b]`` frames of each row (right padding).
+    ``lengths`` is a 1-D integer tensor; the mask is on its device."""
+    lengths = torch.as_tensor(lengths)
+    return torch.arange(num_frames, device=lengths.device)[None, :] < lengths[:, None]
+
+
 def codec_num_frames(num_samples, hop_length: int = 640):
     """Codec frames ``transformers.EncodecModel`` (non-causal or causal, no chunking) returns for a clip of
     ``num_samples`` samples: ``ceil(N / hop)``; its encoder pads the last partial hop. FunCodec's 16 kHz codec has
@@ -132,6 +141,7 @@ __all__ = [
     "fbank_num_frames",
     "lfr_num_frames",
     "pooled_num_frames",
+    "length_mask",
     "whisper_encoder_frames",
     "whisper_mel_frames",
     "whisper_num_tokens",

@@ -23,7 +23,7 @@ from transformers.activations import ACT2FN
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.utils import ModelOutput
 
-from .audio_lengths import encoder_num_frames
+from .audio_lengths import encoder_num_frames, length_mask
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig
 from .positional_encoding import (
     LauraGPTLegacyRelPositionalEncoding,
@@ -376,7 +376,7 @@ class LauraGPTAudioEncoder(LauraGPTPreTrainedModel):
 
         features = input_features.to(self.after_norm.weight.dtype).masked_fill(~input_mask[..., None], 0.0)
         x = self.embed(features)
-        frame_mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+        frame_mask = length_mask(lengths, x.shape[1])
         key_bias = padding_key_bias(frame_mask, x.dtype)
         x, pos_emb = self.positional_encoding(x)
 

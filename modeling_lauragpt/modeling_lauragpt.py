@@ -38,6 +38,7 @@ from transformers.utils.deprecation import deprecate_kwarg
 from .audio_lengths import (
     WHISPER_HOP_LENGTH,
     WHISPER_WINDOW_S,
+    length_mask,
     pooled_num_frames,
     whisper_encoder_frames,
     whisper_mel_frames,
@@ -152,9 +153,8 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         pooling = self.config.audio_frame_pooling
         if pooling > 1:
             frames = F.avg_pool1d(frames.transpose(1, 2), pooling, pooling).transpose(1, 2)
-            lengths = pooled_num_frames(mask.sum(dim=1), pooling)
-            mask = (torch.arange(frames.shape[1], device=frames.device)[None, :] < lengths[:, None]).long()
-            frames = frames.masked_fill(~mask.bool()[..., None], 0.0)
+            real = length_mask(pooled_num_frames(mask.sum(dim=1), pooling), frames.shape[1])
+            frames, mask = frames.masked_fill(~real[..., None], 0.0), real.long()
         return frames, mask, encoded
 
     def _whisper_frames(self, input_features, input_features_mask, **output_flags):
@@ -172,13 +172,11 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
                 f"audio_window='30s'), but input_features hold {mel_frames}. Build inputs with the model's processor, "
                 "which pads every clip to 30 s for this window."
             )
-        frame_index = torch.arange(mel_frames, device=device)[None, :]
-        window_mask = None if bool((window == mel_frames).all()) else (frame_index < window[:, None]).long()
+        window_mask = None if bool((window == mel_frames).all()) else length_mask(window, mel_frames).long()
         encoded = self.audio_tower(input_features, attention_mask=window_mask, return_dict=True, **output_flags)
         frames = encoded.last_hidden_state
-        lengths = whisper_encoder_frames(speech)
-        mask = (torch.arange(frames.shape[1], device=device)[None, :] < lengths[:, None]).long()
-        return frames.masked_fill(~mask.bool()[..., None], 0.0), mask, encoded
+        real = length_mask(whisper_encoder_frames(speech), frames.shape[1])
+        return frames.masked_fill(~real[..., None], 0.0), real.long(), encoded
 
     @can_return_tuple
     def get_audio_features(

@@ -20,7 +20,8 @@ from transformers.models.whisper.modeling_whisper import WhisperEncoder
 from transformers.utils.generic import merge_with_config_defaults
 from transformers.utils.output_capturing import capture_outputs
 
-from .audio_lengths import WHISPER_CONV_STRIDE, whisper_encoder_frames
+from .audio_lengths import WHISPER_CONV_STRIDE, length_mask, whisper_encoder_frames
+from .modeling_audio_encoder import padding_key_bias
 
 
 class LauraGPTWhisperEncoder(WhisperEncoder):
@@ -58,10 +59,8 @@ class LauraGPTWhisperEncoder(WhisperEncoder):
         hidden = nn.functional.dropout(hidden, p=self.dropout, training=self.training)
         real, key_bias = None, None
         if real_mel is not None:
-            lengths = whisper_encoder_frames(real_mel.long().sum(dim=1))
-            real = torch.arange(frames, device=hidden.device)[None, :] < lengths[:, None]
-            key_bias = torch.zeros(real.shape, dtype=hidden.dtype, device=hidden.device)
-            key_bias = key_bias.masked_fill(~real, torch.finfo(hidden.dtype).min)[:, None, None, :]
+            real = length_mask(whisper_encoder_frames(real_mel.long().sum(dim=1)), frames)
+            key_bias = padding_key_bias(real, hidden.dtype)
 
         for layer in self.layers:
             if self.training and self.layerdrop > 0.0 and torch.rand([]) < self.layerdrop:

@@ -21,7 +21,7 @@ import torchaudio
 from transformers import BatchFeature, SequenceFeatureExtractor
 from transformers.utils import logging
 
-from ..audio_lengths import fbank_num_frames, lfr_num_frames
+from ..audio_lengths import fbank_num_frames, length_mask, lfr_num_frames
 from .audio_inputs import to_mono_waveform, unpack_clip
 
 logger = logging.get_logger(__name__)
@@ -220,7 +220,7 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
         features = torch.full((len(feats), int(lengths.max()), self.feature_size), float(self.padding_value))
         for row, f in enumerate(feats):
             features[row, : f.shape[0]] = f
-        mask = (torch.arange(features.shape[1])[None, :] < lengths[:, None]).long()
+        mask = length_mask(lengths, features.shape[1]).long()
         data = {"input_features": features, "input_features_mask": mask}
         if return_tensors == "np":
             data = {k: v.numpy() for k, v in data.items()}

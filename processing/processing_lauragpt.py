@@ -19,6 +19,7 @@ from transformers import BatchFeature, ProcessorMixin, WhisperFeatureExtractor
 
 from ..audio_lengths import (
     encoder_num_frames,
+    length_mask,
     pooled_num_frames,
     whisper_num_tokens,
     window_seconds,
@@ -211,8 +212,7 @@ class LauraGPTProcessor(ProcessorMixin):
         outputs = self.audio_inputs(waveforms) if waveforms else {}
         if cached:
             frames = torch.nn.utils.rnn.pad_sequence(cached, batch_first=True)
-            lengths = torch.tensor([len(c) for c in cached])
-            mask = (torch.arange(frames.shape[1])[None, :] < lengths[:, None]).long()
+            mask = length_mask(torch.tensor([len(c) for c in cached]), frames.shape[1]).long()
             outputs.update(audio_frames=frames, audio_frames_mask=mask)
 
         has_targets = any(r is not None for r in target_text_rows + target_code_rows)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from transformers import WhisperFeatureExtractor
 
-from ..audio_lengths import whisper_mel_frames, whisper_window_samples
+from ..audio_lengths import length_mask, whisper_mel_frames, whisper_window_samples
 
 
 def whisper_features(extractor: WhisperFeatureExtractor, waveforms: list[torch.Tensor], window: str) -> dict[str, torch.Tensor]:
@@ -35,7 +35,7 @@ def whisper_features(extractor: WhisperFeatureExtractor, waveforms: list[torch.T
     features = torch.zeros(len(arrays), extractor.feature_size, max(f.shape[-1] for f in alone))
     for row, clip_features in enumerate(alone):
         features[row, :, : clip_features.shape[-1]] = torch.from_numpy(clip_features)
-    mask = (torch.arange(features.shape[-1])[None, :] < torch.tensor(speech)[:, None]).long()
+    mask = length_mask(torch.tensor(speech), features.shape[-1]).long()
     return {"input_features": features, "input_features_mask": mask}
 
 
