@@ -232,7 +232,6 @@ def assemble(
     model = LauraGPTForConditionalGeneration(config)
     model.model.audio_tower.load_state_dict(audio_encoder.state_dict())
     model.load_text_model(text_model)
-    processor.check_model_config(config)
     if vocoder is not None:
         vocoder.check_compatible(config)
     return AssembledLauraGPT(model=model.eval(), processor=processor, codec=codec, vocoder=vocoder)
