@@ -331,6 +331,18 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
     def get_audio_frames(self, input_features, input_features_mask=None):
         return self.model.get_audio_frames(input_features, input_features_mask)
 
+    def load_audio_tower(self, audio_encoder: PreTrainedModel) -> LauraGPTForConditionalGeneration:
+        """Use a pretrained audio encoder (a ``WhisperEncoder`` or ``LauraGPTAudioEncoder`` shaped like
+        ``config.audio_config``) as the audio tower, in place. Returns ``self``."""
+        try:
+            self.model.audio_tower.load_state_dict(audio_encoder.state_dict())
+        except RuntimeError as error:
+            raise ValueError(
+                f"The audio encoder's shape differs from config.audio_config: {error}. Build the config with "
+                "audio_config=<that encoder's config>."
+            ) from None
+        return self
+
     def freeze_audio_tower(self, trainable_top_layers: int = 0) -> LauraGPTForConditionalGeneration:
         """Stop gradients into the audio tower, except its top ``trainable_top_layers`` layers (and, when any are
         trainable, its final norm). The projector and the LLM stay trainable. Returns ``self``."""

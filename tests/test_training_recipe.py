@@ -138,3 +138,33 @@ def test_whisper_preset_trains_on_cached_frames_of_a_frozen_tower(workspace):
     asr_rows = [row for row in trainer.train_dataset if row["task"] == "asr"]
     assert asr_rows and all(row["audio_frames"] is not None for row in asr_rows)
     assert type(processor.feature_extractor).__name__ == "WhisperFeatureExtractor" and processor.audio_window == "1s"
+
+
+def test_a_pretrained_whisper_tower_starts_the_model_with_its_config_and_feature_extractor(workspace):
+    from modeling_lauragpt.training.recipe import build_processor
+    from modeling_lauragpt.training.recipe_data import load_task_splits
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperModel
+
+    corpus, codec_dir, root = workspace
+    torch.manual_seed(1)  # a tower shaped unlike the preset's (96 wide, 3 layers), so its config must be the one used
+    whisper = WhisperModel(WhisperConfig(
+        d_model=96, encoder_layers=3, encoder_attention_heads=4, encoder_ffn_dim=192, decoder_layers=1,
+        decoder_attention_heads=4, decoder_ffn_dim=192, num_mel_bins=80, vocab_size=64, max_target_positions=16,
+        pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
+    ))
+    folder = root / "pretrained-whisper"
+    whisper.save_pretrained(str(folder))
+    WhisperFeatureExtractor(feature_size=80, padding_value=0.5).save_pretrained(str(folder))
+    overrides = recipe_overrides(corpus, codec_dir) + [
+        "model.preset=tiny-whisper", f"model.audio_tower={folder}", "model.config={audio_window: 1s}"]
+    config = load_recipe_config("tiny.yaml", overrides)
+    processor = build_processor(config, load_task_splits(config["data"]), codebook_size=64)
+    assert processor.feature_extractor.padding_value == 0.5  # the tower's own extractor, not a default one
+    model = build_model(config, processor)
+    assert model.config.audio_config.d_model == 96 and model.config.audio_config.encoder_layers == 3
+    tower = model.model.audio_tower.state_dict()
+    for name, value in whisper.encoder.state_dict().items():
+        assert torch.equal(tower[name], value), name
+    with pytest.raises(ValueError, match="audio_config"):
+        build_model(load_recipe_config("tiny.yaml", recipe_overrides(corpus, codec_dir) + [
+            "model.preset=tiny-whisper", "model.config={audio_window: 1s}"]), processor).load_audio_tower(whisper.encoder)

@@ -30,6 +30,7 @@ from transformers import (
 from transformers.trainer_utils import get_last_checkpoint
 
 from ..configuration_lauragpt import PRESETS, LauraGPTConfig
+from ..conversion.assembly import load_audio_encoder
 from ..modeling_lauragpt import LauraGPTForConditionalGeneration
 from ..processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 from ..processing.processing_lauragpt import LauraGPTProcessor
@@ -73,10 +74,26 @@ def _tokenizer(config: dict, splits: TaskSplits):
     return train_text_tokenizer(training_texts(splits), vocab_size=config["processor"]["tokenizer_vocab_size"])
 
 
-def _preset_config(config: dict) -> LauraGPTConfig:
+def _pretrained_tower(config: dict):
+    """(encoder, its feature extractor) of ``model.audio_tower``, or (None, None) when the tower starts random."""
+    if not config["model"]["audio_tower"]:
+        return None, None
+    return load_audio_encoder(config["model"]["audio_tower"])
+
+
+def _config_overrides(config: dict, encoder=None) -> dict:
+    """``model.config``, plus the pretrained tower's own config as ``audio_config``."""
+    overrides = dict(config["model"]["config"])
+    if encoder is not None:
+        audio_config = encoder.config.to_dict()
+        audio_config["model_type"] = encoder.config.model_type
+        overrides["audio_config"] = audio_config
+    return overrides
+
+
+def _preset_config(config: dict, encoder=None) -> LauraGPTConfig:
     """The model preset with the recipe's overrides (its audio tower decides the processor's feature extractor)."""
-    model_config = config["model"]
-    return LauraGPTConfig.from_preset(model_config["preset"], **model_config["config"])
+    return LauraGPTConfig.from_preset(config["model"]["preset"], **_config_overrides(config, encoder))
 
 
 def build_processor(config: dict, splits: TaskSplits, codebook_size: int) -> LauraGPTProcessor:
@@ -85,10 +102,11 @@ def build_processor(config: dict, splits: TaskSplits, codebook_size: int) -> Lau
     saved = config["model"]["init_from"] or config["processor"]["from_pretrained"]
     if saved:
         return AutoProcessor.from_pretrained(saved)
-    preset = _preset_config(config)
-    if preset.audio_tower_type == "whisper":
+    encoder, extractor = _pretrained_tower(config)  # a pretrained tower brings its own feature extractor
+    preset = _preset_config(config, encoder)
+    if extractor is None and preset.audio_tower_type == "whisper":
         extractor = WhisperFeatureExtractor(feature_size=preset.audio_config.num_mel_bins)
-    else:
+    elif extractor is None:
         extractor = LauraGPTFeatureExtractor()
         clips = training_clips(splits, config["processor"]["cmvn_clips"])
         if clips:
@@ -99,19 +117,23 @@ def build_processor(config: dict, splits: TaskSplits, codebook_size: int) -> Lau
 
 def build_model(config: dict, processor: LauraGPTProcessor) -> LauraGPTForConditionalGeneration:
     """The model: a saved LauraGPT (``init_from``), or a preset sized to the processor's vocabulary (optionally
-    starting its LLM from a pretrained causal LM, ``text_model``). Seeded by the recipe's seed."""
+    starting its LLM from a pretrained causal LM, ``text_model``, and its tower from a pretrained encoder,
+    ``audio_tower``). Seeded by the recipe's seed."""
     set_seed(config["seed"])
     model_config = config["model"]
     if model_config["init_from"]:
         return LauraGPTForConditionalGeneration.from_pretrained(model_config["init_from"])
     tokenizer = processor.tokenizer
+    encoder, _ = _pretrained_tower(config)
     lauragpt_config = LauraGPTConfig.from_preset(
         model_config["preset"], text_vocab_size=processor.vocabulary.text_vocab_size, text_eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id, codebook_size=processor.codebook_size, tasks=list(processor.tasks),
-        **model_config["config"],
+        **_config_overrides(config, encoder),
     )
     processor.check_model_config(lauragpt_config)
     model = LauraGPTForConditionalGeneration(lauragpt_config)
+    if encoder is not None:
+        model.load_audio_tower(encoder)
     if model_config["text_model"]:
         model.load_text_model(AutoModelForCausalLM.from_pretrained(model_config["text_model"]))
     return model

@@ -117,7 +117,7 @@ def _load_whisper_encoder(audio_encoder, feature_extractor):
     return encoder, feature_extractor
 
 
-def _load_encoder(audio_encoder, feature_extractor):
+def load_audio_encoder(audio_encoder, feature_extractor=None):
     """(encoder, feature extractor); the extractor defaults to the one saved in the encoder folder (with its
     CMVN, as ``lauragpt convert encoder`` writes it), else LauraGPT's default 80 x LFR 7/6 without CMVN.
     Whisper checkpoints give their encoder and their ``WhisperFeatureExtractor``."""
@@ -193,7 +193,7 @@ def assemble(
     returns : ``AssembledLauraGPT`` (model in eval mode, processor, codec, vocoder)
     """
     text_model, tokenizer = _load_text_model(text_model, tokenizer)
-    audio_encoder, feature_extractor = _load_encoder(audio_encoder, feature_extractor)
+    audio_encoder, feature_extractor = load_audio_encoder(audio_encoder, feature_extractor)
     codec = load_codec(_source(codec, "codec")) if isinstance(codec, (str, Path)) else codec
     if isinstance(vocoder, (str, Path)):
         vocoder = LauraGPTVocoder.from_pretrained(_source(vocoder, "vocoder"))
@@ -230,11 +230,10 @@ def assemble(
     )
     torch.manual_seed(seed)
     model = LauraGPTForConditionalGeneration(config)
-    model.model.audio_tower.load_state_dict(audio_encoder.state_dict())
-    model.load_text_model(text_model)
+    model.load_audio_tower(audio_encoder).load_text_model(text_model)
     if vocoder is not None:
         vocoder.check_compatible(config)
     return AssembledLauraGPT(model=model.eval(), processor=processor, codec=codec, vocoder=vocoder)
 
 
-__all__ = ["CODEC_SUBFOLDER", "AssembledLauraGPT", "assemble"]
+__all__ = ["CODEC_SUBFOLDER", "AssembledLauraGPT", "assemble", "load_audio_encoder"]
