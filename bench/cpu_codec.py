@@ -130,26 +130,13 @@ def pocketsphinx_transcriber():
 
 
 def whisper_transcriber(folder: Path):
-    """Greedy transcription with a local ``WhisperForConditionalGeneration`` folder (None when it is absent)."""
+    """The Whisper judge of ``lauragpt eval`` on a local folder (None when it is absent)."""
     if not (folder / "config.json").exists():
         return None
-    from transformers import (
-        WhisperFeatureExtractor,
-        WhisperForConditionalGeneration,
-        WhisperTokenizer,
-    )
+    from ..training.evaluation.whisper_judge import WhisperRecognizer
 
-    model = WhisperForConditionalGeneration.from_pretrained(folder).eval()
-    features = WhisperFeatureExtractor.from_pretrained(folder)
-    tokenizer = WhisperTokenizer.from_pretrained(folder)
-
-    @torch.no_grad()
-    def transcribe(clip: np.ndarray) -> str:
-        inputs = features(clip, sampling_rate=SAMPLING_RATE, return_tensors="pt")
-        ids = model.generate(inputs.input_features)
-        return tokenizer.batch_decode(ids, skip_special_tokens=True)[0].strip()
-
-    return transcribe
+    recognizer = WhisperRecognizer(folder)
+    return lambda clip: recognizer.transcribe(clip, sampling_rate=SAMPLING_RATE)
 
 
 # ------------------------------------------------------------------------------------------------ scoring

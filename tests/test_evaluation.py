@@ -246,3 +246,50 @@ def test_missing_pocketsphinx_names_the_fix(monkeypatch):
     monkeypatch.setitem(sys.modules, "pocketsphinx", None)  # makes `import pocketsphinx` raise ImportError
     with pytest.raises(ImportError, match="pip install pocketsphinx"):
         PocketsphinxRecognizer()
+
+
+class _EchoJudge:
+    """A stand-in second recogniser that hears every clip as the same words (the wiring is under test, not Whisper)."""
+
+    def __init__(self, words: str):
+        self.words, self.heard = words, 0
+
+    def transcribe(self, audio, sampling_rate=16000):
+        self.heard += 1
+        return self.words
+
+
+def test_a_whisper_judge_scores_asr_beside_the_model_and_speech_under_its_own_prefix(data_dir, monkeypatch):
+    from modeling_lauragpt.training.evaluation import scoring
+
+    judge = _EchoJudge("hello world")
+    monkeypatch.setattr(scoring, "_whisper_recognizer", lambda folder: judge)
+    options = scoring.ScoreOptions(whisper_judge="judge-folder", speaker_similarity=False)
+    items = load_items(data_dir, "asr", "test", audio_input=True)
+    asr = score_task("asr", items, [{"text": "hello there world"}, None], options)
+    assert asr.metrics["wer"] == pytest.approx(10 / 11)  # the model's own WER is unchanged by the judge
+    hits = sum(" ".join(it.references[0].lower().strip(".").split()) == "hello world" for it in items)
+    assert asr.metrics["whisper_wer"] < asr.metrics["wer"] and judge.heard == len(items) and hits >= 1
+    assert asr.records[0]["whisper_recognized"] == "hello world"
+    tts_items = load_items(data_dir, "tts", "test", audio_input=False)
+    tts = score_task("tts", tts_items, [{"audio": it.target_audio, "sampling_rate": 16000} for it in tts_items], options)
+    for key in ("wer", "reference_wer", "wer_ratio"):
+        assert key in tts.metrics and "whisper_" + key in tts.metrics
+    assert tts.records[0]["whisper_recognized"] == "hello world" and "recognized" in tts.records[0]
+    assert "whisper_wer" not in score_task("asr", items, [{"text": "hello world"}] * len(items)).metrics  # off by default
+
+
+def test_a_whisper_judge_folder_that_is_not_whisper_names_the_fix(tmp_path):
+    from modeling_lauragpt.training.evaluation.whisper_judge import WhisperRecognizer
+
+    with pytest.raises(FileNotFoundError, match="lauragpt convert whisper-tiny-en"):
+        WhisperRecognizer(tmp_path)
+
+
+def test_per_speaker_asr_wer_when_the_split_mixes_speakers():
+    from modeling_lauragpt.training.evaluation.examples import EvalItem
+
+    items = [EvalItem(id=f"a{i}", input={"array": np.zeros(1600, np.float32), "sampling_rate": 16000},
+                      references=["good morning"], speaker=speaker) for i, speaker in enumerate(["real", "real", "tts"])]
+    scores = score_task("asr", items, [{"text": "good morning"}, {"text": "good"}, {"text": "bad evening"}])
+    assert scores.metrics["wer_real"] == pytest.approx(0.25) and scores.metrics["wer_tts"] == pytest.approx(1.0)

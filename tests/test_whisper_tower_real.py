@@ -3,6 +3,7 @@ the tower's frames on the processor's features are what Whisper's own decoder tr
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import soundfile
 import torch
@@ -65,3 +66,15 @@ def test_assembled_model_keeps_tiny_en_and_counts_its_placeholders(assembled, ti
     reloaded = LauraGPTForConditionalGeneration.from_pretrained(tmp_path)
     whisper = WhisperForConditionalGeneration.from_pretrained(tiny_en_dir)
     assert all(torch.equal(reloaded.model.audio_tower.state_dict()[k], v) for k, v in whisper.model.encoder.state_dict().items())
+
+
+def test_the_whisper_judge_transcribes_speech_at_any_rate(tiny_en_dir):
+    from modeling_lauragpt.training.evaluation.whisper_judge import WhisperRecognizer
+    from modeling_lauragpt.training.metrics import compute_wer
+
+    audio, rate = soundfile.read(str(CHECK_CLIP), dtype="float32")
+    judge = WhisperRecognizer(tiny_en_dir)
+    reference = CHECK_TEXT.read_text().strip()
+    assert compute_wer([judge.transcribe(audio, rate)], [reference])["wer"] < 0.2
+    assert compute_wer([judge.transcribe(audio[::2], rate // 2)], [reference])["wer"] < 0.5  # resampled to 16 kHz
+    assert judge.transcribe(np.zeros(0, np.float32)) == ""

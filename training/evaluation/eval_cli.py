@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-spectrograms", type=int, default=2, help="examples per tts/se spectrogram figure (0: none)")
     parser.add_argument("--no-meteor", action="store_true", help="skip METEOR for aac (it starts Java, ~10 s)")
     parser.add_argument("--no-speaker-similarity", action="store_true", help="skip the Resemblyzer speaker similarity of tts")
+    parser.add_argument("--whisper-judge", metavar="DIR", help="a Whisper folder (lauragpt convert whisper-tiny-en DIR): a second "
+                        "recogniser of tts/se speech, and its own WER beside the model's on the asr clips")
     return parser
 
 
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size, output_dir=args.output_dir, generate_kwargs=generate_kwargs, device=args.device,
             trainer_state=args.trainer_state, num_spectrograms=args.num_spectrograms, seed=args.seed,
             tts_prompt=args.tts_prompt, meteor=not args.no_meteor, speaker_similarity=not args.no_speaker_similarity,
+            whisper_judge=args.whisper_judge,
         )
     except (ValueError, ImportError, OSError) as error:  # bad input, missing package, unreadable file
         print(f"error: {error}", file=sys.stderr)

@@ -44,6 +44,7 @@ class EvalConfig:
     tts_prompt: str = "none"  # "same-speaker": zero-shot TTS prompted by another utterance of the same speaker
     meteor: bool = True
     speaker_similarity: bool = True
+    whisper_judge: str | None = None  # a Whisper folder: second judge of tts/se speech, and beside the model's asr
 
 
 def build_pipeline(model_or_pipeline, device: str | None = None):
@@ -140,7 +141,8 @@ def evaluate_task(pipe, data, task: str, config: EvalConfig, known_tasks=None) -
     generation_seconds = time.perf_counter() - start
     if errors and len(errors) == len(items):
         raise ValueError(f"Every generation of task {task!r} failed, nothing to score. First error: {errors[0]}")
-    scores = score_task(task, items, outputs, ScoreOptions(meteor=config.meteor, speaker_similarity=config.speaker_similarity))
+    scores = score_task(task, items, outputs, ScoreOptions(meteor=config.meteor, speaker_similarity=config.speaker_similarity,
+                                                         whisper_judge=config.whisper_judge))
     result = {
         "num_examples": len(items),
         "num_failed": len(errors),
@@ -189,7 +191,7 @@ def evaluate_model(
     """Evaluate every requested task and return the results (the content of ``results.json``).
 
     ``options`` are the remaining ``EvalConfig`` fields (``seed``, ``tts_prompt``, ``meteor``,
-    ``speaker_similarity``). With ``output_dir``, also writes ``results.json``, ``results.md``,
+    ``speaker_similarity``, ``whisper_judge``). With ``output_dir``, also writes ``results.json``, ``results.md``,
     ``predictions/<task>.jsonl``, ``audio/<task>/<id>.wav`` and ``plots/*.png`` (see ``report.write_report``);
     ``trainer_state`` (a Trainer ``trainer_state.json``; by default the model folder's one, if any) adds the
     training curves.

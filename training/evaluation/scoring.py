@@ -7,19 +7,22 @@ as one codec frame of silence, so failures lower the scores instead of vanishing
 
 | task      | metrics (JSON keys)                                                                           |
 |-----------|-----------------------------------------------------------------------------------------------|
-| asr       | wer, cer (fractions; ``normalize_text``: lower-case, punctuation removed)                     |
+| asr       | wer, cer (fractions; ``normalize_text``: lower-case, punctuation removed); wer_<speaker>;    |
+|           | whisper_wer (the Whisper judge on the same clips, with ``whisper_judge``)                     |
 | s2tt, mt  | bleu, chrf (sacrebleu, 0-100; per language too when several): ``bleu_<lang>``, ``chrf_<lang>`` |
 | ser       | wa, ua, wf1                                                                                   |
 | slu       | intent_accuracy, slu_f1, slot_precision, slot_recall                                          |
 | aac       | bleu_1..bleu_4, rouge_l, cider (CIDEr-D), meteor (with Java)                                  |
 | tts       | wer, cer (pocketsphinx on the output vs the input text), reference_wer, reference_cer,       |
-|           | wer_ratio (same judge on the corpus speech), speaker_similarity (Resemblyzer), duration_ratio |
+|           | wer_ratio (same judge on the corpus speech), speaker_similarity (Resemblyzer), duration_ratio; |
+|           | the same with a ``whisper_`` prefix from the Whisper judge (``whisper_judge``)                |
 | se        | pesq, stoi, si_sdr of the output vs clean; noisy_pesq, noisy_stoi, noisy_si_sdr of the input; |
 |           | si_sdr_improvement; wer, noisy_wer, clean_wer (pocketsphinx) when the corpus has transcripts  |
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -48,6 +51,7 @@ class ScoreOptions:
 
     meteor: bool = True  # aac METEOR (Java, ~10 s to start)
     speaker_similarity: bool = True  # tts SECS with Resemblyzer, when installed
+    whisper_judge: str | None = None  # a Whisper folder: a second recogniser for tts/se, and beside the model's asr
 
 
 @dataclass
@@ -99,10 +103,32 @@ def _score_translation(items, predictions) -> dict[str, float]:
     return metrics
 
 
+def _score_asr(items, predictions, options) -> TaskScores:
+    """WER and CER, per speaker too when there are several (real recordings apart from the held-out voice), and
+    the Whisper judge's own WER on the same clips when there is one."""
+    references = _single_references("asr", items)
+    records = _text_records(items, predictions)
+    metrics = compute_wer(predictions, references)
+    hypotheses = {"": predictions}
+    if options.whisper_judge:
+        recognizer = judges(options)["whisper_"]
+        hypotheses["whisper_"] = [recognizer.transcribe(it.input_audio, SAMPLING_RATE) for it in items]
+        metrics.update({"whisper_" + key: value for key, value in compute_wer(hypotheses["whisper_"], references).items()})
+        for record, hypothesis in zip(records, hypotheses["whisper_"]):
+            record["whisper_recognized"] = hypothesis
+    speakers = sorted({it.speaker for it in items if it.speaker})
+    if len(speakers) > 1:
+        for speaker in speakers:
+            rows = [i for i, it in enumerate(items) if it.speaker == speaker]
+            for prefix, texts in hypotheses.items():
+                metrics[f"{prefix}wer_{speaker}"] = compute_wer([texts[i] for i in rows], [references[i] for i in rows])["wer"]
+    return TaskScores(metrics, records)
+
+
 def _score_text(task, items, outputs, options) -> TaskScores:
     predictions = [output_text(task, o) for o in outputs]
     if task == "asr":
-        metrics = compute_wer(predictions, _single_references(task, items))
+        return _score_asr(items, predictions, options)
     elif task in ("s2tt", "mt"):
         metrics = _score_translation(items, predictions)
     elif task == "ser":
@@ -130,30 +156,56 @@ def _nanmean(values) -> float:
     return float(np.mean(finite)) if finite else math.nan
 
 
-def _score_tts(items, outputs, options) -> TaskScores:
-    from .tts_intelligibility import PocketsphinxRecognizer, intelligibility
+def judges(options: ScoreOptions) -> dict[str, object]:
+    """The independent recognisers that judge speech, by metric-key prefix: pocketsphinx always (``""``), Whisper
+    (``"whisper_"``) when ``options.whisper_judge`` names a folder."""
+    from .tts_intelligibility import PocketsphinxRecognizer
 
-    recognizer = PocketsphinxRecognizer()
+    found = {"": PocketsphinxRecognizer()}
+    if options.whisper_judge:
+        found["whisper_"] = _whisper_recognizer(str(options.whisper_judge))
+    return found
+
+
+@functools.lru_cache(maxsize=2)
+def _whisper_recognizer(folder: str):
+    from .whisper_judge import WhisperRecognizer
+
+    return WhisperRecognizer(folder)
+
+
+def _judge_tts(prefix, recognizer, items, audios, texts, with_reference, metrics, records, notes) -> None:
+    from .tts_intelligibility import intelligibility
+
+    judged = intelligibility(audios, texts, recognizer=recognizer)
+    hypotheses = judged.pop("hypotheses")
+    metrics.update({prefix + key: value for key, value in judged.items()})
+    for record, hypothesis in zip(records, hypotheses):
+        record[prefix + "recognized"] = hypothesis
+    if not with_reference:
+        return
+    subset_texts = [texts[i] for i in with_reference]
+    reference = intelligibility([items[i].target_audio for i in with_reference], subset_texts, recognizer=recognizer)
+    metrics.update({prefix + "reference_wer": reference["wer"], prefix + "reference_cer": reference["cer"]})
+    generated_wer = compute_wer([hypotheses[i] for i in with_reference], subset_texts)["wer"]  # the same examples
+    metrics[prefix + "wer_ratio"] = generated_wer / reference["wer"] if reference["wer"] > 0 else math.nan
+    if reference["wer"] == 0:
+        notes.append(f"{prefix or 'pocketsphinx_'}judge made no error on the reference speech: its WER ratio is undefined")
+    for i, hypothesis in zip(with_reference, reference["hypotheses"]):
+        records[i][prefix + "reference_recognized"] = hypothesis
+
+
+def _score_tts(items, outputs, options) -> TaskScores:
     audios = [output_audio(o) for o in outputs]
     texts = [it.text for it in items]
-    metrics = intelligibility(audios, texts, recognizer=recognizer)
-    hypotheses = metrics.pop("hypotheses")
-    records = [{"id": it.id, "text": it.text, "recognized": h, "duration_s": len(a) / SAMPLING_RATE}
-               for it, h, a in zip(items, hypotheses, audios)]
-    notes = []
+    metrics, notes = {}, []
+    records = [{"id": it.id, "text": it.text, "duration_s": len(a) / SAMPLING_RATE} for it, a in zip(items, audios)]
     with_reference = [i for i, it in enumerate(items) if it.target_audio is not None]
+    for prefix, recognizer in judges(options).items():
+        _judge_tts(prefix, recognizer, items, audios, texts, with_reference, metrics, records, notes)
     if with_reference:
-        subset_texts = [texts[i] for i in with_reference]
-        reference = intelligibility([items[i].target_audio for i in with_reference], subset_texts, recognizer=recognizer)
-        metrics.update(reference_wer=reference["wer"], reference_cer=reference["cer"])
-        generated_wer = compute_wer([hypotheses[i] for i in with_reference], subset_texts)["wer"]  # the same examples
-        metrics["wer_ratio"] = generated_wer / reference["wer"] if reference["wer"] > 0 else math.nan
-        if reference["wer"] == 0:
-            notes.append("the recogniser made no error on the reference speech: the WER ratio is undefined")
         generated_samples = sum(len(audios[i]) for i in with_reference)
         metrics["duration_ratio"] = generated_samples / sum(len(items[i].target_audio) for i in with_reference)
-        for i, hypothesis in zip(with_reference, reference["hypotheses"]):
-            records[i]["reference_recognized"] = hypothesis
     else:
         notes.append("no target_audio: the recogniser's WER on reference speech (and the ratio) is not reported")
     _add_speaker_similarity(items, audios, with_reference, metrics, records, notes, options)
@@ -182,7 +234,7 @@ def _add_speaker_similarity(items, audios, with_reference, metrics, records, not
             records[i]["speaker_similarity"] = None if math.isnan(value) else value
 
 
-def _score_se(items, outputs) -> TaskScores:
+def _score_se(items, outputs, options) -> TaskScores:
     missing = [it.id for it in items if it.target_audio is None]
     if missing:
         raise ValueError(f"Task 'se': examples {missing[:5]} have no clean target_audio to score against.")
@@ -199,15 +251,15 @@ def _score_se(items, outputs) -> TaskScores:
     metrics["si_sdr_improvement"] = metrics["si_sdr"] - metrics["noisy_si_sdr"]
     notes = []
     if all(it.text for it in items):
-        from .tts_intelligibility import PocketsphinxRecognizer, intelligibility
+        from .tts_intelligibility import intelligibility
 
-        recognizer = PocketsphinxRecognizer()
         texts = [it.text for it in items]
-        for prefix, signals in (("", enhanced), ("noisy_", [it.input_audio for it in items]), ("clean_", [it.target_audio for it in items])):
-            judged = intelligibility(signals, texts, recognizer=recognizer)
-            metrics[prefix + "wer"] = judged["wer"]
-            for record, hypothesis in zip(records, judged["hypotheses"]):
-                record[prefix + "recognized"] = hypothesis
+        for judge, recognizer in judges(options).items():
+            for prefix, signals in (("", enhanced), ("noisy_", [it.input_audio for it in items]), ("clean_", [it.target_audio for it in items])):
+                judged = intelligibility(signals, texts, recognizer=recognizer)
+                metrics[judge + prefix + "wer"] = judged["wer"]
+                for record, hypothesis in zip(records, judged["hypotheses"]):
+                    record[judge + prefix + "recognized"] = hypothesis
     else:
         notes.append("no transcripts in the 'text' column: the WER of enhanced speech is not reported")
     return TaskScores(metrics, records, notes)
@@ -223,7 +275,7 @@ def score_task(task: str, items: list[EvalItem], outputs: list[dict | None], opt
     if task == "tts":
         scores = _score_tts(items, outputs, options)
     elif task == "se":
-        scores = _score_se(items, outputs)
+        scores = _score_se(items, outputs, options)
     else:
         scores = _score_text(task, items, outputs, options)
     failed = sum(o is None for o in outputs)
