@@ -224,3 +224,20 @@ def test_generate_waveform_takes_lists_of_codes_including_empty_ones(vocoder):
     torch.testing.assert_close(audio[1], alone[0], atol=1e-5, rtol=1e-4)
     empty, empty_lengths = vocoder.generate_waveform([torch.tensor([], dtype=torch.long)])
     assert empty.shape == (1, 0) and empty_lengths.tolist() == [0]
+
+
+def test_with_a_whisper_tower_the_se_condition_is_the_pipelines_log_mel(processor, codec, clips):
+    from .whisper_fixtures import whisper_processor
+
+    whisper = whisper_processor(processor, audio_window="1s")
+    torch.manual_seed(0)
+    vocoder = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=whisper.vocabulary.text_vocab_size,
+                                         feature_size=whisper.feature_extractor.feature_size).eval()
+    batch = VocoderCollator(whisper, vocoder)(_rows(whisper, clips, codec))
+    assert batch["input_features"].shape[-1] == 80 and batch["input_features_mask"][1].sum() == 0  # row 1: no noisy audio
+    # what the pipeline hands the vocoder at inference for the same noisy clip (frame-major, cut to its speech)
+    expected, mask = whisper.frame_major_features(whisper.audio_inputs([whisper.prepare_waveform(_rows(whisper, clips, codec)[2]["noisy_audio"])]))
+    frames = int(mask[0].sum())
+    assert torch.equal(batch["input_features"][2, :frames], expected[0, :frames])
+    with torch.no_grad():
+        assert vocoder(**batch).loss.isfinite()

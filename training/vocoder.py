@@ -51,7 +51,8 @@ class VocoderCollator:
     Args:
         processor: the LLM-side ``LauraGPTProcessor``: its tokenizer gives the text condition's ids (the LLM's text
             ids, so the vocoder sees at inference what it saw in training) and its feature extractor the SE
-            condition's LFR features.
+            condition's features (the tower's own: LFR fbank, or Whisper's log-mel frame-major, as the pipeline
+            gives them at inference).
         vocoder: the vocoder being trained; its frozen codec (either codec class) encodes rows that lack
             precomputed codes.
         audio_column, text_column, noisy_audio_column, prompt_audio_column, prompt_codes_column, codes_column:
@@ -84,7 +85,7 @@ class VocoderCollator:
         rows : list of dicts (see the module docstring)
         returns : codes (batch, frames), codes_mask (batch, frames), target_codes (batch, num_quantizers, frames),
             and, when any row has them: text_ids / text_mask (batch, tokens), input_features (batch, feature_frames,
-            560) / input_features_mask, prompt_codes (batch, num_quantizers, prompt_frames) / prompt_codes_mask
+            feature_size) / input_features_mask, prompt_codes (batch, num_quantizers, prompt_frames) / prompt_codes_mask
         """
         targets = self._codes(rows, self.codes_column, self.audio_column)
         if any(t is None for t in targets):
@@ -100,13 +101,13 @@ class VocoderCollator:
             batch["text_ids"], batch["text_mask"] = _pad(ids)
 
         noisy = [i for i, row in enumerate(rows) if row.get(self.noisy_audio_column) is not None]
-        if noisy:
-            extractor = self.processor.feature_extractor
-            feats = extractor([rows[i][self.noisy_audio_column] for i in noisy], sampling_rate=extractor.sampling_rate)
+        if noisy:  # the features the pipeline gives the vocoder at inference: the tower's, frame-major
+            waveforms = [self.processor.prepare_waveform(rows[i][self.noisy_audio_column], index=i) for i in noisy]
+            feats, feats_mask = self.processor.frame_major_features(self.processor.audio_inputs(waveforms))
             per_row: list[torch.Tensor | None] = [None] * len(rows)
             for j, i in enumerate(noisy):
-                real = int(feats["input_features_mask"][j].sum())
-                per_row[i] = feats["input_features"][j, :real].T  # (feature_size, frames): pad along frames
+                real = int(feats_mask[j].sum())
+                per_row[i] = feats[j, :real].T  # (feature_size, frames): pad along frames
             features, mask = _pad(per_row)
             batch["input_features"], batch["input_features_mask"] = features.transpose(1, 2), mask
 
