@@ -1,4 +1,4 @@
-"""Data and training helpers of the demo recipe (``demo.py``): corpus speech, vocoder rows, task splits, samples.
+"""Data and training helpers of the demo recipe (``demo.py``): vocoder rows and training, demo samples.
 
 Each stage reads the demo corpus (``lauragpt build-demo-data``, canonical format) and writes an ordinary
 ``save_pretrained`` folder, so a stage whose folder exists can be skipped when the recipe is re-run.
@@ -12,28 +12,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from datasets import concatenate_datasets, load_dataset
-from transformers import EncodecModel
 
+from ...codec import Codec
 from ...modeling_vocoder import LauraGPTVocoder
 from ...processing.processing_lauragpt import LauraGPTProcessor
-from ..data.codec_targets import with_codes_column
 from ..vocoder import VocoderCollator, train_vocoder
-
-# Which columns of which task configs hold clean speech (the codec learns from all of it).
-SPEECH_COLUMNS = {"asr": ("audio",), "tts": ("target_audio",), "s2tt": ("audio", "target_audio"), "se": ("target_audio",)}
-
-
-def speech_clips(corpus: str | Path, split: str = "train", max_clips: int | None = None, seed: int = 0) -> list[np.ndarray]:
-    """16 kHz float32 clips of clean speech from the corpus' ``split`` (shuffled, at most ``max_clips``)."""
-    clips = []
-    for task, columns in SPEECH_COLUMNS.items():
-        dataset = load_dataset(str(corpus), task, split=split)
-        for column in columns:
-            for value in dataset.select_columns([column])[column]:
-                if value is not None:
-                    clips.append(np.asarray(value["array"], dtype=np.float32))
-    order = np.random.default_rng(seed).permutation(len(clips))
-    return [clips[i] for i in order[:max_clips]]
 
 
 def vocoder_rows(corpus_with_codes, split: str):
@@ -51,14 +34,16 @@ def vocoder_rows(corpus_with_codes, split: str):
 
 
 def train_demo_vocoder(
-    codec: EncodecModel, processor: LauraGPTProcessor, train_rows, eval_rows, output_dir: str | Path, **training_args
+    codec: Codec, processor: LauraGPTProcessor, train_rows, eval_rows, output_dir: str | Path, preset: str = "demo",
+    **training_args,
 ) -> LauraGPTVocoder:
-    """Train the ``"demo"`` vocoder preset around the frozen codec on canonical tts/se rows with codes.
+    """Train a vocoder ``preset`` around the frozen codec on canonical tts/se rows with codes.
 
     The rows' columns map onto the vocoder's conditions: ``text`` (tts), ``audio`` = the noisy input (se),
     ``target_codes`` = the all-group codes of the clean ``target_audio``.
     """
-    vocoder = LauraGPTVocoder.from_codec(codec, preset="demo", text_vocab_size=processor.vocabulary.text_vocab_size)
+    vocoder = LauraGPTVocoder.from_codec(codec, preset=preset, text_vocab_size=processor.vocabulary.text_vocab_size,
+                                         feature_size=processor.feature_extractor.feature_size)
     collator = VocoderCollator(
         processor, vocoder, audio_column="target_audio", text_column="text", noisy_audio_column="audio",
         codes_column="target_codes",
@@ -66,22 +51,6 @@ def train_demo_vocoder(
     torch.manual_seed(0)
     train_vocoder(vocoder, processor, train_rows, output_dir, eval_dataset=eval_rows, collator=collator, **training_args)
     return vocoder
-
-
-
-
-
-def multitask_splits(corpus: str | Path, codes_dir: str | Path, split: str, tasks) -> dict:
-    """``{task: split}`` of canonical rows; audio-output tasks come from ``codes_dir`` (with ``target_codes``)."""
-    from datasets import load_from_disk
-
-    out = {}
-    for task in tasks:
-        coded = Path(codes_dir) / task / split
-        dataset = load_from_disk(str(coded)) if coded.exists() else load_dataset(str(corpus), task, split=split)
-        out[task] = with_codes_column(dataset)
-    return out
-
 
 DEMO_SAMPLE_TASKS = ("asr", "s2tt", "tts", "se", "aac", "ser", "slu", "mt")
 
@@ -118,4 +87,4 @@ def export_demo_samples(corpus: str | Path, out_dir: str | Path, per_task: int =
     lines += [f"| {s.get('audio') or s.get('text')} | {s['task']} | {s['source_id']} | {s['speaker']} |" for s in samples]
     (out_dir / "PROVENANCE.md").write_text("\n".join(lines) + "\n")
     return samples
-__all__ = ["SPEECH_COLUMNS", "export_demo_samples", "multitask_splits", "speech_clips", "train_demo_vocoder", "vocoder_rows"]
+__all__ = ["export_demo_samples", "train_demo_vocoder", "vocoder_rows"]
