@@ -116,9 +116,9 @@ def tiny_codec(clips: list[np.ndarray], seed: int = 0) -> EncodecModel:
     return init_codebooks_from_audio(EncodecModel(codec_config("tiny")).eval(), clips, seed=seed)
 
 
-def count_parameters(module: torch.nn.Module) -> int:
-    """Number of parameters of ``module``."""
-    return sum(p.numel() for p in module.parameters())
+def count_parameters(module: torch.nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters of ``module`` (only those with ``requires_grad`` when ``trainable_only``)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
 __all__ = [

@@ -2,7 +2,10 @@
 matmul peak, measured in the same run (the two are timed interleaved).
 
 CPU: the tiny preset, fp32, AdamW, one batch of 8 rows (4 ASR rows: 2 s of audio features -> 16 text tokens; 4 TTS
-rows: 16 text tokens -> 50 codec tokens), laid out as the processor lays out training rows. FLOPs of the forward +
+rows: 16 text tokens -> 50 codec tokens), laid out as the processor lays out training rows. Then the embedded
+default's design (``training/configs/demo.yaml``): the ``whisper-tiny`` preset with its tower frozen and its frames
+cached, so a step is projector + LLM on ``audio_frames`` (16 rows: 3 s of 25 Hz frames -> 16 text tokens, 16 text
+tokens -> 75 codec tokens), for the shipped LLM width and depth and the candidates beside it. FLOPs of the forward +
 backward pass come from ``torch.utils.flop_counter.FlopCounterMode`` (matmuls, convolutions and attention; the
 optimizer and element-wise ops are not counted), with the classic ``6 * parameters * tokens`` estimate beside them.
 The peak is a loop of 2048 x 2048 fp32 matmuls on the same threads.
@@ -39,6 +42,10 @@ from modeling_lauragpt.audio_lengths import encoder_num_frames
 NAME = "training"
 CPU_WORKLOAD = {"rows": 8, "feature_frames": 33, "text_tokens": 16, "codec_tokens": 50}  # 33 LFR frames = 2 s
 GPU_WORKLOAD = {"rows": 8, "feature_frames": 167, "text_tokens": 48, "codec_tokens": 250}  # 10 s in, 10 s out
+DEMO_WORKLOAD = {"rows": 16, "feature_frames": 75, "text_tokens": 16, "codec_tokens": 75}  # 3 s of cached 25 Hz frames
+DEMO_LLM_CANDIDATES = {  # (hidden, layers, intermediate) of the LLM under the frozen tiny.en tower; (256, 4) ships
+    "192x4": (192, 4, 576), "256x4": (256, 4, 768), "256x6": (256, 6, 768), "384x6": (384, 6, 1152),
+}
 
 
 def synthetic_batch(config: LauraGPTConfig, rows: int, feature_frames: int, text_tokens: int, codec_tokens: int, seed: int = 0) -> dict:
@@ -53,7 +60,8 @@ def synthetic_batch(config: LauraGPTConfig, rows: int, feature_frames: int, text
     def text(n: int) -> list[int]:
         return torch.randint(1, config.text_vocab_size, (n,), generator=g).tolist()
 
-    placeholders = int(encoder_num_frames(feature_frames, config.audio_config.input_layer))
+    cached = config.audio_tower_type == "whisper"  # cached tower frames: feature_frames are 25 Hz placeholders
+    placeholders = feature_frames if cached else int(encoder_num_frames(feature_frames, config.audio_config.input_layer))
     sequences = []
     for row in range(rows):
         if row < asr_rows:
@@ -73,6 +81,10 @@ def synthetic_batch(config: LauraGPTConfig, rows: int, feature_frames: int, text
         input_ids[row, :n] = torch.tensor(prompt + target)
         labels[row, len(prompt) : n] = torch.tensor(target)
         attention_mask[row, :n] = 1
+    if cached:
+        frames = torch.randn(asr_rows, feature_frames, config.audio_config.d_model, generator=g)
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, "audio_frames": frames,
+                "audio_frames_mask": torch.ones(asr_rows, feature_frames, dtype=torch.long)}
     features = torch.randn(asr_rows, feature_frames, config.audio_config.input_size, generator=g)
     return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, "input_features": features,
             "input_features_mask": torch.ones(asr_rows, feature_frames, dtype=torch.long)}
@@ -124,8 +136,8 @@ def measure(model, batch: dict, device: str, dtype: torch.dtype, runs: int, matm
     peak_loop, peak_flops = matmul_loop(matmul_size, dtype, device)
     timings = interleaved({"train_step": step, "matmul_peak": peak_loop}, repeats=runs)
     step_s, peak = timings["train_step"].median, peak_flops / timings["matmul_peak"].median
-    tokens = int(batch["attention_mask"].sum()) + int(batch["input_features_mask"].sum())
-    parameters = count_parameters(model)
+    tokens = int(batch["attention_mask"].sum()) + int(batch.get("input_features_mask", torch.zeros(())).sum())
+    parameters = count_parameters(model, trainable_only=True)
     return {
         "device": device, "dtype": str(dtype).replace("torch.", ""), "parameters": parameters, "rows": batch["input_ids"].shape[0],
         "tokens_per_step": tokens, "flops_per_step": flops, "flops_6nd_estimate": 6 * parameters * tokens,
@@ -142,6 +154,12 @@ def run(args) -> dict:
     config = LauraGPTConfig.from_preset("tiny")
     rows = [{"preset": "tiny", **measure(LauraGPTForConditionalGeneration(config), synthetic_batch(config, **CPU_WORKLOAD),
                                          "cpu", torch.float32, repeats(args, full=10, quick=3), 2048)}]
+    for name, (hidden, layers, intermediate) in DEMO_LLM_CANDIDATES.items():
+        config = LauraGPTConfig.from_preset("whisper-tiny", audio_window="clip", text_vocab_size=2000, codebook_size=1024,
+                                            text_config={"hidden_size": hidden, "num_hidden_layers": layers, "intermediate_size": intermediate})
+        model = LauraGPTForConditionalGeneration(config).freeze_audio_tower()
+        rows.append({"preset": f"whisper-tiny, LLM {name}", **measure(model, synthetic_batch(config, **DEMO_WORKLOAD), "cpu", torch.float32,
+                                                                      repeats(args, full=6, quick=2), 2048)})
     gpu_note = "no CUDA device visible: GPU run of the paper preset skipped"
     if torch.cuda.is_available():
         config = LauraGPTConfig.from_preset("paper")
@@ -149,7 +167,7 @@ def run(args) -> dict:
         rows.append({"preset": "paper", **measure(model, synthetic_batch(config, **GPU_WORKLOAD), "cuda", torch.bfloat16,
                                                   repeats(args, full=3, quick=1), 8192)})
         gpu_note = f"paper preset on {torch.cuda.get_device_name(0)} in bf16"
-    return {"cpu_workload": CPU_WORKLOAD, "gpu_workload": GPU_WORKLOAD, "gpu": gpu_note,
+    return {"cpu_workload": CPU_WORKLOAD, "demo_workload": DEMO_WORKLOAD, "gpu_workload": GPU_WORKLOAD, "gpu": gpu_note,
             "flop_counting": "torch.utils.flop_counter.FlopCounterMode over forward + backward (optimizer not counted)",
             "rows": rows}
 
