@@ -38,8 +38,31 @@ GETTEXT_CATALOGS = {
     "systemd": "systemd",
     "apt": "apt",
     "gdk-pixbuf": "libgdk-pixbuf2.0-common",
+    # added to grow the translation pairs (issue 14); net-tools' catalogs are not UTF-8 and are left out
+    "libc": "libc-l10n",
+    "appstream": "appstream",
+    "gnupg2": "gnupg-l10n",
+    "gtk20": "libgtk2.0-common",
+    "dpkg": "dpkg",
+    "coreutils": "coreutils",
+    "avahi": "libavahi-common-data",
+    "findutils": "findutils",
+    "at-spi2-core": "at-spi2-common",
+    "shared-mime-info": "shared-mime-info",
+    "alsa-utils": "alsa-utils",
+    "adduser": "adduser",
+    "software-properties": "software-properties-common",
+    "procps-ng": "procps",
+    "make": "make",
+    "psmisc": "psmisc",
+    "polkit-1": "polkitd",
+    "sed": "sed",
+    "bash": "bash",
+    "man-db": "man-db",
+    "diffutils": "diffutils",
+    "grep": "grep",
 }
-MAX_PAIRS = 900
+MAX_PAIRS = 3000
 SPEAKABLE = re.compile(r"[A-Za-z][A-Za-z ,.'?!-]*")
 ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 CAMEL_CASE = re.compile(r"[a-z][A-Z]")  # identifiers such as GtkIconSize read badly aloud
@@ -106,15 +129,21 @@ def _write_tsv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def write_gettext_pairs() -> int:
+    """Re-freeze ``gettext_pairs.tsv`` alone (the asterisk transcripts need a download); returns the pair count."""
+    pairs = gettext_pairs()
+    _write_tsv(DATA_DIR / "gettext_pairs.tsv", ["en", "de", "fr", "es", "catalog"],
+               [[row[c] for c in ("en", "de", "fr", "es", "catalog")] for row in pairs])
+    return len(pairs)
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         transcripts = asterisk_transcripts(Path(tmp))
     _write_tsv(DATA_DIR / "asterisk_transcripts.tsv", ["key", *ASTERISK_LANGUAGES],
                [[key] + [texts.get(lang, "") for lang in ASTERISK_LANGUAGES] for key, texts in sorted(transcripts.items())])
-    pairs = gettext_pairs()
-    _write_tsv(DATA_DIR / "gettext_pairs.tsv", ["en", "de", "fr", "es", "catalog"],
-               [[row[c] for c in ("en", "de", "fr", "es", "catalog")] for row in pairs])
-    print(f"{len(transcripts)} asterisk prompts, {len(pairs)} gettext pairs written to {DATA_DIR}")
+    pairs = write_gettext_pairs()
+    print(f"{len(transcripts)} asterisk prompts, {pairs} gettext pairs written to {DATA_DIR}")
     return 0
 
 
