@@ -3,7 +3,11 @@
     lauragpt run --task asr --model DIR speech.wav                 # one JSON line per input on stdout
     lauragpt run --task asr --model DIR recordings/ --batch-size 8 # every audio file in a folder, with progress
     lauragpt run --task tts --model DIR --text "Hello" -o hello.wav
-    lauragpt run --task se  --model DIR noisy/ --output-dir clean/
+    lauragpt run --task se  --model DIR noisy/ --output-dir clean/   # clean/<name>.se.wav per input
+
+Audio outputs are named ``<input stem>.<task>.wav`` (``tts_0000.tts.wav`` for text inputs), numbered ``-2``,
+``-3`` ... when two inputs share a stem. Nothing is ever written over an input, and an existing file is replaced only
+with ``--overwrite``; every name is checked before the model runs.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--voice", type=Path, help="a prompt clip whose voice tts should use")
     parser.add_argument("-o", "--output", type=Path, help="output WAV of a single audio-output input")
     parser.add_argument("--output-dir", type=Path, help="where audio outputs go (default: the current folder)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--max-new-tokens", type=int, help="generation length limit in tokens")
     parser.add_argument("--greedy", action="store_true", help="greedy decoding for audio output (default: top-k 25 sampling)")
@@ -60,6 +65,28 @@ def collect_audio(paths: list[str]) -> list[Path]:
         else:
             raise SystemExit(f"lauragpt run: {path} is neither an audio file nor a folder.")
     return files
+
+
+def output_paths(inputs: list, task: str, out_dir: Path, output: Path | None, audio_in: bool, overwrite: bool) -> list[Path]:
+    """One WAV path per input, distinct from each other and from every input; raises ``SystemExit`` naming the fix
+    when a path is an input, or exists and ``overwrite`` is off."""
+    if output is not None and len(inputs) != 1:
+        raise SystemExit(f"lauragpt run: -o/--output names one file but there are {len(inputs)} inputs: use --output-dir.")
+    protected = {Path(str(x)).resolve() for x in inputs} if audio_in else set()
+    paths, taken = [], set()
+    for index, source in enumerate(inputs):
+        stem = Path(str(source)).stem if audio_in else f"tts_{index:04d}"
+        candidate, number = output or out_dir / f"{stem}.{task}.wav", 1
+        while output is None and candidate.resolve() in taken | protected:
+            number += 1
+            candidate = out_dir / f"{stem}-{number}.{task}.wav"
+        if candidate.resolve() in protected:
+            raise SystemExit(f"lauragpt run: -o {candidate} is the input file; name another output file.")
+        if candidate.exists() and not overwrite:
+            raise SystemExit(f"lauragpt run: {candidate} exists; pass --overwrite to replace it, or choose another --output-dir.")
+        taken.add(candidate.resolve())
+        paths.append(candidate)
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,13 +110,14 @@ def main(argv: list[str] | None = None) -> int:
         if not inputs or args.inputs:
             raise SystemExit(f"lauragpt run: task {args.task} takes text: use --text or --text-file (not file arguments).")
 
+    audio_out = args.task in CHAINED_TASKS or task_spec(args.task, list(BUILTIN_TASKS)).output_modality == CODEC
+    if audio_out:  # before the model loads: a bad name costs nothing
+        targets = output_paths(inputs, args.task, args.output_dir or Path("."), args.output, audio_in, args.overwrite)
     torch.manual_seed(args.seed)
     pipe = pipeline("lauragpt", model=args.model, device=args.device)
     generate = {"max_new_tokens": args.max_new_tokens} if args.max_new_tokens else {}
     if args.greedy:
         generate["do_sample"] = False
-    audio_out = args.task in CHAINED_TASKS or task_spec(args.task, list(BUILTIN_TASKS)).output_modality == CODEC
-    out_dir = args.output_dir or Path(".")
     for start in tqdm(range(0, len(inputs), args.batch_size), disable=len(inputs) <= args.batch_size, file=sys.stderr):
         chunk = inputs[start : start + args.batch_size]
         results = pipe([str(x) for x in chunk] if audio_in else chunk, task=args.task, batch_size=args.batch_size,
@@ -97,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         for index, (source, result) in enumerate(zip(chunk, results), start):
             record = {"input": str(source), "task": args.task}
             if audio_out:
-                target = args.output if (args.output and len(inputs) == 1) else out_dir / f"{Path(str(source)).stem if audio_in else f'tts_{index:04d}'}.wav"
+                target = targets[index]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 soundfile.write(str(target), result.pop("audio"), result.pop("sampling_rate"))
                 record.update(output=str(target), **result)
@@ -107,4 +135,4 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["main", "build_parser", "task_help"]
+__all__ = ["build_parser", "main", "output_paths", "task_help"]

@@ -32,6 +32,7 @@ TARGETS = {  # issue 14 targets on the held-out voice and sentences: task -> [(m
     "aac": [("cider", ">=", 1.0)],
 }
 REPO_CARD = Path(__file__).resolve().parents[2] / "model_cards" / "lauragpt-demo.md"
+CODEC_BENCH = Path(__file__).resolve().parents[2] / "bench" / "results" / "cpu_codec.threads1.json"
 
 
 def _numbers(metrics: dict) -> dict[str, float]:
@@ -109,6 +110,25 @@ def _parts(model_dir: Path) -> dict[str, str]:
     }
 
 
+def _codec_rows(bench_file: Path = CODEC_BENCH) -> list[str]:
+    """The codec's own round-trip figures (``bench/cpu_codec.py`` on the held-out voice), as card lines."""
+    if not bench_file.exists():
+        return []
+    result = json.loads(bench_file.read_text())
+    setup = result["setup"]
+    title = (f"## The codec alone (`python -m modeling_lauragpt.bench.cpu_codec`: {setup['clips']} held-out sentences, "
+             f"voice {setup['voice']}, {setup['audio_s']} s)")
+    lines = [title, "",
+             "| round trip | PESQ-wb | STOI | pocketsphinx WER ratio | Whisper WER ratio | RTF (1 thread) |", "|---|---|---|---|---|---|"]
+    for row in result["rows"]:
+        if row["codec"] != "cpu_codec":
+            continue
+        what = {"all": f"all {setup['cpu_codec_groups']} groups", "first": "first group alone (what the LLM writes)"}.get(row["groups"], row["groups"])
+        lines.append(f"| {what} | {row['pesq']:.2f} | {row['stoi']:.3f} | {row.get('pocketsphinx_wer_ratio', float('nan')):.2f} | "
+                     f"{row.get('whisper_wer_ratio', float('nan')):.2f} | {row['rtf']:.4f} |")
+    return [*lines, "", "Issue 13's targets: PESQ >= 2.5 (missed: Griffin-Lim phase), STOI >= 0.85, WER ratios <= 1.3, RTF <= 0.02.", ""]
+
+
 def write_model_card(work: Path, model_dir: Path) -> Path:
     """Write the card from ``work/eval/results.json``, the shipped folder's parts and an optional
     ``work/card_note.md`` (how this run went) into ``model_dir`` and the repo copy."""
@@ -137,6 +157,7 @@ def write_model_card(work: Path, model_dir: Path) -> Path:
         "",
         *_target_rows(results),
         "",
+        *_codec_rows(),
         "## Limits, plainly",
         "",
         ("- Small domain: IVR prompts, UI message strings, templated commands, a few dozen sound events and "
