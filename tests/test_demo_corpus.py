@@ -115,3 +115,8 @@ def test_cli_small_text_only_build_and_refuses_to_overwrite(tmp_path, capsys):
     assert load_dataset(str(out), "mt", split="train").num_rows == 6
     assert cli_main([str(out), "--small", "--tasks", "mt"]) == 1
     assert "--overwrite" in capsys.readouterr().out
+    mine = tmp_path / "my_folder"
+    mine.mkdir()
+    (mine / "README.md").write_text("my notes")
+    assert cli_main([str(mine), "--small", "--tasks", "mt", "--overwrite"]) == 1  # not a build: nothing is deleted
+    assert "not an earlier demo-corpus build" in capsys.readouterr().out and (mine / "README.md").read_text() == "my notes"

@@ -99,7 +99,11 @@ def test_export_refuses_wrong_folders(model_dir, tmp_path, capsys):
     assert export_hub.main([str(model_dir), str(tmp_path / "busy")]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert export_hub.main([str(model_dir), str(model_dir / "export"), "--overwrite"]) == 2  # never inside the model
-    assert "outside the model folder" in capsys.readouterr().err and (model_dir / "config.json").exists()
+    assert "beside the model folder" in capsys.readouterr().err and (model_dir / "config.json").exists()
+    assert export_hub.main([str(model_dir), str(model_dir.parent), "--overwrite"]) == 2  # nor over the folder holding it
+    assert "beside the model folder" in capsys.readouterr().err and (model_dir / "config.json").exists()
+    assert export_hub.main([str(model_dir), str(tmp_path / "busy"), "--overwrite"]) == 2  # a user's folder is kept
+    assert "not an earlier" in capsys.readouterr().err and (tmp_path / "busy" / "file.txt").read_text() == "x"
 
 
 def test_flattening_rewrites_relative_imports_to_flat_files():

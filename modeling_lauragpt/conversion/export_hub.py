@@ -98,6 +98,16 @@ def _feature_extractor_type(folder: Path, processor_config: dict) -> str | None:
     return json.loads(separate.read_text()).get("feature_extractor_type") if separate.exists() else None
 
 
+def _is_export(folder: Path) -> bool:
+    """Whether ``folder`` is an earlier export: a LauraGPT config carrying the ``auto_map`` and ``custom_pipelines``
+    that only the export writes."""
+    try:
+        data = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return data.get("model_type") == "lauragpt" and "auto_map" in data and "custom_pipelines" in data
+
+
 def export_hub(
     model_dir: str | Path, out: str | Path, repo_id: str | None = None, license: str | None = None,
     base_model: str | None = None, overwrite: bool = False,
@@ -109,11 +119,16 @@ def export_hub(
         raise FileNotFoundError(f"{source} is not a saved LauraGPT folder (no config.json with model_type 'lauragpt').")
     if not (source / "processor_config.json").exists():
         raise FileNotFoundError(f"{source} has no processor_config.json: save the processor beside the model (processor.save_pretrained).")
-    if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
-        raise ValueError(f"Write the export outside the model folder {source}, not into {target}.")
+    if source.resolve() in (target.resolve(), *target.resolve().parents) or target.resolve() in source.resolve().parents:
+        raise ValueError(f"Write the export beside the model folder {source}: {target} is it, lies inside it, or holds it.")
     if target.exists() and any(target.iterdir()):
         if not overwrite:
-            raise FileExistsError(f"{target} is not empty; pass --overwrite to replace it.")
+            raise FileExistsError(f"{target} is not empty; pass --overwrite to replace an earlier export there.")
+        if not _is_export(target):
+            raise FileExistsError(
+                f"{target} holds files that are not an earlier `lauragpt export-hub` output; --overwrite replaces only "
+                "such an export. Pick a new or empty folder."
+            )
         shutil.rmtree(target)
     existing_card = (source / "README.md").read_text(encoding="utf-8") if (source / "README.md").exists() else None
     _copy_folder(source, target)

@@ -50,6 +50,11 @@ def _prepare_output(out: Path, overwrite: bool, tasks: Iterable[str]) -> None:
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise FileExistsError(f"{out} is not empty: pick another folder or pass --overwrite.")
+        if not (out / "build_summary.json").is_file():
+            raise FileExistsError(
+                f"{out} is not an earlier demo-corpus build (no build_summary.json): --overwrite replaces only such a "
+                "build, never other files. Pick a new or empty folder."
+            )
         for name in [*tasks, "tokenizer", "README.md", "build_summary.json"]:
             target = out / name
             shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
