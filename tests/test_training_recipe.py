@@ -168,3 +168,14 @@ def test_a_pretrained_whisper_tower_starts_the_model_with_its_config_and_feature
     with pytest.raises(ValueError, match="audio_config"):
         build_model(load_recipe_config("tiny.yaml", recipe_overrides(corpus, codec_dir) + [
             "model.preset=tiny-whisper", "model.config={audio_window: 1s}"]), processor).load_audio_tower(whisper.encoder)
+
+
+def test_training_never_writes_over_a_folder_holding_another_model(workspace, capsys):
+    corpus, codec_dir, root = workspace
+    other = root / "someone_elses_model"
+    other.mkdir()
+    (other / "model.safetensors").write_bytes(b"weights")
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        run_recipe(_config(corpus, codec_dir, max_steps=1), other)
+    assert lauragpt(["train", "--config", "tiny", "--data", str(corpus), "--output-dir", str(other), "--max-steps", "1"]) == 2
+    assert "not an earlier training run" in capsys.readouterr().err and (other / "model.safetensors").read_bytes() == b"weights"

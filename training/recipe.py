@@ -190,7 +190,18 @@ def prepare(config: dict, args: TrainingArguments, output_dir: Path, reuse_proce
     return train, evaluation, processor
 
 
-def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None = None) -> Trainer:
+def check_output_dir(output_dir: Path, overwrite: bool = False) -> None:
+    """Refuse an ``output_dir`` that holds files but is not an earlier run of this recipe (no ``recipe.yaml``):
+    training would write over another model's weights. ``overwrite`` allows it."""
+    if overwrite or not output_dir.is_dir() or (output_dir / "recipe.yaml").is_file() or not any(output_dir.iterdir()):
+        return
+    raise FileExistsError(
+        f"{output_dir} holds files but is not an earlier training run (no recipe.yaml): training would write over them. "
+        "Pick a new or empty --output-dir, or pass --overwrite."
+    )
+
+
+def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None = None, overwrite: bool = False) -> Trainer:
     """Train LauraGPT with ``config`` (``load_recipe_config``) into ``output_dir`` and save model + processor there.
 
     Args:
@@ -199,11 +210,13 @@ def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None =
             and the resolved ``recipe.yaml``.
         resume: ``True`` resumes from the last checkpoint in ``output_dir`` (a fresh start when there is none);
             a path resumes from that checkpoint.
+        overwrite: allow an ``output_dir`` that holds other files (``check_output_dir``).
 
     Returns:
         the ``Trainer`` after training (``trainer.state.log_history``: losses, eval losses per task).
     """
     output_dir = Path(output_dir)
+    check_output_dir(output_dir, overwrite)
     args = training_arguments(config, output_dir)
     checkpoint = _checkpoint(output_dir, resume)
     with args.main_process_first(desc="dataset and processor preparation"):
@@ -228,4 +241,4 @@ def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None =
     return trainer
 
 
-__all__ = ["LENGTH_STRATEGIES", "build_model", "build_processor", "prepare", "run_recipe", "training_arguments"]
+__all__ = ["LENGTH_STRATEGIES", "build_model", "build_processor", "check_output_dir", "prepare", "run_recipe", "training_arguments"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set training.learning_rate=3e-4 (repeatable)")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    parser.add_argument("--overwrite", action="store_true", help="train into an --output-dir that holds other files")
     return parser
 
 
@@ -67,9 +69,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(yaml.safe_dump(config, sort_keys=False))
         return 0
-    from .recipe import run_recipe
+    from .recipe import check_output_dir, run_recipe
 
-    trainer = run_recipe(config, args.output_dir, resume=args.resume)
+    try:
+        check_output_dir(Path(args.output_dir), args.overwrite)  # before any data is prepared
+    except FileExistsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    trainer = run_recipe(config, args.output_dir, resume=args.resume, overwrite=args.overwrite)
     if trainer.is_world_process_zero():
         losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
         last = f", last logged loss {losses[-1]:.4f}" if losses else ""
