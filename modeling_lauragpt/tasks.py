@@ -51,6 +51,7 @@ BUILTIN_TASKS: dict[str, TaskSpec] = {
 }
 
 DEFAULT_TASKS: tuple[str, ...] = tuple(BUILTIN_TASKS)
+TRANSLATION_TASKS: tuple[str, ...] = ("s2tt", "mt")  # built-in tasks that need a target language; the others take none
 
 # Tasks added after pre-training (e.g. by PEFT fine-tuning), declared by the configs and processors that list them
 # in ``custom_tasks``; filled by ``register_task``.
@@ -119,6 +120,14 @@ def task_spec(name: str, known_tasks: tuple[str, ...] | list[str] | None = None)
 
 
 __all__ = [
-    "AUDIO", "TEXT", "CODEC", "TaskSpec", "BUILTIN_TASKS", "DEFAULT_TASKS", "task_spec", "register_task",
+    "AUDIO",
+    "BUILTIN_TASKS",
+    "CODEC",
+    "DEFAULT_TASKS",
+    "TEXT",
+    "TRANSLATION_TASKS",
+    "TaskSpec",
     "register_custom_tasks",
+    "register_task",
+    "task_spec",
 ]

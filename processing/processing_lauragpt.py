@@ -24,7 +24,16 @@ from ..audio_lengths import (
     whisper_num_tokens,
     window_seconds,
 )
-from ..tasks import AUDIO, CODEC, DEFAULT_TASKS, TEXT, register_custom_tasks, task_spec
+from ..tasks import (
+    AUDIO,
+    BUILTIN_TASKS,
+    CODEC,
+    DEFAULT_TASKS,
+    TEXT,
+    TRANSLATION_TASKS,
+    register_custom_tasks,
+    task_spec,
+)
 from ..vocabulary import VocabularyLayout, codec_token
 from .audio_inputs import to_mono_waveform, unpack_clip
 from .tokenizer_utils import plain_text_ids
@@ -192,6 +201,7 @@ class LauraGPTProcessor(ProcessorMixin):
         for row, spec in enumerate(specs):
             has_audio = audio_rows[row] is not None or frame_rows[row] is not None
             _check_row(row, spec, has_audio, text_rows[row], target_text_rows[row], target_code_rows[row], prompt_code_rows[row])
+            _check_language(row, spec, language_rows[row])
             if spec.input_modality != AUDIO:
                 continue
             if frame_rows[row] is not None:
@@ -305,7 +315,8 @@ class LauraGPTProcessor(ProcessorMixin):
             else:
                 end = (row == self.tokenizer.eos_token_id).nonzero()
                 row = row[: int(end[0])] if len(end) else row
-                results.append(self.tokenizer.decode(row[row < self.vocabulary.text_vocab_size], skip_special_tokens=True))
+                text_ids = row[(row >= 0) & (row < self.vocabulary.text_vocab_size)]  # -100 label padding is no token
+                results.append(self.tokenizer.decode(text_ids, skip_special_tokens=True))
         return results
 
     @property
@@ -380,14 +391,24 @@ def _check_row(row, spec, audio: bool, text, target_text, target_codes, prompt_c
         raise ValueError(f"{where} needs audio: pass audio=...")
     if spec.input_modality == AUDIO and text is not None:
         raise ValueError(f"{where} takes audio, not text. Drop text=..., or use a text-input task such as 'tts' or 'mt'.")
-    if spec.input_modality == TEXT and text is None:
-        raise ValueError(f"{where} needs text: pass text=...")
+    if spec.input_modality == TEXT and (text is None or not text.strip()):
+        raise ValueError(f"{where} needs text: pass a non-empty text=...")
     if spec.input_modality == TEXT and audio:
         raise ValueError(f"{where} takes text, not audio. Drop audio=..., or use an audio-input task such as 'asr'.")
     if spec.output_modality == CODEC and target_text is not None:
         raise ValueError(f"{where} writes codec tokens: give target_codes=, not target_text=.")
     if spec.output_modality == TEXT and (target_codes is not None or prompt_codes is not None):
         raise ValueError(f"{where} writes text: give target_text=, not target_codes= or prompt_codes=.")
+
+
+def _check_language(row, spec, language) -> None:
+    """A target language must be a non-empty tag, and only translation tasks take one: on any other built-in task
+    it would change the output."""
+    where = f"row {row} (task {spec.name!r}: {spec.description})"
+    if language is not None and not language.strip():
+        raise ValueError(f"{where}: language is empty; pass a target language such as 'de', or none.")
+    if spec.name in BUILTIN_TASKS and spec.name not in TRANSLATION_TASKS and language is not None:
+        raise ValueError(f"{where} takes no language= (only {', '.join(TRANSLATION_TASKS)} do); drop it.")
 
 
 def _pad(rows: list[list[int]], value: int, side: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -149,3 +149,19 @@ def test_model_and_processor_built_from_the_same_tokenizer_agree():
     assert config.vocabulary == processor.vocabulary
     model = LauraGPTForConditionalGeneration(config)
     assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
+
+
+def test_a_language_only_where_it_means_something_and_never_empty_text(processor):
+    with pytest.raises(ValueError, match="takes no language"):
+        processor("asr", audio=make_audio(0.3, 3), language="de")  # it would change the ASR prompt
+    with pytest.raises(ValueError, match="language is empty"):
+        processor("mt", text="hello world", language="  ")
+    for task in ("mt", "tts"):
+        with pytest.raises(ValueError, match="non-empty text"):
+            processor(task, text=" \n", **({"language": "de"} if task == "mt" else {}))
+
+
+def test_decode_outputs_drops_label_padding(processor):
+    ids = processor.tokenizer("hello world", add_special_tokens=False)["input_ids"]
+    row = torch.tensor([[*ids, -100, -100]])
+    assert processor.decode_outputs(row, "asr") == ["hello world"]
