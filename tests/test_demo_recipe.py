@@ -17,8 +17,12 @@ def test_the_stages_run_in_a_fixed_order_from_corpus_to_ship():
 
 
 def test_every_stage_reads_its_numbers_from_the_yaml_and_set_overrides_win():
+    import yaml
+
+    documented = yaml.safe_load(demo.RECIPE_CONFIG.read_text())
     config = demo.load_config(overrides=["codec.max_steps=10", "lm.overrides=[training.max_steps=5]"])
-    assert config["corpus"]["per_task"] == 800 and config["codec"]["max_steps"] == 10
+    assert config["corpus"] == documented["corpus"] and config["codec"]["max_steps"] == 10
+    assert config["lm"]["overrides"] == ["training.max_steps=5"]
     assert config["lm"]["config"] == "demo.yaml" and config["vocoder"]["max_steps"] > 0
 
 
@@ -42,9 +46,9 @@ def test_a_rerun_skips_finished_stages_and_keeps_their_timings(monkeypatch, tmp_
     monkeypatch.setattr(demo, "STAGE_NAMES", tuple(s.name for s in stages))
     monkeypatch.setattr(demo.torch, "set_num_threads", lambda threads: None)  # leave the test process' threads alone
     (tmp_path / "first.done").write_text("12 s\n")
-    (tmp_path / "timings.json").write_text(json.dumps({"first": 12}))
     assert demo.main(["--work-dir", str(tmp_path), "--stages", "first", "third"]) == 0
     assert ran == ["third"] and (tmp_path / "third.done").exists() and not (tmp_path / "second.done").exists()
-    assert set(json.loads((tmp_path / "timings.json").read_text())) == {"first", "third"}
+    timings = json.loads((tmp_path / "timings.json").read_text())
+    assert set(timings) == {"first", "third", "total_s"} and timings["first"] == 12
     with pytest.raises(SystemExit):
         demo.main(["--work-dir", str(tmp_path), "--stages", "nonsense"])

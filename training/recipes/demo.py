@@ -148,7 +148,6 @@ def main(argv: list[str] | None = None) -> int:
     (work / "recipe.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     torch.set_num_threads(config["threads"])
     torch.manual_seed(config["seed"])
-    timings = json.loads((work / "timings.json").read_text()) if (work / "timings.json").exists() else {}
     for stage in STAGES:
         if stage.name not in args.stages:
             continue
@@ -159,11 +158,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{stage.name}] {stage.what}", flush=True)
         started = time.time()
         stage.run(work, config)
-        timings[stage.name] = round(time.time() - started)
-        marker.write_text(f"{timings[stage.name]} s\n")
-        (work / "timings.json").write_text(json.dumps(timings, indent=1))
-        print(f"[{stage.name}] done in {timings[stage.name]} s", flush=True)
+        seconds = round(time.time() - started)
+        marker.write_text(f"{seconds} s\n")
+        write_timings(work)
+        print(f"[{stage.name}] done in {seconds} s", flush=True)
     return 0
+
+
+def write_timings(work: Path) -> dict[str, int]:
+    """``timings.json``: the seconds of every finished stage, read from the ``<stage>.done`` markers (so runs of
+    single stages, in parallel or resumed, all count)."""
+    timings = {}
+    for stage in STAGES:
+        marker = work / f"{stage.name}.done"
+        if marker.exists():
+            timings[stage.name] = int(marker.read_text().split()[0])
+    (work / "timings.json").write_text(json.dumps({**timings, "total_s": sum(timings.values())}, indent=1))
+    return timings
 
 
 if __name__ == "__main__":
