@@ -17,6 +17,7 @@ the problem, the clip's index in the batch when known, and the fix.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from numbers import Real
 
 import numpy as np
@@ -29,6 +30,8 @@ from ..audio_lengths import window_samples
 logger = logging.get_logger(__name__)
 
 MAX_CHANNELS = 8  # more than this on the smaller axis is taken for a batch passed as one array
+MIN_SAMPLING_RATE, MAX_SAMPLING_RATE = 4_000, 384_000  # Hz: real recordings; a header outside is a broken header
+MAX_RESAMPLING_FACTOR = 1_000  # largest reduced rate factor given to torchaudio's resampler (its kernel grows with it)
 INT_SCALES = {np.dtype(np.int16): 2.0**15, np.dtype(np.int32): 2.0**31}  # PCM integer full scale -> [-1, 1)
 
 
@@ -99,17 +102,37 @@ def _downmix(array: np.ndarray, index: int | None) -> np.ndarray:
     return array.mean(axis=channel_axis)
 
 
+def resampling_ratio(orig_rate: int, new_rate: int) -> tuple[int, int]:
+    """The (orig, new) pair handed to ``torchaudio.functional.resample``: the rates reduced by their gcd, or, when
+    that leaves a factor over ``MAX_RESAMPLING_FACTOR`` (22,051 Hz -> 16 kHz is 22,051 : 16,000, a kernel of
+    gigabytes), the nearest ratio with factors within it (a pitch error of at most about 1e-5, inaudible)."""
+    gcd = math.gcd(orig_rate, new_rate)
+    orig, new = orig_rate // gcd, new_rate // gcd
+    if max(orig, new) <= MAX_RESAMPLING_FACTOR:
+        return orig, new
+    ratio = Fraction(new_rate, orig_rate).limit_denominator(MAX_RESAMPLING_FACTOR)
+    while max(ratio.numerator, ratio.denominator) > MAX_RESAMPLING_FACTOR:  # limit_denominator bounds one side only
+        ratio = Fraction(new_rate, orig_rate).limit_denominator(ratio.denominator // 2)
+    return ratio.denominator, ratio.numerator
+
+
 def resampled_length(num_samples: int, orig_rate: int, new_rate: int) -> int:
-    """Samples ``torchaudio.functional.resample`` returns: ``ceil(num_samples * new / orig)`` (rates reduced by gcd)."""
+    """Samples ``torchaudio.functional.resample`` returns: ``ceil(num_samples * new / orig)`` (``resampling_ratio``)."""
     if orig_rate == new_rate:
         return num_samples
-    gcd = math.gcd(orig_rate, new_rate)
-    return math.ceil((new_rate // gcd) * num_samples / (orig_rate // gcd))
+    orig, new = resampling_ratio(orig_rate, new_rate)
+    return math.ceil(new * num_samples / orig)
 
 
 def _check_rate(sampling_rate, index: int | None) -> int:
-    if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, Real) or sampling_rate <= 0 or sampling_rate != int(sampling_rate):
+    if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, Real) or not math.isfinite(sampling_rate) \
+            or sampling_rate <= 0 or sampling_rate != int(sampling_rate):
         raise ValueError(f"{_where(index)}: sampling_rate must be a positive whole number of Hz, got {sampling_rate!r}.")
+    if not MIN_SAMPLING_RATE <= sampling_rate <= MAX_SAMPLING_RATE:
+        raise ValueError(
+            f"{_where(index)}: sampling_rate {int(sampling_rate)} Hz is outside {MIN_SAMPLING_RATE}-{MAX_SAMPLING_RATE} Hz; "
+            "a header this far off is almost surely wrong. Pass the clip's real rate."
+        )
     return int(sampling_rate)
 
 
@@ -181,8 +204,8 @@ def to_mono_waveform(
         )
     waveform = torch.from_numpy(mono.astype(np.float32))
     if rate != target:
-        waveform = torchaudio.functional.resample(waveform, rate, target)
+        waveform = torchaudio.functional.resample(waveform, *resampling_ratio(rate, target))
     return waveform
 
 
-__all__ = ["MAX_CHANNELS", "resampled_length", "to_mono_waveform", "unpack_clip"]
+__all__ = ["MAX_CHANNELS", "MAX_RESAMPLING_FACTOR", "MAX_SAMPLING_RATE", "MIN_SAMPLING_RATE", "resampled_length", "resampling_ratio", "to_mono_waveform", "unpack_clip"]

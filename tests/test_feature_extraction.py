@@ -294,3 +294,15 @@ def test_load_funasr_am_mvn(tmp_path, fe):
     torch.testing.assert_close(_features(loaded, audio), expected, rtol=0, atol=0)
     with pytest.raises(ValueError, match="need 80 values.*got mean 560"):
         LauraGPTFeatureExtractor(lfr_m=1).load_am_mvn(path)
+
+
+def test_odd_and_implausible_sampling_rates():
+    from modeling_lauragpt.processing.audio_inputs import MAX_RESAMPLING_FACTOR, resampled_length, resampling_ratio
+
+    assert max(resampling_ratio(22051, 16000)) <= MAX_RESAMPLING_FACTOR  # coprime: the exact kernel takes gigabytes
+    wave = to_mono_waveform(_tones(1.0, 22051), 22051)
+    assert len(wave) == resampled_length(22051, 22051, 16000)
+    assert abs(len(wave) - 16000) <= 1 and np.isfinite(wave.numpy()).all()
+    for rate, message in ((1, "outside"), (10_000_000, "outside"), (float("inf"), "positive whole number")):
+        with pytest.raises(ValueError, match=message):
+            to_mono_waveform(np.zeros(16000, np.float32), rate)
