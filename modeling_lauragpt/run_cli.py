@@ -33,6 +33,17 @@ def task_help() -> str:
     return "tasks:\n" + "\n".join(lines)
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--batch-size -2`` silently skipped every input)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lauragpt run", description=__doc__.split("\n\n")[0], epilog=task_help(), formatter_class=argparse.RawDescriptionHelpFormatter
@@ -47,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", type=Path, help="output WAV of a single audio-output input")
     parser.add_argument("--output-dir", type=Path, help="where audio outputs go (default: the current folder)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
-    parser.add_argument("--batch-size", type=int, default=1)
-    parser.add_argument("--max-new-tokens", type=int, help="generation length limit in tokens")
+    parser.add_argument("--batch-size", type=positive_int, default=1)
+    parser.add_argument("--max-new-tokens", type=positive_int, help="generation length limit in tokens")
     parser.add_argument("--greedy", action="store_true", help="greedy decoding for audio output (default: top-k 25 sampling)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of sampling")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -135,4 +146,4 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["build_parser", "main", "output_paths", "task_help"]
+__all__ = ["build_parser", "main", "output_paths", "positive_int", "task_help"]

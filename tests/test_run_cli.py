@@ -47,3 +47,10 @@ def test_the_check_runs_before_the_model_loads(tmp_path):
     with pytest.raises(SystemExit, match="is the input file"):  # no model exists at --model: the names fail first
         main(["--task", "se", "--model", str(tmp_path / "no-model"), str(source), "-o", str(source)])
     assert source.read_bytes() == b"RIFF"
+
+
+@pytest.mark.parametrize("option", ["--batch-size", "--max-new-tokens"])
+def test_counts_below_one_are_refused_by_name(option, capsys):
+    with pytest.raises(SystemExit):
+        main(["--task", "asr", "--model", "m", "x.wav", option, "-2"])
+    assert option in capsys.readouterr().err

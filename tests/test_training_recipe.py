@@ -179,3 +179,9 @@ def test_training_never_writes_over_a_folder_holding_another_model(workspace, ca
         run_recipe(_config(corpus, codec_dir, max_steps=1), other)
     assert lauragpt(["train", "--config", "tiny", "--data", str(corpus), "--output-dir", str(other), "--max-steps", "1"]) == 2
     assert "not an earlier training run" in capsys.readouterr().err and (other / "model.safetensors").read_bytes() == b"weights"
+
+
+def test_a_negative_max_steps_is_refused_before_anything_runs(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        lauragpt(["train", "--config", "tiny", "--output-dir", str(tmp_path / "out"), "--max-steps", "-3"])
+    assert "--max-steps: must be at least 1" in capsys.readouterr().err and not (tmp_path / "out").exists()

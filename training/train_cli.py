@@ -16,6 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..run_cli import positive_int
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -26,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-dir", required=True, help="checkpoints, then the final model + processor + trainer_state.json")
     parser.add_argument("--resume", nargs="?", const=True, default=None, metavar="CHECKPOINT",
                         help="resume from the last checkpoint in --output-dir, or from CHECKPOINT")
-    parser.add_argument("--max-steps", type=int, help="optimizer steps (training.max_steps)")
+    parser.add_argument("--max-steps", type=positive_int, help="optimizer steps (training.max_steps)")
     parser.add_argument("--tasks", help="comma-separated tasks to train (the others are left out), e.g. asr,tts")
     parser.add_argument("--codec", help="codec or vocoder folder for tts/se targets (codec.path)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
