@@ -32,7 +32,7 @@ from transformers.modeling_outputs import (
     BaseModelOutputWithPooling,
     CausalLMOutputWithPast,
 )
-from transformers.utils import can_return_tuple
+from transformers.utils import can_return_tuple, logging
 from transformers.utils.deprecation import deprecate_kwarg
 
 from .audio_lengths import (
@@ -50,6 +50,8 @@ from .generation_lauragpt import TaskVocabularyLogitsProcessor
 from .modeling_audio_encoder import LauraGPTAudioEncoder
 from .modeling_whisper_tower import LauraGPTWhisperEncoder
 from .pretrained_model import LauraGPTPreTrainedModel
+
+logger = logging.get_logger(__name__)
 
 
 def build_audio_tower(config: LauraGPTConfig) -> nn.Module:
@@ -474,7 +476,29 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         processors = LogitsProcessorList(logits_processor or [])
         if restrict_to_task_vocabulary:
             processors.insert(0, TaskVocabularyLogitsProcessor(self.config.vocabulary))
+        self._fit_positions(args[0] if args else kwargs.get("input_ids", kwargs.get("inputs")), kwargs)
         return super().generate(*args, logits_processor=processors, **kwargs)
+
+    def _fit_positions(self, input_ids, kwargs: dict) -> None:
+        """Refuse a prompt the LLM has no positions for (its output would be garbage), and lower ``max_new_tokens``
+        (with a warning) when prompt + new tokens would run past ``max_position_embeddings``."""
+        prompt = kwargs["inputs_embeds"] if input_ids is None and "inputs_embeds" in kwargs else input_ids
+        if prompt is None:
+            return
+        length, limit = prompt.shape[1], self.config.text_config.max_position_embeddings
+        if length >= limit:
+            raise ValueError(
+                f"The prompt holds {length} positions but this model's LLM has {limit} (max_position_embeddings): "
+                "shorten the input, e.g. split long audio with chunk_length_s=30, or shorten the text."
+            )
+        config = kwargs.get("generation_config") or self.generation_config
+        requested = kwargs.get("max_new_tokens", config.max_new_tokens)
+        if requested is not None and length + requested > limit:
+            logger.warning_once(
+                f"max_new_tokens={requested} after a {length}-position prompt runs past the LLM's {limit} positions: "
+                f"generating at most {limit - length} tokens."
+            )
+            kwargs["max_new_tokens"] = limit - length
 
 
 __all__ = ["LauraGPTAudioFeaturesOutput", "LauraGPTForConditionalGeneration", "LauraGPTModel", "LauraGPTMultiModalProjector"]

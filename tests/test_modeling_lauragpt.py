@@ -208,3 +208,15 @@ def test_pretrained_text_model_keeps_its_rows_and_new_rows_start_near_their_mean
         LauraGPTForConditionalGeneration(tiny_config).load_text_model(
             Qwen2ForCausalLM(text_config.__class__(**{**text_config.to_dict(), "vocab_size": 10}))
         )
+
+
+def test_generation_never_runs_past_the_llms_positions(tiny_model, processor):
+    limit = tiny_model.config.text_config.max_position_embeddings
+    task = processor.vocabulary.task_token_ids["mt"]
+    too_long = torch.full((1, limit), 5, dtype=torch.long)
+    with pytest.raises(ValueError, match="max_position_embeddings"):
+        tiny_model.generate(input_ids=too_long, max_new_tokens=2)
+    near = torch.cat([torch.full((1, limit - 4), 5, dtype=torch.long), torch.tensor([[task]])], dim=1)
+    out = tiny_model.generate(input_ids=near, attention_mask=torch.ones_like(near), max_new_tokens=50, min_new_tokens=50,
+                              do_sample=False)
+    assert out.shape[1] <= limit  # max_new_tokens lowered to the positions left
