@@ -53,6 +53,7 @@ class WhisperRecognizer:
                 "`lauragpt convert whisper-tiny-en DIR`, or pass any saved WhisperForConditionalGeneration folder."
             )
         self.model = WhisperForConditionalGeneration.from_pretrained(str(folder), dtype=torch.float32).eval()
+        self.model.generation_config.max_length = None  # max_new_tokens bounds each transcript (no clash warning)
         self.features = WhisperFeatureExtractor.from_pretrained(str(folder))
         self.tokenizer = WhisperTokenizerFast.from_pretrained(str(folder))
         self.name = f"Whisper ({folder.name})"
