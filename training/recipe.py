@@ -191,12 +191,15 @@ def prepare(config: dict, args: TrainingArguments, output_dir: Path, reuse_proce
 
 
 def check_output_dir(output_dir: Path, overwrite: bool = False) -> None:
-    """Refuse an ``output_dir`` that holds files but is not an earlier run of this recipe (no ``recipe.yaml``):
-    training would write over another model's weights. ``overwrite`` allows it."""
-    if overwrite or not output_dir.is_dir() or (output_dir / "recipe.yaml").is_file() or not any(output_dir.iterdir()):
+    """Refuse an ``output_dir`` that holds files but is not an earlier run of this recipe (neither ``recipe.yaml``
+    nor a Trainer ``checkpoint-*``): training would write over another model's weights. ``overwrite`` allows it."""
+    if overwrite or not output_dir.is_dir() or not any(output_dir.iterdir()):
+        return
+    if (output_dir / "recipe.yaml").is_file() or any(output_dir.glob("checkpoint-*")):
         return
     raise FileExistsError(
-        f"{output_dir} holds files but is not an earlier training run (no recipe.yaml): training would write over them. "
+        f"{output_dir} holds files but is not an earlier training run (no recipe.yaml or checkpoint-*): training would "
+        "write over them. "
         "Pick a new or empty --output-dir, or pass --overwrite."
     )
 

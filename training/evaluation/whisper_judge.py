@@ -53,7 +53,6 @@ class WhisperRecognizer:
                 "`lauragpt convert whisper-tiny-en DIR`, or pass any saved WhisperForConditionalGeneration folder."
             )
         self.model = WhisperForConditionalGeneration.from_pretrained(str(folder), dtype=torch.float32).eval()
-        self.model.generation_config.max_length = None  # max_new_tokens bounds each transcript (no clash warning)
         self.features = WhisperFeatureExtractor.from_pretrained(str(folder))
         self.tokenizer = WhisperTokenizerFast.from_pretrained(str(folder))
         self.name = f"Whisper ({folder.name})"
@@ -69,7 +68,7 @@ class WhisperRecognizer:
 
             array = torchaudio.functional.resample(torch.from_numpy(array), sampling_rate, WHISPER_SAMPLING_RATE).numpy()
         inputs = self.features(array, sampling_rate=WHISPER_SAMPLING_RATE, return_tensors="pt")
-        ids = self.model.generate(inputs.input_features, max_new_tokens=128)
+        ids = self.model.generate(inputs.input_features)  # bounded by the checkpoint's max_length (448 for tiny.en)
         return self.tokenizer.batch_decode(ids, skip_special_tokens=True)[0].strip()
 
 

@@ -106,6 +106,10 @@ def stage_ship(work: Path, config: dict) -> None:
     shutil.copytree(work / "model", target)
     export_demo_samples(work / "corpus", DEMO_SAMPLES_DIR)
     card = write_model_card(work, target)
+    evaluation = card.parent / "lauragpt-demo-eval"  # the repository's copy of the card's evidence (no audio)
+    if evaluation.exists():
+        shutil.rmtree(evaluation)
+    shutil.copytree(work / "eval", evaluation, ignore=shutil.ignore_patterns("audio"))
     print(f"[ship] {target} ({sum(f.stat().st_size for f in target.rglob('*') if f.is_file()) / 1e6:.1f} MB), card {card}")
 
 
