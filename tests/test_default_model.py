@@ -1,7 +1,7 @@
 """The embedded default model: it loads, `lauragpt demo` runs it end to end, and it still does its tasks.
 
-The floors are far below the model card's numbers (they catch a broken checkpoint or a broken code path, not a
-regression of a few points); the samples are held-out test rows of the demo corpus (modeling_lauragpt/demo_samples).
+The floors sit just below what the shipped model gives on its bundled samples, held-out test rows of the demo corpus
+(modeling_lauragpt/demo_samples), so a worse checkpoint or a broken code path fails them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def test_default_model_is_complete_and_small():
     assert {"config.json", "model.safetensors", "processor_config.json", "tokenizer.json", "README.md",
             "vocoder/config.json", "vocoder/model.safetensors"} <= files
     size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file())
-    assert size < 80e6
+    assert size < 100e6
     card = (DEFAULT_MODEL_DIR / "README.md").read_text()
     assert card.startswith("---\n") and "model-index" in card and "synthetic" in card.lower()
 
@@ -38,17 +38,20 @@ def test_default_model_is_complete_and_small():
 def test_pipeline_without_model_uses_the_default(default_pipe):
     assert str(DEFAULT_MODEL_DIR) in str(default_pipe.model.name_or_path)
     assert default_pipe.vocoder is not None
+    # the remade design: Whisper tiny.en's encoder as the tower, the CPU codec under the vocoder
+    assert type(default_pipe.model.model.audio_tower).__name__ == "LauraGPTWhisperEncoder"
+    assert type(default_pipe.vocoder.codec).__name__ == "LauraGPTCPUCodec"
 
 
 def test_smoke_evaluation_on_held_out_samples(default_pipe):
-    """Greedy text outputs are deterministic; each floor sits well below the card's number for that task
-    (card: aac BLEU-1 0.33 / CIDEr 1.13, mt chrF 13, ser WA 62 %, slu intent accuracy 41 %)."""
+    """Greedy text outputs are deterministic; each floor sits just below what the shipped model gives on its bundled
+    sample (aac BLEU-1 0.57, mt chrF 10.7), so a regression fails here (card: aac CIDEr 1.36, slu intent 59 %)."""
     samples = {s["task"]: s for s in load_samples()}
     caption = default_pipe(samples["aac"]["audio_path"], task="aac")["text"]
-    assert compute_captioning([caption], [[samples["aac"]["reference"]]])["bleu_1"] >= 0.15, caption
+    assert compute_captioning([caption], [[samples["aac"]["reference"]]])["bleu_1"] >= 0.5, caption
     mt = samples["mt"]
     translation = default_pipe(mt["text"], task="mt", language=mt["language"])["text"]
-    assert compute_bleu([translation], [mt["reference"]])["chrf"] >= 5.0, translation
+    assert compute_bleu([translation], [mt["reference"]])["chrf"] >= 9.0, translation
     assert default_pipe(samples["ser"]["audio_path"], task="ser")["label"] in EMOTIONS
     slu = default_pipe(samples["slu"]["audio_path"], task="slu")
     assert slu["intent"] and slu["intent"] == slu["intent"].strip() and " " not in slu["intent"], slu
