@@ -132,9 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import torch
-    from transformers import pipeline
 
-    from . import LauraGPTPipeline  # noqa: F401  (registers the "lauragpt" pipeline)
+    from .run_cli import load_pipeline
 
     started = time.perf_counter()
     torch.manual_seed(0)
@@ -144,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"error: {error}")
         return 1
-    pipe = pipeline("lauragpt", model=model, device=args.device)
+    pipe = load_pipeline(model, args.device, "lauragpt demo")
     output_dir = Path(args.output_dir)
     records = run_samples(pipe, samples, output_dir)
     judge_note = _transcribe_with_whisper(records, args)

@@ -44,6 +44,30 @@ def positive_int(text: str) -> int:
     return value
 
 
+def load_pipeline(model: str, device: str | None, prog: str):
+    """``pipeline("lauragpt")`` for a command line: a missing, empty or corrupt model folder, or a CUDA device on a
+    machine without one, ends the command with one line that names the problem and the fix (no traceback)."""
+    from transformers import pipeline
+
+    import modeling_lauragpt  # noqa: F401  (registers the pipeline)
+
+    if device and str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit(f"{prog}: --device {device} but no CUDA device is visible here; use --device cpu.")
+    folder = Path(model)
+    if model.startswith(("/", ".", "~")) and not folder.expanduser().exists():
+        raise SystemExit(f"{prog}: --model {model} does not exist; pass a LauraGPT folder saved with save_pretrained.")
+    if folder.is_dir() and not (folder / "config.json").is_file():
+        raise SystemExit(f"{prog}: {model} has no config.json; pass a LauraGPT folder saved with save_pretrained "
+                         "(config.json, model.safetensors, the processor files, vocoder/ for audio output).")
+    try:
+        return pipeline("lauragpt", model=model, device=device)
+    except Exception as error:  # noqa: BLE001  (any loading failure becomes one clear line)
+        raise SystemExit(
+            f"{prog}: could not load the model at {model}: {type(error).__name__}: {error}. Fix: re-save it with "
+            "save_pretrained, or re-download it (a truncated or corrupt file cannot be read)."
+        ) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lauragpt run", description=__doc__.split("\n\n")[0], epilog=task_help(), formatter_class=argparse.RawDescriptionHelpFormatter
@@ -102,10 +126,6 @@ def output_paths(inputs: list, task: str, out_dir: Path, output: Path | None, au
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from transformers import pipeline
-
-    import modeling_lauragpt  # noqa: F401  (registers the pipeline)
-
     from .tasks import task_spec
 
     known = set(BUILTIN_TASKS) | set(CHAINED_TASKS)
@@ -125,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     if audio_out:  # before the model loads: a bad name costs nothing
         targets = output_paths(inputs, args.task, args.output_dir or Path("."), args.output, audio_in, args.overwrite)
     torch.manual_seed(args.seed)
-    pipe = pipeline("lauragpt", model=args.model, device=args.device)
+    pipe = load_pipeline(args.model, args.device, "lauragpt run")
     generate = {"max_new_tokens": args.max_new_tokens} if args.max_new_tokens else {}
     if args.greedy:
         generate["do_sample"] = False
@@ -146,4 +166,4 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["build_parser", "main", "output_paths", "positive_int", "task_help"]
+__all__ = ["build_parser", "load_pipeline", "main", "output_paths", "positive_int", "task_help"]

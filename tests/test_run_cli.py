@@ -54,3 +54,24 @@ def test_counts_below_one_are_refused_by_name(option, capsys):
     with pytest.raises(SystemExit):
         main(["--task", "asr", "--model", "m", "x.wav", option, "-2"])
     assert option in capsys.readouterr().err
+
+
+def test_a_missing_empty_or_corrupt_model_ends_in_one_clear_line(tmp_path, monkeypatch):
+    import json
+
+    from modeling_lauragpt.run_cli import load_pipeline
+
+    with pytest.raises(SystemExit, match="does not exist"):
+        load_pipeline(str(tmp_path / "nowhere"), "cpu", "lauragpt run")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="has no config.json"):
+        load_pipeline(str(tmp_path / "empty"), "cpu", "lauragpt run")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text(json.dumps({"model_type": "lauragpt"}))
+    (broken / "model.safetensors").write_bytes(b"\x00" * 16)  # a truncated download
+    with pytest.raises(SystemExit, match="could not load the model"):
+        load_pipeline(str(broken), "cpu", "lauragpt run")
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    with pytest.raises(SystemExit, match="no CUDA device"):
+        load_pipeline(str(broken), "cuda", "lauragpt run")

@@ -185,3 +185,17 @@ def test_a_negative_max_steps_is_refused_before_anything_runs(tmp_path, capsys):
     with pytest.raises(SystemExit):
         lauragpt(["train", "--config", "tiny", "--output-dir", str(tmp_path / "out"), "--max-steps", "-3"])
     assert "--max-steps: must be at least 1" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_bad_configs_are_refused_in_one_line(tmp_path, capsys):
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("model: [unclosed\n")
+    out = str(tmp_path / "out")
+    assert lauragpt(["train", "--config", str(bad_yaml), "--output-dir", out]) == 2
+    assert "not valid YAML" in capsys.readouterr().err
+    assert lauragpt(["train", "--config", "tiny", "--output-dir", out, "--set", "training.learning_rate=abc"]) == 2
+    assert "training.learning_rate must be a number" in capsys.readouterr().err
+    assert lauragpt(["train", "--config", "tiny", "--output-dir", out, "--set", "training.learnin_rate=1"]) == 2
+    assert "learnin_rate" in capsys.readouterr().err
+    assert lauragpt(["train", "--config", "tiny", "--output-dir", out]) == 2  # no --data: the fix, not a traceback
+    assert "pass --data" in capsys.readouterr().err and not (tmp_path / "out" / "model.safetensors").exists()

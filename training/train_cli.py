@@ -59,16 +59,42 @@ def resolve_config(args: argparse.Namespace) -> dict:
     return config
 
 
+def check_training_section(config: dict) -> None:
+    """Build the ``TrainingArguments`` once, before any data is read, so a bad ``training.*`` value (a typo'd
+    field, ``learning_rate=abc``) is refused by name instead of failing deep inside a run."""
+    import dataclasses
+    import tempfile
+
+    from transformers import TrainingArguments
+
+    from .recipe import training_arguments
+
+    defaults = {field.name: field.default for field in dataclasses.fields(TrainingArguments)}
+    for key, value in config["training"].items():
+        default = defaults.get(key)
+        if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, str):
+            raise TypeError(f"the recipe's training.{key} must be a number, got {value!r}.")
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            training_arguments(config, scratch)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"the recipe's training section is invalid: {error}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import yaml
+
     try:
         config = resolve_config(args)
-    except (ValueError, FileNotFoundError) as error:
+        check_training_section(config)
+    except yaml.YAMLError as error:
+        print(f"error: the recipe config {args.config} is not valid YAML: {error}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError, TypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.print_config:
-        import yaml
-
         print(yaml.safe_dump(config, sort_keys=False))
         return 0
     from .recipe import check_output_dir, run_recipe
@@ -78,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     except FileExistsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    trainer = run_recipe(config, args.output_dir, resume=args.resume, overwrite=args.overwrite)
+    try:
+        trainer = run_recipe(config, args.output_dir, resume=args.resume, overwrite=args.overwrite)
+    except (ValueError, FileNotFoundError, FileExistsError) as error:  # bad data, codec or resume settings
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if trainer.is_world_process_zero():
         losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
         last = f", last logged loss {losses[-1]:.4f}" if losses else ""
