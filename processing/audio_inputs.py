@@ -39,7 +39,13 @@ def unpack_clip(clip, sampling_rate: int | None):
     """``(array, sampling_rate)`` of a clip: a ``{"array", "sampling_rate"}`` dict or a ``datasets`` audio value
     (torchcodec ``AudioDecoder``, which supports the same keys) carries its own rate; anything else is returned
     with ``sampling_rate`` unchanged."""
-    if isinstance(clip, dict) or hasattr(clip, "get_all_samples"):
+    if isinstance(clip, dict):
+        missing = [key for key in ("array", "sampling_rate") if key not in clip]
+        if missing:
+            raise ValueError(f"An audio dict needs 'array' and 'sampling_rate'; this one lacks {missing} (it has "
+                             f"{sorted(map(str, clip))}). Pass {{'array': samples, 'sampling_rate': hz}}.")
+        return clip["array"], clip["sampling_rate"]
+    if hasattr(clip, "get_all_samples"):
         return clip["array"], clip["sampling_rate"]
     return clip, sampling_rate
 

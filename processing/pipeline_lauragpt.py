@@ -101,6 +101,10 @@ class LauraGPTPipeline(Pipeline):
     def _run_batch(self, task, items, chunk_length_s=None, **kwargs):
         preprocess_params, forward_params, postprocess_params = self._sanitize_parameters(**kwargs)
         spec = task_spec(task, self.model.config.tasks)
+        longest = self.processor.max_duration_s
+        if chunk_length_s is not None and not (isinstance(chunk_length_s, (int, float)) and 1 <= chunk_length_s <= longest):
+            raise ValueError(f"chunk_length_s must be a number of seconds from 1 to {longest:g} (the longest clip the tower "
+                             f"takes); got {chunk_length_s!r}.")
         if chunk_length_s and spec.input_modality == AUDIO and spec.output_modality != CODEC:
             clips = [self._to_waveform(task, item, preprocess_params["sampling_rate"], i, False) for i, item in enumerate(items)]
             return [self._run_chunked(task, clip, chunk_length_s, **kwargs) for clip in clips]

@@ -132,3 +132,15 @@ def test_cli_run_writes_json_lines(model_dir, tmp_path):
     assert all(r["task"] == "asr" and isinstance(r["text"], str) for r in records)
     help_text = subprocess.run([sys.executable, "-m", "modeling_lauragpt.cli", "run", "--help"], capture_output=True, text=True).stdout
     assert all(task in help_text for task in ["asr", "s2tt", "tts", "se", "aac", "ser", "slu", "mt", "s2st_voice"])
+
+
+def test_bad_chunk_lengths_and_incomplete_audio_dicts_name_the_fix(model_dir):
+    import numpy as np
+
+    pipe = pipeline("lauragpt", model=str(model_dir), device="cpu")
+    clip = np.zeros(16000, np.float32)
+    for bad in (-5, 0.001, 10_000, "30"):
+        with pytest.raises(ValueError, match="chunk_length_s must be"):
+            pipe(clip, task="asr", sampling_rate=16000, chunk_length_s=bad)
+    with pytest.raises(ValueError, match="lacks \\['sampling_rate'\\]"):
+        pipe({"array": clip}, task="asr")
