@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", type=Path, help="output WAV of a single audio-output input")
     parser.add_argument("--output-dir", type=Path, help="where audio outputs go (default: the current folder)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
+    parser.add_argument("--chunk-length-s", type=float, help="split long audio of text-output tasks into chunks of this many seconds")
     parser.add_argument("--batch-size", type=positive_int, default=1)
     parser.add_argument("--max-new-tokens", type=positive_int, help="generation length limit in tokens")
     parser.add_argument("--greedy", action="store_true", help="greedy decoding for audio output (default: top-k 25 sampling)")
@@ -151,8 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         generate["do_sample"] = False
     for start in tqdm(range(0, len(inputs), args.batch_size), disable=len(inputs) <= args.batch_size, file=sys.stderr):
         chunk = inputs[start : start + args.batch_size]
-        results = pipe([str(x) for x in chunk] if audio_in else chunk, task=args.task, batch_size=args.batch_size,
-                       language=args.language, voice=str(args.voice) if args.voice else None, **generate)
+        if args.chunk_length_s is not None:
+            generate["chunk_length_s"] = args.chunk_length_s
+        try:
+            results = pipe([str(x) for x in chunk] if audio_in else chunk, task=args.task, batch_size=args.batch_size,
+                           language=args.language, voice=str(args.voice) if args.voice else None, **generate)
+        except ValueError as error:  # bad input: one line, with the command line's spelling of the fix
+            raise SystemExit(f"lauragpt run: {str(error).replace('chunk_length_s=30', '--chunk-length-s 30')}") from None
         for index, (source, result) in enumerate(zip(chunk, results), start):
             record = {"input": str(source), "task": args.task}
             if audio_out:

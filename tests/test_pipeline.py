@@ -144,3 +144,17 @@ def test_bad_chunk_lengths_and_incomplete_audio_dicts_name_the_fix(model_dir):
             pipe(clip, task="asr", sampling_rate=16000, chunk_length_s=bad)
     with pytest.raises(ValueError, match="lacks \\['sampling_rate'\\]"):
         pipe({"array": clip}, task="asr")
+
+
+def test_cli_run_on_a_too_long_file_names_its_own_option(model_dir, tmp_path, capsys):
+    import numpy as np
+
+    from modeling_lauragpt.run_cli import main as run_main
+
+    long_file = tmp_path / "long.wav"
+    soundfile.write(long_file, np.zeros(16000 * 301, np.float32), 16000)  # over the tiny model's 300 s
+    with pytest.raises(SystemExit, match="--chunk-length-s 30"):
+        run_main(["--task", "asr", "--model", str(model_dir), str(long_file), "--max-new-tokens", "2"])
+    assert run_main(["--task", "asr", "--model", str(model_dir), str(long_file), "--max-new-tokens", "2",
+                     "--chunk-length-s", "100"]) == 0
+    assert '"text"' in capsys.readouterr().out
