@@ -108,6 +108,8 @@ def output_paths(inputs: list, task: str, out_dir: Path, output: Path | None, au
     when a path is an input, or exists and ``overwrite`` is off."""
     if output is not None and len(inputs) != 1:
         raise SystemExit(f"lauragpt run: -o/--output names one file but there are {len(inputs)} inputs: use --output-dir.")
+    if output is not None and output.is_dir():
+        raise SystemExit(f"lauragpt run: -o {output} is a folder; name a .wav file, or use --output-dir {output}.")
     protected = {Path(str(x)).resolve() for x in inputs} if audio_in else set()
     paths, taken = [], set()
     for index, source in enumerate(inputs):
@@ -138,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         if not inputs:
             raise SystemExit(f"lauragpt run: task {args.task} takes audio: give audio files or folders.")
     else:
-        inputs = list(args.text or []) + (args.text_file.read_text().splitlines() if args.text_file else [])
+        if args.text_file is not None and not args.text_file.is_file():
+            raise SystemExit(f"lauragpt run: --text-file {args.text_file} does not exist; pass a file with one input text per line.")
+        inputs = list(args.text or []) + (args.text_file.read_text(encoding="utf-8").splitlines() if args.text_file else [])
         if not inputs or args.inputs:
             raise SystemExit(f"lauragpt run: task {args.task} takes text: use --text or --text-file (not file arguments).")
 

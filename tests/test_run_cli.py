@@ -75,3 +75,10 @@ def test_a_missing_empty_or_corrupt_model_ends_in_one_clear_line(tmp_path, monke
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     with pytest.raises(SystemExit, match="no CUDA device"):
         load_pipeline(str(broken), "cuda", "lauragpt run")
+
+
+def test_an_output_folder_given_as_o_and_a_missing_text_file_name_the_fix(tmp_path):
+    with pytest.raises(SystemExit, match="is a folder"):
+        output_paths(["hello"], "tts", tmp_path, tmp_path, audio_in=False, overwrite=False)
+    with pytest.raises(SystemExit, match="--text-file .* does not exist"):
+        main(["--task", "tts", "--model", str(tmp_path / "no-model"), "--text-file", str(tmp_path / "missing.txt")])
