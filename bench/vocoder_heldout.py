@@ -25,7 +25,6 @@ import math
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,7 @@ from modeling_lauragpt.bench.vocoder_quality import (
     KINDS,
     TASKS,
     build_pair,
+    train,
     training_batches,
 )
 from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
@@ -94,23 +94,17 @@ def speech(train_count: int, test_count: int) -> tuple[list, list]:
 
 def train_on_minibatches(model, processor, clips, texts, steps: int, seed: int = 0) -> float:
     """``steps`` AdamW steps, each on ``BATCH_ROWS`` rows drawn without replacement (TTS and SE halves)."""
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE)
     generator = np.random.default_rng(seed)
-    torch.manual_seed(seed)
-    model.train()
-    start = time.perf_counter()
     order = []
-    for _ in range(steps):
+
+    def next_batch() -> dict:
+        nonlocal order
         if len(order) < BATCH_ROWS // 2:
             order = list(generator.permutation(len(clips)))
         chosen, order = order[: BATCH_ROWS // 2], order[BATCH_ROWS // 2 :]
-        batch = training_batches(processor, model, [clips[i] for i in chosen], [texts[i] for i in chosen])["all"]
-        loss = model(**batch).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    model.eval()
-    return time.perf_counter() - start
+        return training_batches(processor, model, [clips[i] for i in chosen], [texts[i] for i in chosen])["all"]
+
+    return train(model, next_batch, steps, lr=LEARNING_RATE, seed=seed)
 
 
 def _figures(audio: torch.Tensor, frames: torch.Tensor, originals: list[np.ndarray], texts: list[str], hop: int,

@@ -81,15 +81,16 @@ def training_batches(processor, vocoder, clips: list[np.ndarray], texts: list[st
     return {"tts": collate(tts), "se": collate(se), "all": collate(tts + se)}
 
 
-def train(model, batch: dict, steps: int, lr: float = 1e-3, seed: int = 0) -> float:
-    """``steps`` AdamW steps on ``batch`` (the multi-step model draws its group per step, as VALL-E trains).
-    Returns the training seconds."""
+def train(model, batch, steps: int, lr: float = 1e-3, seed: int = 0) -> float:
+    """``steps`` AdamW steps on ``batch``: one batch dict for every step, or a callable giving each step's batch
+    (the multi-step model draws its group per step, as VALL-E trains). Returns the training seconds."""
+    next_batch = batch if callable(batch) else lambda: batch
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     torch.manual_seed(seed)
     model.train()
     start = time.perf_counter()
     for _ in range(steps):
-        loss = model(**batch).loss
+        loss = model(**next_batch()).loss
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
