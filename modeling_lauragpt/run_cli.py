@@ -154,10 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     generate = {"max_new_tokens": args.max_new_tokens} if args.max_new_tokens else {}
     if args.greedy:
         generate["do_sample"] = False
+    if args.chunk_length_s is not None:
+        generate["chunk_length_s"] = args.chunk_length_s
     for start in tqdm(range(0, len(inputs), args.batch_size), disable=len(inputs) <= args.batch_size, file=sys.stderr):
         chunk = inputs[start : start + args.batch_size]
-        if args.chunk_length_s is not None:
-            generate["chunk_length_s"] = args.chunk_length_s
         try:
             results = pipe([str(x) for x in chunk] if audio_in else chunk, task=args.task, batch_size=args.batch_size,
                            language=args.language, voice=str(args.voice) if args.voice else None, **generate)

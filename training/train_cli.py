@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..run_cli import positive_int
 
@@ -97,16 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_config:
         print(yaml.safe_dump(config, sort_keys=False))
         return 0
-    from .recipe import check_output_dir, run_recipe
+    from .recipe import run_recipe
 
-    try:
-        check_output_dir(Path(args.output_dir), args.overwrite)  # before any data is prepared
-    except FileExistsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    try:
+    try:  # run_recipe checks the output folder before it reads any data
         trainer = run_recipe(config, args.output_dir, resume=args.resume, overwrite=args.overwrite)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:  # bad data, codec or resume settings
+    except (ValueError, FileNotFoundError, FileExistsError) as error:  # output folder, data, codec or resume settings
         print(f"error: {error}", file=sys.stderr)
         return 2
     if trainer.is_world_process_zero():

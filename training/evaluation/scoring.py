@@ -17,7 +17,8 @@ as one codec frame of silence, so failures lower the scores instead of vanishing
 |           | wer_ratio (same judge on the corpus speech), speaker_similarity (Resemblyzer), duration_ratio; |
 |           | the same with a ``whisper_`` prefix from the Whisper judge (``whisper_judge``)                |
 | se        | pesq, stoi, si_sdr of the output vs clean; noisy_pesq, noisy_stoi, noisy_si_sdr of the input; |
-|           | si_sdr_improvement; wer, noisy_wer, clean_wer (pocketsphinx) when the corpus has transcripts  |
+|           | si_sdr_improvement; wer, noisy_wer, clean_wer (pocketsphinx) when the corpus has transcripts, |
+|           | and whisper_wer, whisper_noisy_wer, whisper_clean_wer from the Whisper judge                  |
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def _score_asr(items, predictions, options) -> TaskScores:
     metrics = compute_wer(predictions, references)
     hypotheses = {"": predictions}
     if options.whisper_judge:
-        recognizer = judges(options)["whisper_"]
+        recognizer = _whisper_recognizer(str(options.whisper_judge))
         hypotheses["whisper_"] = [recognizer.transcribe(it.input_audio, SAMPLING_RATE) for it in items]
         metrics.update({"whisper_" + key: value for key, value in compute_wer(hypotheses["whisper_"], references).items()})
         for record, hypothesis in zip(records, hypotheses["whisper_"]):
