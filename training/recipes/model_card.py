@@ -102,7 +102,9 @@ def _parts(model_dir: Path) -> dict[str, str]:
             f"Qwen2-shaped, {llm.config.num_hidden_layers} layers x {llm.config.hidden_size}, {count(llm) / 1e6:.2f} M "
             f"parameters with the projector and output head {(count(model) - count(tower)) / 1e6:.2f} M; {steps} Trainer "
             "steps over all eight tasks"),
-        "text tokenizer (from scratch)": "byte-level BPE trained on the corpus' training text (`<corpus>/tokenizer`)",
+        "text tokenizer (from scratch)": (
+            f"a character-level BPE of {model.config.text_vocab_size} tokens, merges learnt on the corpus' training text "
+            "(`<corpus>/tokenizer`)"),
         f"codec ({type(vocoder.codec).__name__}, from scratch)": (
             f"{count(vocoder.codec) / 1e6:.2f} M parameters, {codec.num_groups} quantizers x {codec.codebook_size} codes "
             f"at {codec.sampling_rate / codec.hop_length:g} Hz (training/cpu_codec_training.py)"),
