@@ -124,7 +124,7 @@ def test_whisper_preset_trains_on_cached_frames_of_a_frozen_tower(workspace):
     corpus, codec_dir, root = workspace
     overrides = recipe_overrides(corpus, codec_dir, max_steps=8, eval_steps=8, save_strategy="no", eval_on_start=True)
     overrides += ["model.preset=tiny-whisper", "model.config={audio_window: 1s}", "model.freeze_audio_tower=true",
-                  "data.cache_audio_frames=true", "data.tasks={asr: {weight: 1}, mt: {weight: 1}}"]
+                  "data.cache_audio_frames=true", "data.tasks={asr: {weight: 1}, mt: {weight: 1}}", "loss.average=example"]
     config = load_recipe_config("tiny.yaml", overrides)
     trainer = run_recipe(config, root / "whisper")
     start, end = _eval_losses(trainer.state.log_history, 0), _eval_losses(trainer.state.log_history, 8)

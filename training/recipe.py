@@ -38,6 +38,7 @@ from ..processing.tokenizer_utils import train_text_tokenizer
 from .collator import LauraGPTCollator
 from .data.audio_frames import add_audio_frames
 from .data.mixture import add_length_column
+from .loss import training_loss
 from .recipe_data import (
     TaskSplits,
     add_codes,
@@ -237,6 +238,7 @@ def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None =
     trainer = Trainer(
         model=model, args=args, train_dataset=train, eval_dataset=evaluation or None,
         data_collator=LauraGPTCollator(processor), processing_class=processor,
+        compute_loss_func=training_loss(config["loss"]["average"], args),
     )
     trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model(str(output_dir))
