@@ -1,4 +1,4 @@
-"""Decoding rules: each task writes only in its own output vocabulary.
+"""Decoding rules and defaults: each task writes only in its own output vocabulary, and codec-output tasks sample.
 
 Text-output tasks (asr, s2tt, aac, ser, slu, mt) may emit text ids only (their end is the tokenizer's EOS);
 codec-output tasks (tts, se) may emit first-group codec ids and ``<|codec_end|>`` only. The task of each row is
@@ -7,11 +7,66 @@ read from its prompt (the last task token in the row), so one batch may mix task
 
 from __future__ import annotations
 
+import copy
+
 import torch
-from transformers import LogitsProcessor
+from transformers import GenerationConfig, LogitsProcessor
 
 from .tasks import CODEC, task_spec
 from .vocabulary import VocabularyLayout
+
+
+TEXT_OUTPUT_DEFAULTS = {"do_sample": False, "max_new_tokens": 200}  # text tasks decode greedily
+CODEC_OUTPUT_DEFAULTS = {"do_sample": True, "top_k": 25, "max_new_tokens": 750}  # LauraTTS: top-k 25; 30 s at 25 Hz
+CODEC_DEFAULTS_FIELD = "codec_output_defaults"  # generation_config attribute: what codec-output batches change
+
+
+def set_generation_defaults(generation_config: GenerationConfig) -> GenerationConfig:
+    """Write LauraGPT's decoding defaults into ``generation_config`` (in place): the text-output ones as its own
+    fields, the codec-output ones (TTS, SE) under ``codec_output_defaults``, which ``generate`` applies to a batch
+    whose rows all write codec tokens. Returns ``generation_config``."""
+    for name, value in TEXT_OUTPUT_DEFAULTS.items():
+        setattr(generation_config, name, value)
+    setattr(generation_config, CODEC_DEFAULTS_FIELD, dict(CODEC_OUTPUT_DEFAULTS))
+    return generation_config
+
+
+def fill_generation_defaults(generation_config: GenerationConfig) -> GenerationConfig:
+    """Give a ``generation_config`` saved before these defaults existed (no ``codec_output_defaults``) the ones it
+    lacks: the codec-output defaults, and ``max_new_tokens`` when no length was set. Fields set are kept."""
+    if getattr(generation_config, CODEC_DEFAULTS_FIELD, None) is None:
+        setattr(generation_config, CODEC_DEFAULTS_FIELD, dict(CODEC_OUTPUT_DEFAULTS))
+        if generation_config.max_new_tokens is None and generation_config.max_length == GenerationConfig().max_length:
+            generation_config.max_new_tokens = TEXT_OUTPUT_DEFAULTS["max_new_tokens"]
+    return generation_config
+
+
+def codec_output_config(generation_config: GenerationConfig) -> GenerationConfig:
+    """A copy of ``generation_config`` with its codec-output defaults applied (a folder saved before they existed
+    gets ``CODEC_OUTPUT_DEFAULTS``)."""
+    overrides = getattr(generation_config, CODEC_DEFAULTS_FIELD, None) or CODEC_OUTPUT_DEFAULTS
+    config = copy.deepcopy(generation_config)
+    for name, value in overrides.items():
+        setattr(config, name, value)
+    return config
+
+
+def prompt_tasks(input_ids: torch.LongTensor, vocabulary: VocabularyLayout) -> list[str | None]:
+    """Each row's task: the last task token of its prompt (None for a row without one)."""
+    names = {token_id: name for name, token_id in vocabulary.task_token_ids.items()}
+    tasks = []
+    for row in input_ids.tolist():
+        found = [names[token] for token in row if token in names]
+        tasks.append(found[-1] if found else None)
+    return tasks
+
+
+def writes_codec(input_ids: torch.LongTensor | None, vocabulary: VocabularyLayout) -> bool:
+    """Whether every row of the prompt belongs to a codec-output task (TTS, SE)."""
+    if input_ids is None or input_ids.numel() == 0:
+        return False
+    tasks = prompt_tasks(input_ids, vocabulary)
+    return all(task is not None and task_spec(task, vocabulary.tasks).output_modality == CODEC for task in tasks)
 
 
 class TaskVocabularyLogitsProcessor(LogitsProcessor):
@@ -61,4 +116,13 @@ class TaskVocabularyLogitsProcessor(LogitsProcessor):
         return scores.masked_fill(~allowed, -float("inf"))
 
 
-__all__ = ["TaskVocabularyLogitsProcessor"]
+__all__ = [
+    "CODEC_OUTPUT_DEFAULTS",
+    "TEXT_OUTPUT_DEFAULTS",
+    "TaskVocabularyLogitsProcessor",
+    "codec_output_config",
+    "fill_generation_defaults",
+    "prompt_tasks",
+    "set_generation_defaults",
+    "writes_codec",
+]

@@ -46,12 +46,21 @@ from .audio_lengths import (
     window_seconds,
 )
 from .configuration_lauragpt import LauraGPTConfig
-from .generation_lauragpt import TaskVocabularyLogitsProcessor
+from .generation_lauragpt import (
+    TaskVocabularyLogitsProcessor,
+    codec_output_config,
+    fill_generation_defaults,
+    set_generation_defaults,
+    writes_codec,
+)
 from .modeling_audio_encoder import LauraGPTAudioEncoder
 from .modeling_whisper_tower import LauraGPTWhisperEncoder
 from .pretrained_model import LauraGPTPreTrainedModel
 
 logger = logging.get_logger(__name__)
+
+
+AUDIO_INPUT_NAMES = ("input_features", "input_features_mask", "audio_frames", "audio_frames_mask")
 
 
 def build_audio_tower(config: LauraGPTConfig) -> nn.Module:
@@ -305,6 +314,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
 
     _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
     _tp_plan = {"lm_head": "colwise_gather_output"}
+    _can_compile_fullgraph = True  # a decoding step (no audio) compiles whole; tests/test_generation_conformance.py
     output_modalities = ("audio", "text")
 
     def __init__(self, config: LauraGPTConfig):
@@ -314,6 +324,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         self.post_init()
         self.generation_config.eos_token_id = [config.text_eos_token_id, config.codec_end_token_id]
         self.generation_config.pad_token_id = config.pad_token_id
+        set_generation_defaults(self.generation_config)
 
     def get_input_embeddings(self) -> nn.Module:
         return self.model.get_input_embeddings()
@@ -472,12 +483,38 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         input) from ``LauraGPTProcessor``. Text tasks stop at the tokenizer's EOS, codec tasks at
         ``<|codec_end|>``. ``restrict_to_task_vocabulary=False`` turns the output-vocabulary rule off.
         Returns the prompt followed by the generated ids, like any decoder-only model.
+
+        Defaults come from ``self.generation_config``: greedy decoding of at most 200 tokens for text outputs; a
+        batch whose rows all write codec tokens (TTS, SE) takes ``generation_config.codec_output_defaults``
+        instead (top-k 25 sampling, at most 750 tokens = 30 s). Arguments given here win over both.
         """
         processors = LogitsProcessorList(logits_processor or [])
         if restrict_to_task_vocabulary:
             processors.insert(0, TaskVocabularyLogitsProcessor(self.config.vocabulary))
-        self._fit_positions(args[0] if args else kwargs.get("input_ids", kwargs.get("inputs")), kwargs)
+        input_ids = args[0] if args else kwargs.get("input_ids", kwargs.get("inputs"))
+        fill_generation_defaults(self.generation_config)
+        if kwargs.get("generation_config") is None and writes_codec(input_ids, self.config.vocabulary):
+            kwargs["generation_config"] = codec_output_config(self.generation_config)
+        self._fit_positions(input_ids, kwargs)
         return super().generate(*args, logits_processor=processors, **kwargs)
+
+    def prepare_inputs_for_generation(
+        self, input_ids, next_sequence_length=None, cache=None, attention_mask=None, inputs_embeds=None,
+        is_first_iteration: bool | None = False, **kwargs,
+    ):
+        """transformers' preparation, with the audio inputs passed exactly when the ids this step feeds hold
+        ``<|audio|>`` placeholders (or on the first step from ``inputs_embeds``). transformers drops audio inputs
+        outside the prefill, and on every step of an assistant model, so assisted decoding with an audio prompt
+        would feed placeholders without their features."""
+        audio = {name: kwargs.pop(name) for name in AUDIO_INPUT_NAMES if kwargs.get(name) is not None}
+        model_inputs = super().prepare_inputs_for_generation(
+            input_ids, next_sequence_length=next_sequence_length, cache=cache, attention_mask=attention_mask,
+            inputs_embeds=inputs_embeds, is_first_iteration=is_first_iteration, **kwargs,
+        )
+        fed = model_inputs.get("input_ids")
+        if audio and (bool((fed == self.config.audio_token_id).any()) if fed is not None else is_first_iteration):
+            model_inputs.update(audio)
+        return model_inputs
 
     def _fit_positions(self, input_ids, kwargs: dict) -> None:
         """Refuse a prompt the LLM has no positions for (its output would be garbage), and lower ``max_new_tokens``

@@ -27,8 +27,6 @@ CHAINED_TASKS = {
     "s2st": "speech-to-speech translation: s2tt, then tts of the translation",
     "s2st_voice": "speaker-preserving speech-to-speech translation: asr + s2tt, then tts prompted with the source voice",
 }
-TEXT_GENERATION_DEFAULTS = {"do_sample": False, "max_new_tokens": 200}
-CODEC_GENERATION_DEFAULTS = {"do_sample": True, "top_k": 25, "max_new_tokens": 750}  # LauraTTS: top-k 25, 30 s at 25 Hz
 VOCODER_SUBFOLDER = "vocoder"
 
 
@@ -117,22 +115,21 @@ class LauraGPTPipeline(Pipeline):
         prepared = {"task": task, "texts": None, "voice_codes": None}
         if spec.input_modality == AUDIO:
             clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items)]
-            prepared["batch"] = self.processor(task, audio=clips, language=language, sampling_rate=self.sampling_rate)
+            prepared["batch"] = self.processor(task=task, audio=clips, language=language, sampling_rate=self.sampling_rate)
         else:
             prepared["texts"] = [self._to_text(task, item, i) for i, item in enumerate(items)]
             if voice is not None:
                 prepared["voice_codes"] = self._voice_codes(voice, len(items))
             prompt = [codes[0] for codes in prepared["voice_codes"]] if voice is not None else None
-            prepared["batch"] = self.processor(task, text=prepared["texts"], language=language, prompt_codes=prompt)
+            prepared["batch"] = self.processor(task=task, text=prepared["texts"], language=language, prompt_codes=prompt)
         return prepared
 
     def _forward(self, model_inputs: dict, **generate_kwargs) -> dict:
-        """Generate; codec tasks sample top-k 25 by default (LauraTTS), text tasks decode greedily."""
-        codec_output = task_spec(model_inputs["task"], self.model.config.tasks).output_modality == CODEC
-        defaults = CODEC_GENERATION_DEFAULTS if codec_output else TEXT_GENERATION_DEFAULTS
+        """Generate with the model's ``generation_config`` (codec tasks sample top-k 25, text tasks decode greedily;
+        ``LauraGPTForConditionalGeneration.generate``) and any ``generate()`` arguments given."""
         batch = model_inputs["batch"].to(self.model.device)
         with torch.no_grad():
-            generated = self.model.generate(**batch, **{**defaults, **generate_kwargs})
+            generated = self.model.generate(**batch, **generate_kwargs)
         return {**model_inputs, "generated": generated[:, batch["input_ids"].shape[1] :].cpu()}
 
     def postprocess(self, model_outputs: dict, text_for_vocoder=None) -> list[dict]:
