@@ -13,9 +13,11 @@ audio tower the feature extractor belongs to: ``LauraGPTFeatureExtractor`` (Conf
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 from transformers import BatchFeature, ProcessorMixin, WhisperFeatureExtractor
+from transformers.processing_utils import ProcessingKwargs, Unpack
 
 from ..audio_lengths import (
     encoder_num_frames,
@@ -34,12 +36,19 @@ from ..tasks import (
     register_custom_tasks,
     task_spec,
 )
-from ..vocabulary import VocabularyLayout, codec_token
+from ..vocabulary import AUDIO_TOKEN, CODEC_END_TOKEN, VocabularyLayout, codec_token
 from .audio_inputs import to_mono_waveform, unpack_clip
 from .tokenizer_utils import plain_text_ids
 from .whisper_features import whisper_features
 
 IGNORE_INDEX = -100
+DEFAULT_CODEBOOK_SIZE = 1024  # FunCodec's first group (the paper's codec)
+DEFAULT_AUDIO_TASK, DEFAULT_TEXT_TASK = "asr", "tts"  # the task of a row given no task=: reading or speaking
+
+
+class LauraGPTProcessorKwargs(ProcessingKwargs, total=False):
+    """``text_kwargs``: ``padding`` ("longest", or "max_length" with ``max_length``), ``padding_side``;
+    ``audio_kwargs``: ``sampling_rate``; ``return_tensors``: "pt" only. Flat keyword arguments are sorted into them."""
 
 
 class LauraGPTProcessor(ProcessorMixin):
@@ -50,7 +59,8 @@ class LauraGPTProcessor(ProcessorMixin):
             ``WhisperFeatureExtractor`` (Whisper tower).
         tokenizer: any HF tokenizer with an EOS token. If it lacks LauraGPT's tokens they are appended in the
             ``VocabularyLayout`` order, so ``text_vocab_size`` is the tokenizer's size before that.
-        codebook_size: first-group codec codes (M).
+        codebook_size: first-group codec codes (M); by default the tokenizer's own count when it already holds
+            LauraGPT's tokens (a saved processor's tokenizer), else 1024.
         tasks: task names in task-token order (defaults to the eight built-in tasks).
         encoder_input_layer: the audio encoder's input layer (``config.audio_config.input_layer``), which decides
             how many placeholders a clip needs.
@@ -63,11 +73,15 @@ class LauraGPTProcessor(ProcessorMixin):
     processor that fits a model; ``check_model_config(config)`` says what differs.
     """
 
+    valid_processor_kwargs = LauraGPTProcessorKwargs
+    text_kwargs: ClassVar[dict] = {"padding": "longest", "return_tensors": "pt"}  # the lowest-priority defaults
+    audio_token = AUDIO_TOKEN  # where a prompt's clip goes (processor(text=prompt, audio=clip))
+
     def __init__(
         self,
         feature_extractor,
         tokenizer,
-        codebook_size: int = 1024,
+        codebook_size: int | None = None,
         tasks: Sequence[str] | None = None,
         encoder_input_layer: str = "linear",
         custom_tasks: dict | None = None,
@@ -75,6 +89,7 @@ class LauraGPTProcessor(ProcessorMixin):
         audio_window: str = "30s",
         chat_template=None,
     ):
+        codebook_size = codebook_size or _tokenizer_codebook_size(tokenizer) or DEFAULT_CODEBOOK_SIZE
         self.codebook_size = codebook_size
         window_seconds(audio_window)  # a clear error now rather than at the first call
         self.audio_frame_pooling = audio_frame_pooling
@@ -142,36 +157,38 @@ class LauraGPTProcessor(ProcessorMixin):
     # ----------------------------------------------------------------------------------------- building inputs
     def __call__(
         self,
-        task: str | Sequence[str],
-        audio=None,
         text: str | Sequence[str] | None = None,
-        *,
+        audio=None,
+        task: str | Sequence[str] | None = None,
         target_text: str | Sequence[str] | None = None,
         target_codes=None,
         prompt_codes=None,
         language: str | Sequence[str] | None = None,
-        sampling_rate: int | None = None,
-        padding_side: str | None = None,
-        return_tensors: str = "pt",
         audio_frames=None,
+        **kwargs: Unpack[LauraGPTProcessorKwargs],
     ) -> BatchFeature:
         """Build model inputs (and labels when targets are given) for one example or a batch.
 
         Args:
-            task: a task name, or one per row (tasks may be mixed in a batch).
+            text: for text-input tasks (tts, mt): a string or one per row. Given together with ``audio``, a *prompt*
+                instead (a chat template's output): its special tokens are read, and the ``<|audio|>`` it holds
+                becomes that row's clip.
             audio: for audio-input tasks: a clip (1-D array/tensor, a 2-D multichannel array, or a
                 ``{"array", "sampling_rate"}`` dict) or a list of clips, one per row.
-            text: for text-input tasks (tts, mt): a string or one per row.
+            task: a task name, or one per row (tasks may be mixed in a batch). Defaults to ``"asr"`` for a row with
+                audio and ``"tts"`` for a row with text; a prompt row takes none (its prompt holds the task token),
+                and with one, ``[language] <|task|>`` is written after the prompt.
             target_text: training targets of text-output tasks.
             target_codes: training targets of codec-output tasks: first-group codes, shape (frames,) per row.
             prompt_codes: optional codec prefix after the task token of codec-output tasks (a voice prompt for
                 zero-shot TTS); never in the loss.
             language: target language for translation tasks (s2tt, mt), e.g. ``"de"``, written before the task token.
-            sampling_rate: rate of plain arrays in ``audio`` (dicts carry their own); other rates are resampled.
-            padding_side: ``"left"`` for generation, ``"right"`` for training; defaults to right when targets are
-                given, else left.
             audio_frames: cached audio-tower frames (``model.get_audio_frames``), one ``(frames, hidden)`` tensor per
                 audio-input row, in place of ``audio`` (training with a frozen tower).
+            **kwargs: ``sampling_rate`` (of plain arrays in ``audio``; dicts carry their own; other rates are
+                resampled), ``padding_side`` (``"left"`` for generation, ``"right"`` for training; by default right
+                when targets are given, else left), ``padding`` (``"longest"``, or ``"max_length"`` with
+                ``max_length``), ``return_tensors`` (``"pt"`` only); flat or as ``text_kwargs`` / ``audio_kwargs``.
 
         Returns:
             ``BatchFeature`` with ``input_ids`` (batch, seq), ``attention_mask`` (batch, seq), and when any row has
@@ -179,36 +196,45 @@ class LauraGPTProcessor(ProcessorMixin):
             Conformer, (clips, mel_bins, frames) for Whisper), or ``audio_frames`` (clips, frames, hidden) and
             ``audio_frames_mask`` when cached frames were given, and ``labels`` (batch, seq) when targets are given.
         """
-        if return_tensors != "pt":
-            raise ValueError("LauraGPTProcessor returns PyTorch tensors only: use return_tensors='pt'.")
+        options = self._call_options(kwargs)
         given = {
-            "task": (task, _is_str),
-            "audio": (audio, _is_single_clip),
             "text": (text, _is_str),
+            "audio": (audio, _is_single_clip),
+            "task": (task, _is_str),
             "target_text": (target_text, _is_str),
             "target_codes": (target_codes, _is_code_sequence),
             "prompt_codes": (prompt_codes, _is_code_sequence),
             "language": (language, _is_str),
             "audio_frames": (audio_frames, _is_frame_matrix),
         }
+        if text is None and audio is None and audio_frames is None and task is None:
+            raise ValueError("Pass text=..., audio=... (or both: a prompt holding <|audio|> and its clip).")
         batch = max(len(_as_rows(value, name, is_item=is_item)) for name, (value, is_item) in given.items())
-        tasks, audio_rows, text_rows, target_text_rows, target_code_rows, prompt_code_rows, language_rows, frame_rows = (
+        text_rows, audio_rows, tasks, target_text_rows, target_code_rows, prompt_code_rows, language_rows, frame_rows = (
             _as_rows(value, name, batch, is_item) for name, (value, is_item) in given.items()
         )
-        specs = [task_spec(name, self.tasks) for name in tasks]
+        prompts = [text_rows[row] is not None and (audio_rows[row] is not None or frame_rows[row] is not None)
+                   and (tasks[row] is None or task_spec(tasks[row], self.tasks).input_modality == AUDIO)
+                   for row in range(batch)]
+        specs = [self._row_task(row, tasks[row], prompts[row], audio_rows[row] is not None or frame_rows[row] is not None)
+                 for row in range(batch)]
 
         waveforms, cached, placeholder_counts = [], [], []
         for row, spec in enumerate(specs):
             has_audio = audio_rows[row] is not None or frame_rows[row] is not None
-            _check_row(row, spec, has_audio, text_rows[row], target_text_rows[row], target_code_rows[row], prompt_code_rows[row])
-            _check_language(row, spec, language_rows[row])
-            if spec.input_modality != AUDIO:
+            if spec is not None:
+                row_text = None if prompts[row] else text_rows[row]
+                _check_row(row, spec, has_audio, row_text, target_text_rows[row], target_code_rows[row], prompt_code_rows[row])
+                _check_language(row, spec, language_rows[row])
+            elif language_rows[row] is not None:
+                raise ValueError(f"row {row}: language= needs a task=; a prompt row writes its own language and task tokens.")
+            if not has_audio:
                 continue
             if frame_rows[row] is not None:
                 cached.append(torch.as_tensor(frame_rows[row], dtype=torch.float32))
                 placeholder_counts.append(cached[-1].shape[0])
                 continue
-            wave = self.prepare_waveform(audio_rows[row], sampling_rate, index=row)
+            wave = self.prepare_waveform(audio_rows[row], options["sampling_rate"], index=row)
             waveforms.append(wave)
             placeholder_counts.append(self.num_audio_tokens(wave.shape[-1]))
             if placeholder_counts[-1] < 1:
@@ -228,26 +254,75 @@ class LauraGPTProcessor(ProcessorMixin):
         has_targets = any(r is not None for r in target_text_rows + target_code_rows)
         rows, label_rows, clip = [], [], 0
         for row, spec in enumerate(specs):
-            if spec.input_modality == AUDIO:
-                prefix = [self.vocabulary.audio_token_id] * placeholder_counts[clip]
+            audio_ids = None
+            if audio_rows[row] is not None or frame_rows[row] is not None:
+                audio_ids = [self.vocabulary.audio_token_id] * placeholder_counts[clip]
                 clip += 1
+            if prompts[row]:
+                prefix = self._prompt_ids(row, text_rows[row], audio_ids)
             else:
-                prefix = self._text_ids(text_rows[row])
-            if language_rows[row] is not None:
-                prefix += self._text_ids(f"[{language_rows[row]}]")
-            prefix.append(self.vocabulary.task_token_ids[spec.name])
-            if prompt_code_rows[row] is not None:
-                prefix += self._codec_ids(prompt_code_rows[row])
+                prefix = audio_ids if audio_ids is not None else self._text_ids(text_rows[row])
+            if spec is not None:
+                if language_rows[row] is not None:
+                    prefix += self._text_ids(f"[{language_rows[row]}]")
+                prefix.append(self.vocabulary.task_token_ids[spec.name])
+                if prompt_code_rows[row] is not None:
+                    prefix += self._codec_ids(prompt_code_rows[row])
             target = self._target_ids(spec, target_text_rows[row], target_code_rows[row])
             rows.append(prefix + target)
             label_rows.append([IGNORE_INDEX] * len(prefix) + target)
 
-        side = padding_side or ("right" if has_targets else "left")
-        input_ids, attention_mask = _pad(rows, self.tokenizer.pad_token_id, side)
+        side = options["padding_side"] or ("right" if has_targets else "left")
+        width = options["max_length"] if options["padding"] == "max_length" else None
+        input_ids, attention_mask = _pad(rows, self.tokenizer.pad_token_id, side, width)
         outputs.update(input_ids=input_ids, attention_mask=attention_mask)
         if has_targets:
-            outputs["labels"] = _pad(label_rows, IGNORE_INDEX, side)[0]
+            outputs["labels"] = _pad(label_rows, IGNORE_INDEX, side, width)[0]
         return BatchFeature(data=outputs, tensor_type="pt")
+
+    def _call_options(self, kwargs: dict) -> dict:
+        """The call's options from transformers' kwargs merge (flat, ``text_kwargs``/``audio_kwargs``, tokenizer
+        init kwargs, processor defaults), checked."""
+        merged = self._merge_kwargs(LauraGPTProcessorKwargs, tokenizer_init_kwargs=self.tokenizer.init_kwargs, **kwargs)
+        text_options, audio_options = merged["text_kwargs"], merged["audio_kwargs"]
+        for options in (text_options, audio_options):
+            if options.get("return_tensors", "pt") != "pt":
+                raise ValueError("LauraGPTProcessor returns PyTorch tensors only: use return_tensors='pt'.")
+        if text_options.get("truncation") not in (None, False, "do_not_truncate"):
+            raise ValueError("LauraGPT rows are not truncated (a cut row loses its task token): shorten the input instead.")
+        padding = text_options.get("padding", "longest")
+        padding = {True: "longest", False: "longest", "do_not_pad": "longest"}.get(padding, padding)
+        if padding not in ("longest", "max_length"):
+            raise ValueError(f"padding must be 'longest' or 'max_length', got {padding!r}.")
+        if padding == "max_length" and not text_options.get("max_length"):
+            raise ValueError("padding='max_length' needs max_length=<positions>.")
+        # the side is the caller's choice only: a tokenizer's own default (often right) would right-pad prompts
+        side = kwargs.get("padding_side") or kwargs.get("text_kwargs", {}).get("padding_side")
+        return {"sampling_rate": audio_options.get("sampling_rate"), "padding_side": side, "padding": padding,
+                "max_length": text_options.get("max_length")}
+
+    def _row_task(self, row: int, task: str | None, prompt: bool, has_audio: bool):
+        """The row's task spec: the one given, the default by input (audio: asr, text: tts), or None for a prompt
+        row without one (its prompt holds the task token)."""
+        if task is not None:
+            return task_spec(task, self.tasks)
+        if prompt:
+            return None
+        return task_spec(DEFAULT_AUDIO_TASK if has_audio else DEFAULT_TEXT_TASK, self.tasks)
+
+    def _prompt_ids(self, row: int, prompt: str, audio_ids: list[int]) -> list[int]:
+        """A prompt's ids with its special tokens read, and its one ``<|audio|>`` expanded to the clip's placeholders."""
+        ids = list(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        marks = [i for i, token in enumerate(ids) if token == self.vocabulary.audio_token_id]
+        if len(marks) != 1 and prompt.strip() in self.tasks:
+            raise ValueError(f"row {row}: {prompt.strip()!r} was given as text; the task is a keyword: processor(task={prompt.strip()!r}, audio=...).")
+        if len(marks) != 1:
+            raise ValueError(
+                f"row {row}: the number of {self.audio_token} tokens in the prompts should be the same as the number of "
+                f"audio clips (one per row), but this prompt holds {len(marks)}. Write {self.audio_token} once where "
+                "the clip goes, or pass task=... without text."
+            )
+        return ids[: marks[0]] + audio_ids + ids[marks[0] + 1 :]
 
     def num_audio_tokens(self, num_samples: int) -> int:
         """``<|audio|>`` placeholders for a 16 kHz clip of ``num_samples`` samples (the shared length formula)."""
@@ -291,6 +366,8 @@ class LauraGPTProcessor(ProcessorMixin):
         return (codes + self.vocabulary.codec_token_offset).tolist()
 
     def _target_ids(self, spec, target_text, target_codes) -> list[int]:
+        if spec is None and (target_text is not None or target_codes is not None):
+            raise ValueError("Targets need a task=...: a prompt row without one has no task to train.")
         if target_text is not None:
             return self._text_ids(target_text) + [self.tokenizer.eos_token_id]
         if target_codes is not None:
@@ -321,10 +398,27 @@ class LauraGPTProcessor(ProcessorMixin):
 
     @property
     def model_input_names(self) -> list[str]:
-        return ["input_ids", "attention_mask", "input_features", "input_features_mask", "audio_frames", "audio_frames_mask"]
+        """What a call with audio returns (cached ``audio_frames``/``audio_frames_mask``, a training shortcut, take
+        the place of the features)."""
+        return ["input_ids", "attention_mask", "input_features", "input_features_mask"]
 
 
 # --------------------------------------------------------------------------------------------------- helpers
+def _only_special_tokens_after(tokenizer, first_id: int) -> bool:
+    """Whether every token from ``first_id`` on is an added special token (``plain_text_ids`` splits those off user
+    text, so they never reach the model, whose vocabulary ends before them)."""
+    added = tokenizer.added_tokens_decoder
+    return all(i in added and added[i].special for i in range(first_id, len(tokenizer)))
+
+
+def _tokenizer_codebook_size(tokenizer) -> int | None:
+    """The codes per group of the LauraGPT tokens a tokenizer already holds (None when it holds none)."""
+    vocab = tokenizer.get_vocab()
+    if codec_token(0) not in vocab or CODEC_END_TOKEN not in vocab:
+        return None
+    return vocab[CODEC_END_TOKEN] - vocab[codec_token(0)]
+
+
 def _extend_tokenizer(tokenizer, codebook_size: int, tasks: tuple[str, ...]) -> VocabularyLayout:
     """Append LauraGPT's tokens to ``tokenizer`` where missing and return the layout, checking every id."""
     first_codec = tokenizer.convert_tokens_to_ids(codec_token(0))
@@ -332,6 +426,8 @@ def _extend_tokenizer(tokenizer, codebook_size: int, tasks: tuple[str, ...]) -> 
     layout = VocabularyLayout(text_vocab_size, codebook_size, tasks)
     expected = layout.special_tokens()
     missing_from = next((i for i, tok in enumerate(expected) if tok not in tokenizer.get_vocab()), len(expected))
+    if _only_special_tokens_after(tokenizer, text_vocab_size + len(expected)) and missing_from == len(expected):
+        return layout  # e.g. from_pretrained(..., cls_token=...): split off user text, so never an input id
     if len(tokenizer) != text_vocab_size + missing_from:
         raise ValueError(
             f"The tokenizer holds {len(tokenizer)} tokens, but LauraGPT's tokens should start at id {text_vocab_size} "
@@ -411,10 +507,11 @@ def _check_language(row, spec, language) -> None:
         raise ValueError(f"{where} takes no language= (only {', '.join(TRANSLATION_TASKS)} do); drop it.")
 
 
-def _pad(rows: list[list[int]], value: int, side: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _pad(rows: list[list[int]], value: int, side: str, width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad rows to the longest, or to ``width`` when longer (``padding="max_length"``; a longer row is kept whole)."""
     if side not in ("left", "right"):
         raise ValueError(f"padding_side must be 'left' or 'right', got {side!r}.")
-    width = max(len(r) for r in rows)
+    width = max([len(r) for r in rows] + [width or 0])
     ids = torch.full((len(rows), width), value, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     for i, r in enumerate(rows):

@@ -77,7 +77,7 @@ def test_assembled_model_keeps_the_llm_and_encoder_and_saves_one_folder(parts, t
     assert processor.feature_extractor.cmvn_mean == parts["extractor"].cmvn_mean
 
     reloaded = AutoModelForCausalLM.from_pretrained(tmp_path / "out").eval()
-    batch = processor("asr", audio=make_audio(0.8, 3))
+    batch = processor(task="asr", audio=make_audio(0.8, 3))
     with torch.no_grad():
         assert torch.allclose(reloaded(**batch).logits, model(**batch).logits, atol=1e-5)
         generated = reloaded.generate(**batch, max_new_tokens=4, do_sample=False)
@@ -117,7 +117,7 @@ def test_funasr_encoder_converted_then_assembled_transcribes(parts, tmp_path):
     assert len(tokenizer) == model.config.text_config.vocab_size
     processor = AutoProcessor.from_pretrained(tmp_path / "out")
     assert processor.feature_extractor.feature_size == 80 and processor.encoder_input_layer == "conv2d"
-    batch = processor("asr", audio=make_audio(1.0, 4))
+    batch = processor(task="asr", audio=make_audio(1.0, 4))
     assert int((batch["input_ids"] == model.config.audio_token_id).sum()) == ((98 - 1) // 2 - 1) // 2  # 1 s: 98 fbank frames, 40 ms after conv2d
     with torch.no_grad():
         generated = model.generate(**batch, max_new_tokens=3, do_sample=False)

@@ -93,7 +93,7 @@ def test_standard_text_to_speech_pipeline_gives_the_lauragpt_result(pipe, model_
 def test_model_and_vocoder_by_hand(processor, tiny_config, vocoder):
     torch.manual_seed(0)
     model = LauraGPTForConditionalGeneration(tiny_config).eval()
-    prompt = processor("tts", text="hello world")
+    prompt = processor(task="tts", text="hello world")
     with torch.no_grad():
         generated = model.generate(**prompt, do_sample=True, top_k=25, **FIXED)
     (codes,) = processor.decode_outputs(generated[:, prompt["input_ids"].shape[1] :], "tts")

@@ -81,7 +81,7 @@ def test_export_loads_without_the_package(model_dir, tmp_path):
     clip = (0.1 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)).astype("float32")
     with torch.no_grad():
         text_sum = float(model(input_ids=torch.tensor([[1, 2, 3, 4]])).logits.double().sum())
-        asr_sum = float(model(**processor("asr", audio=clip)).logits.double().sum())
+        asr_sum = float(model(**processor(task="asr", audio=clip)).logits.double().sum())
     assert summary["text_logits_sum"] == pytest.approx(text_sum, rel=1e-5)
     assert summary["asr_logits_sum"] == pytest.approx(asr_sum, rel=1e-5)
 

@@ -98,7 +98,7 @@ def test_length_column_matches_the_processor_sequence(processor):
     with_length = add_length_column(dataset, processor)
     for row, length in zip(rows, with_length[LENGTH_COLUMN]):
         codes = row[CODES_COLUMN]
-        batch = processor(row["task"], audio=row["audio"], text=row["text"], target_text=row["target_text"],
+        batch = processor(task=row["task"], audio=row["audio"], text=row["text"], target_text=row["target_text"],
                           target_codes=None if codes is None else codes[0], language=row["language"])
         assert length == batch["input_ids"].shape[1] == example_length(row, processor)
     parts = {"asr": with_length.select([0]), "mt": with_length.select([1]), "tts": with_length.select([2])}

@@ -30,7 +30,7 @@ def _logits(model, batch):
 
 def test_forward_shapes_and_audio_scatter(tiny_model, processor):
     clips = [make_audio(0.5, 1), make_audio(1.2, 2)]
-    batch = processor("asr", audio=clips)
+    batch = processor(task="asr", audio=clips)
     out = tiny_model(**batch)
     vocab = tiny_model.config.text_config.vocab_size
     assert out.logits.shape == (*batch["input_ids"].shape, vocab)
@@ -40,21 +40,21 @@ def test_forward_shapes_and_audio_scatter(tiny_model, processor):
 
 def test_left_padded_batch_matches_each_row_alone(tiny_model, processor):
     clips = [make_audio(0.4, 3), make_audio(1.5, 4), make_audio(0.9, 5)]
-    batch = processor("asr", audio=clips)
+    batch = processor(task="asr", audio=clips)
     batched = _logits(tiny_model, batch)[:, -1]
     for i, clip in enumerate(clips):
-        alone = _logits(tiny_model, processor("asr", audio=clip))[:, -1]
+        alone = _logits(tiny_model, processor(task="asr", audio=clip))[:, -1]
         torch.testing.assert_close(batched[i : i + 1], alone, atol=2e-5, rtol=1e-4)
 
 
 def test_right_padded_training_batch_matches_each_row_alone(tiny_model, processor):
     clips = [make_audio(0.4, 3), make_audio(1.1, 4)]
     targets = ["hello world", "turn on the kitchen lights"]
-    batch = processor("asr", audio=clips, target_text=targets)
+    batch = processor(task="asr", audio=clips, target_text=targets)
     assert (batch["attention_mask"][:, 0] == 1).all(), "training batches are right-padded"
     batched = _logits(tiny_model, batch)
     for i in range(2):
-        alone = processor("asr", audio=clips[i], target_text=targets[i])
+        alone = processor(task="asr", audio=clips[i], target_text=targets[i])
         n = alone["input_ids"].shape[1]
         torch.testing.assert_close(batched[i, :n], _logits(tiny_model, alone)[0], atol=2e-5, rtol=1e-4)
 
@@ -69,8 +69,8 @@ def test_save_load_round_trip_through_auto_classes(tiny_model, processor, tmp_pa
     loaded_processor = AutoProcessor.from_pretrained(tmp_path)
     assert isinstance(loaded_processor, LauraGPTProcessor)
     assert loaded_processor.vocabulary == processor.vocabulary
-    batch = loaded_processor(["asr", "tts"], audio=[make_audio(0.7, 6), None], text=[None, "hello world"])
-    torch.testing.assert_close(batch["input_ids"], processor(["asr", "tts"], audio=[make_audio(0.7, 6), None], text=[None, "hello world"])["input_ids"])
+    batch = loaded_processor(task=["asr", "tts"], audio=[make_audio(0.7, 6), None], text=[None, "hello world"])
+    torch.testing.assert_close(batch["input_ids"], processor(task=["asr", "tts"], audio=[make_audio(0.7, 6), None], text=[None, "hello world"])["input_ids"])
 
     expected = _logits(tiny_model, batch)
     for auto_class in (AutoModelForCausalLM, AutoModelForSpeechSeq2Seq):
@@ -87,7 +87,7 @@ def test_save_load_round_trip_through_auto_classes(tiny_model, processor, tmp_pa
 
 
 def test_loss_counts_only_output_tokens(tiny_model, processor):
-    batch = processor(["asr", "tts"], audio=[make_audio(0.6, 7), None], text=[None, "hello world"],
+    batch = processor(task=["asr", "tts"], audio=[make_audio(0.6, 7), None], text=[None, "hello world"],
                       target_text=["hello world", None], target_codes=[None, [3, 99, 512, 1023]])
     labels = batch["labels"]
     vocab = processor.vocabulary
@@ -111,7 +111,7 @@ def _greedy(model, batch, **kwargs):
 
 
 def test_generation_with_cache_equals_without(tiny_model, processor):
-    batch = processor(["asr", "tts", "mt"], audio=[make_audio(0.8, 8), None, None], text=[None, "hello world", "guten tag"], language=[None, None, "en"])
+    batch = processor(task=["asr", "tts", "mt"], audio=[make_audio(0.8, 8), None, None], text=[None, "hello world", "guten tag"], language=[None, None, "en"])
     with_cache = _greedy(tiny_model, batch, use_cache=True, min_new_tokens=10)
     without_cache = _greedy(tiny_model, batch, use_cache=False, min_new_tokens=10)
     assert torch.equal(with_cache, without_cache)
@@ -121,15 +121,15 @@ def test_batched_generation_equals_one_by_one(tiny_model, processor):
     tasks = ["asr", "tts", "se", "mt"]
     audio = [make_audio(0.5, 9), None, make_audio(1.3, 10), None]
     text = [None, "set an alarm", None, "hello world"]
-    batched = _greedy(tiny_model, processor(tasks, audio=audio, text=text), min_new_tokens=10)
+    batched = _greedy(tiny_model, processor(task=tasks, audio=audio, text=text), min_new_tokens=10)
     for i in range(len(tasks)):
-        alone = _greedy(tiny_model, processor(tasks[i], audio=audio[i], text=text[i]), min_new_tokens=10)
+        alone = _greedy(tiny_model, processor(task=tasks[i], audio=audio[i], text=text[i]), min_new_tokens=10)
         assert torch.equal(batched[i : i + 1], alone), f"row {i} ({tasks[i]})"
 
 
 def test_each_task_decodes_inside_its_output_vocabulary(tiny_model, processor):
     vocab = processor.vocabulary
-    batch = processor(["tts", "asr"], audio=[None, make_audio(0.5, 11)], text=["hello world", None])
+    batch = processor(task=["tts", "asr"], audio=[None, make_audio(0.5, 11)], text=["hello world", None])
     generated = _greedy(tiny_model, batch, min_new_tokens=10)
     codec_row, text_row = generated[0], generated[1]
     assert (vocab.is_codec_id(codec_row) | (codec_row == vocab.codec_end_token_id)).all()
@@ -144,7 +144,7 @@ def test_few_steps_overfit_a_text_task_and_a_codec_task(tiny_config, processor):
     model = LauraGPTForConditionalGeneration(tiny_config)
     codes = [5, 17, 300, 1000, 2, 640]
     clip = make_audio(0.6, 12)
-    batch = processor(["asr", "tts"], audio=[clip, None], text=[None, "hello world"],
+    batch = processor(task=["asr", "tts"], audio=[clip, None], text=[None, "hello world"],
                       target_text=["turn on the kitchen lights", None], target_codes=[None, codes])
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     model.train()
@@ -158,7 +158,7 @@ def test_few_steps_overfit_a_text_task_and_a_codec_task(tiny_config, processor):
     assert loss.item() < 0.05 * first
 
     model.eval()
-    prompts = processor(["asr", "tts"], audio=[clip, None], text=[None, "hello world"])
+    prompts = processor(task=["asr", "tts"], audio=[clip, None], text=[None, "hello world"])
     generated = _greedy(model, prompts)
     text, generated_codes = processor.decode_outputs(generated, ["asr", "tts"])
     assert text == "turn on the kitchen lights"
@@ -166,7 +166,7 @@ def test_few_steps_overfit_a_text_task_and_a_codec_task(tiny_config, processor):
 
 
 def test_placeholder_mismatch_gives_clear_error(tiny_model, processor):
-    batch = processor("asr", audio=make_audio(0.5, 13))
+    batch = processor(task="asr", audio=make_audio(0.5, 13))
     batch["input_ids"] = batch["input_ids"][:, 1:]
     batch["attention_mask"] = batch["attention_mask"][:, 1:]
     with pytest.raises(ValueError, match="placeholders per row"):

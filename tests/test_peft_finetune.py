@@ -52,7 +52,7 @@ def _base_model(config) -> LauraGPTForConditionalGeneration:
 
 
 def _generate(model, processor, task, **inputs) -> torch.Tensor:
-    batch = processor(task, **inputs)
+    batch = processor(task=task, **inputs)
     with torch.no_grad():
         return model.generate(**batch, **GREEDY)[:, batch["input_ids"].shape[1]:]
 
@@ -133,7 +133,7 @@ def test_reloaded_adapter_reproduces_its_labels_and_merging_changes_nothing(run)
     assert torch.equal(_generate(merged, processor, "lid", audio=CLIPS), generated)
     for task, inputs in (("asr", {"audio": CLIPS[:2]}), ("tts", {"text": "hello world"})):
         torch.testing.assert_close(
-            merged(**processor(task, **inputs)).logits, peft_model(**processor(task, **inputs)).logits, atol=1e-4, rtol=1e-4
+            merged(**processor(task=task, **inputs)).logits, peft_model(**processor(task=task, **inputs)).logits, atol=1e-4, rtol=1e-4
         )
 
 
@@ -141,7 +141,7 @@ def test_disabled_adapter_gives_the_base_model_outputs_on_old_tasks(run, process
     base = LauraGPTForConditionalGeneration.from_pretrained(run["base"]).eval()
     peft_model, extended = load_adapter(run["adapter"])
     for task, inputs in (("asr", {"audio": CLIPS[:3]}), ("mt", {"text": "hello world", "language": "de"}), ("tts", {"text": "hello world"})):
-        assert torch.equal(processor(task, **inputs)["input_ids"], extended(task, **inputs)["input_ids"])
+        assert torch.equal(processor(task=task, **inputs)["input_ids"], extended(task=task, **inputs)["input_ids"])
         expected = _generate(base, processor, task, **inputs)
         with peft_model.disable_adapter():
             assert torch.equal(_generate(peft_model, extended, task, **inputs), expected)

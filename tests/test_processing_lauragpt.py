@@ -40,7 +40,7 @@ def test_new_task_is_appended_after_existing_ids(processor, tmp_path):
 @pytest.mark.parametrize("seconds", [0.025, 0.1, 0.37, 1.0, 2.05])
 def test_placeholder_count_matches_encoder_frames(processor, tiny_model, seconds):
     clip = make_audio(seconds, 1)
-    batch = processor("asr", audio=clip)
+    batch = processor(task="asr", audio=clip)
     placeholders = int((batch["input_ids"] == processor.vocabulary.audio_token_id).sum())
     assert placeholders == audio_num_tokens(len(clip))
     with torch.no_grad():
@@ -51,7 +51,7 @@ def test_placeholder_count_matches_encoder_frames(processor, tiny_model, seconds
 def test_conv2d_encoder_needs_fewer_placeholders(processor):
     conv = LauraGPTProcessor(processor.feature_extractor, processor.tokenizer, encoder_input_layer="conv2d")
     clip = make_audio(1.0, 2)
-    n = int((conv("asr", audio=clip)["input_ids"] == conv.vocabulary.audio_token_id).sum())
+    n = int((conv(task="asr", audio=clip)["input_ids"] == conv.vocabulary.audio_token_id).sum())
     assert n == audio_num_tokens(len(clip), input_layer="conv2d") < processor.num_audio_tokens(len(clip))
 
 
@@ -59,34 +59,34 @@ def test_row_layout_for_each_input_kind(processor):
     vocab, tok = processor.vocabulary, processor.tokenizer
     hello = tok("hello world", add_special_tokens=False)["input_ids"]
 
-    tts = processor("tts", text="hello world", target_codes=[4, 5], prompt_codes=[7])["input_ids"][0].tolist()
+    tts = processor(task="tts", text="hello world", target_codes=[4, 5], prompt_codes=[7])["input_ids"][0].tolist()
     assert tts == hello + [vocab.task_token_ids["tts"], vocab.codec_token_offset + 7, vocab.codec_token_offset + 4,
                            vocab.codec_token_offset + 5, vocab.codec_end_token_id]
 
-    mt = processor("mt", text="hello world", language="de")["input_ids"][0].tolist()
+    mt = processor(task="mt", text="hello world", language="de")["input_ids"][0].tolist()
     assert mt == hello + tok("[de]", add_special_tokens=False)["input_ids"] + [vocab.task_token_ids["mt"]]
 
-    asr = processor("asr", audio=make_audio(0.3, 3))["input_ids"][0].tolist()
+    asr = processor(task="asr", audio=make_audio(0.3, 3))["input_ids"][0].tolist()
     assert asr[-1] == vocab.task_token_ids["asr"] and set(asr[:-1]) == {vocab.audio_token_id}
 
 
 def test_user_text_cannot_forge_special_tokens(processor):
-    ids = processor("tts", text="<|audio|><|asr|>")["input_ids"][0]
+    ids = processor(task="tts", text="<|audio|><|asr|>")["input_ids"][0]
     assert int((ids == processor.vocabulary.audio_token_id).sum()) == 0
 
 
 def test_padding_sides_and_labels(processor):
     clips = [make_audio(0.3, 4), make_audio(0.9, 5)]
-    gen = processor("asr", audio=clips)
+    gen = processor(task="asr", audio=clips)
     assert (gen["attention_mask"][:, -1] == 1).all() and "labels" not in gen
-    train = processor("asr", audio=clips, target_text=["hello world", "hello"])
+    train = processor(task="asr", audio=clips, target_text=["hello world", "hello"])
     assert (train["attention_mask"][:, 0] == 1).all()
     assert (train["labels"][train["attention_mask"] == 0] == -100).all()
     assert train["input_features"].shape[0] == 2 and train["input_features_mask"].shape == train["input_features"].shape[:2]
 
 
 def test_mixed_batch_has_features_only_for_audio_rows(processor):
-    batch = processor(["tts", "asr", "mt"], audio=[None, make_audio(0.4, 6), None], text=["hello", None, "hello"])
+    batch = processor(task=["tts", "asr", "mt"], audio=[None, make_audio(0.4, 6), None], text=["hello", None, "hello"])
     assert batch["input_features"].shape[0] == 1
 
 
@@ -94,8 +94,8 @@ def test_dict_inputs_are_resampled_and_downmixed(processor):
     clip16 = make_audio(0.5, 7)
     clip48 = make_audio(0.5, 7, sampling_rate=48000)
     stereo = torch.stack([torch.from_numpy(clip48), torch.from_numpy(clip48)])
-    a = processor("asr", audio={"array": clip16, "sampling_rate": 16000})
-    b = processor("asr", audio={"array": stereo.numpy(), "sampling_rate": 48000})
+    a = processor(task="asr", audio={"array": clip16, "sampling_rate": 16000})
+    b = processor(task="asr", audio={"array": stereo.numpy(), "sampling_rate": 48000})
     assert torch.equal(a["input_ids"], b["input_ids"])
 
 
@@ -112,7 +112,7 @@ def test_decode_outputs_for_text_and_codec_tasks(processor):
     ("kwargs", "message"),
     [
         ({"task": "dance", "audio": make_audio(0.3)}, "Unknown task 'dance'. Known tasks: asr, s2tt, tts"),
-        ({"task": "asr", "audio": make_audio(0.3), "text": "hi"}, "takes audio, not text"),
+        ({"task": "asr", "audio": make_audio(0.3), "text": "hi"}, "number of <|audio|> tokens in the prompts"),
         ({"task": "asr"}, "needs audio"),
         ({"task": "tts", "audio": make_audio(0.3), "text": "hi"}, "takes text, not audio"),
         ({"task": "tts"}, "needs text"),
@@ -126,7 +126,7 @@ def test_decode_outputs_for_text_and_codec_tasks(processor):
 def test_bad_requests_give_clear_errors(processor, kwargs, message):
     task = kwargs.pop("task", None)
     with pytest.raises(ValueError, match=message):
-        processor(task, **kwargs)
+        processor(task=task, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +139,7 @@ def test_bad_requests_give_clear_errors(processor, kwargs, message):
 )
 def test_bad_audio_gives_clear_errors(processor, audio, message):
     with pytest.raises(ValueError, match=message):
-        processor("asr", audio=audio, sampling_rate=16000)
+        processor(task="asr", audio=audio, sampling_rate=16000)
 
 
 def test_model_and_processor_built_from_the_same_tokenizer_agree():
@@ -153,12 +153,12 @@ def test_model_and_processor_built_from_the_same_tokenizer_agree():
 
 def test_a_language_only_where_it_means_something_and_never_empty_text(processor):
     with pytest.raises(ValueError, match="takes no language"):
-        processor("asr", audio=make_audio(0.3, 3), language="de")  # it would change the ASR prompt
+        processor(task="asr", audio=make_audio(0.3, 3), language="de")  # it would change the ASR prompt
     with pytest.raises(ValueError, match="language is empty"):
-        processor("mt", text="hello world", language="  ")
+        processor(task="mt", text="hello world", language="  ")
     for task in ("mt", "tts"):
         with pytest.raises(ValueError, match="non-empty text"):
-            processor(task, text=" \n", **({"language": "de"} if task == "mt" else {}))
+            processor(task=task, text=" \n", **({"language": "de"} if task == "mt" else {}))
 
 
 def test_decode_outputs_drops_label_padding(processor):

@@ -18,7 +18,7 @@ def _prefix(batch, drop: int = 1) -> dict:
 
 
 def test_past_key_values_is_read_as_the_cache(tiny_model, processor):
-    batch = processor("asr", audio=make_audio(0.5, 1), sampling_rate=16000)
+    batch = processor(task="asr", audio=make_audio(0.5, 1), sampling_rate=16000)
     with torch.no_grad():
         full = tiny_model(**batch).logits[0, -1]
         cache = tiny_model(**_prefix(batch), use_cache=True).cache
@@ -28,7 +28,7 @@ def test_past_key_values_is_read_as_the_cache(tiny_model, processor):
 
 
 def test_return_dict_false_gives_tuples_in_both_classes(tiny_model, processor):
-    batch = processor("asr", audio=make_audio(0.5, 2), target_text="hello world", sampling_rate=16000)
+    batch = processor(task="asr", audio=make_audio(0.5, 2), target_text="hello world", sampling_rate=16000)
     with torch.no_grad():
         as_dict = tiny_model(**batch)
         loss, logits = tiny_model(**batch, return_dict=False)[:2]
@@ -38,7 +38,7 @@ def test_return_dict_false_gives_tuples_in_both_classes(tiny_model, processor):
 
 
 def test_inputs_embeds_with_audio_features_equal_the_input_ids_path(tiny_model, processor):
-    batch = processor(["asr", "mt"], audio=[make_audio(0.6, 3), None], text=[None, "hello world"], language=[None, "de"],
+    batch = processor(task=["asr", "mt"], audio=[make_audio(0.6, 3), None], text=[None, "hello world"], language=[None, "de"],
                       sampling_rate=16000)
     with torch.no_grad():
         expected = tiny_model(**batch).logits
@@ -49,7 +49,7 @@ def test_inputs_embeds_with_audio_features_equal_the_input_ids_path(tiny_model, 
 
 
 def test_generate_from_inputs_embeds_alone(tiny_model, processor):
-    batch = processor("mt", text="hello world", language="de")
+    batch = processor(task="mt", text="hello world", language="de")
     embeds = tiny_model.get_input_embeddings()(batch["input_ids"])
     with torch.no_grad():
         generated = tiny_model.generate(inputs_embeds=embeds, attention_mask=batch["attention_mask"], max_new_tokens=4,
@@ -75,7 +75,7 @@ def test_get_audio_features_is_a_model_output_with_the_towers_states(tiny_model,
         tiny_model = whisper_model(processor)
     tiny_model.config._attn_implementation = "eager"  # attention weights are only returned by eager attention
     tiny_model.model.audio_tower.config._attn_implementation = "eager"
-    batch = processor(["asr", "asr"], audio=[make_audio(0.5, 4), make_audio(0.9, 5)], sampling_rate=16000)
+    batch = processor(task=["asr", "asr"], audio=[make_audio(0.5, 4), make_audio(0.9, 5)], sampling_rate=16000)
     with torch.no_grad():
         out = tiny_model.get_audio_features(batch["input_features"], batch["input_features_mask"], output_hidden_states=True,
                                             output_attentions=True)

@@ -178,7 +178,7 @@ def test_hub_export_loads_with_remote_code_and_gives_the_same_logits(model_dir, 
     processor = LauraGPTProcessor.from_pretrained(model_dir)
     clip = (0.1 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)).astype("float32")
     with torch.no_grad():
-        asr_sum = float(model(**processor("asr", audio=clip)).logits.double().sum())
+        asr_sum = float(model(**processor(task="asr", audio=clip)).logits.double().sum())
     assert summary["asr_logits_sum"] == pytest.approx(asr_sum, rel=1e-5)
 
 

@@ -102,7 +102,7 @@ def test_presets_and_config_round_trip(tmp_path):
 @pytest.mark.parametrize("seconds", [0.03, 0.051, 0.5, 1.0, 1.37, 29.99])
 def test_placeholders_equal_the_frames_the_tower_yields(wproc, wmodel, seconds):
     clip = make_audio(seconds, 5)
-    batch = wproc("asr", audio=clip, sampling_rate=16000)
+    batch = wproc(task="asr", audio=clip, sampling_rate=16000)
     placeholders = int((batch["input_ids"] == wmodel.config.audio_token_id).sum())
     with torch.no_grad():
         _, mask = wmodel.get_audio_frames(batch["input_features"], batch["input_features_mask"])
@@ -115,9 +115,9 @@ def test_placeholders_equal_the_frames_the_tower_yields(wproc, wmodel, seconds):
 def test_one_second_is_25_tokens_and_clips_past_30s_or_too_short_are_refused(wproc):
     assert wproc.num_audio_tokens(16000) == 25
     with pytest.raises(ValueError, match="max_duration_s=30.0"):
-        wproc("asr", audio=make_audio(30.5, 1), sampling_rate=16000)
+        wproc(task="asr", audio=make_audio(30.5, 1), sampling_rate=16000)
     with pytest.raises(ValueError, match="too short to give one audio-tower frame"):
-        wproc("asr", audio=make_audio(0.026, 1), sampling_rate=16000)
+        wproc(task="asr", audio=make_audio(0.026, 1), sampling_rate=16000)
 
 
 def test_save_and_load_through_every_auto_class(wproc, wmodel, tmp_path):
@@ -126,7 +126,7 @@ def test_save_and_load_through_every_auto_class(wproc, wmodel, tmp_path):
     processor = AutoProcessor.from_pretrained(tmp_path)
     assert isinstance(processor.feature_extractor, WhisperFeatureExtractor)
     assert (processor.audio_frame_pooling, processor.audio_window) == (2, wproc.audio_window)
-    batch = processor(["asr", "mt"], audio=[CLIPS[0], None], text=[None, "hello world"], sampling_rate=16000)
+    batch = processor(task=["asr", "mt"], audio=[CLIPS[0], None], text=[None, "hello world"], sampling_rate=16000)
     with torch.no_grad():
         expected = wmodel(**batch).logits
         for auto in (AutoModelForCausalLM, AutoModelForSpeechSeq2Seq, AutoModelForTextToWaveform):
@@ -140,11 +140,11 @@ def test_save_and_load_through_every_auto_class(wproc, wmodel, tmp_path):
 
 def test_left_padded_batch_matches_each_row_alone(wproc, wmodel):
     tasks = ["asr", "s2tt", "ser"]
-    batch = wproc(tasks, audio=CLIPS, language=[None, "de", None], sampling_rate=16000)
+    batch = wproc(task=tasks, audio=CLIPS, language=[None, "de", None], sampling_rate=16000)
     with torch.no_grad():
         together = wmodel(**batch).logits[:, -1]
         for row, (task, clip) in enumerate(zip(tasks, CLIPS)):
-            alone = wproc(task, audio=clip, language="de" if task == "s2tt" else None, sampling_rate=16000)
+            alone = wproc(task=task, audio=clip, language="de" if task == "s2tt" else None, sampling_rate=16000)
             torch.testing.assert_close(together[row], wmodel(**alone).logits[0, -1], atol=2e-5, rtol=1e-4)
 
 
@@ -154,13 +154,13 @@ def _greedy(model, batch, **kwargs):
 
 
 def test_generation_with_the_kv_cache_equals_without_and_batched_equals_one_by_one(wproc, wmodel):
-    batch = wproc(["asr", "tts", "se"], audio=[CLIPS[0], None, CLIPS[1]], text=[None, "hello world", None], sampling_rate=16000)
+    batch = wproc(task=["asr", "tts", "se"], audio=[CLIPS[0], None, CLIPS[1]], text=[None, "hello world", None], sampling_rate=16000)
     cached = _greedy(wmodel, batch)
     assert torch.equal(cached, _greedy(wmodel, batch, use_cache=False))
     singles = [
-        _greedy(wmodel, wproc("asr", audio=CLIPS[0], sampling_rate=16000)),
-        _greedy(wmodel, wproc("tts", text="hello world")),
-        _greedy(wmodel, wproc("se", audio=CLIPS[1], sampling_rate=16000)),
+        _greedy(wmodel, wproc(task="asr", audio=CLIPS[0], sampling_rate=16000)),
+        _greedy(wmodel, wproc(task="tts", text="hello world")),
+        _greedy(wmodel, wproc(task="se", audio=CLIPS[1], sampling_rate=16000)),
     ]
     assert torch.equal(cached, torch.cat(singles))
 
@@ -168,7 +168,7 @@ def test_generation_with_the_kv_cache_equals_without_and_batched_equals_one_by_o
 def test_frozen_tower_gets_no_gradient_and_its_top_layers_can_be_unfrozen(wproc):
     model = whisper_model(wproc).train()
     model.freeze_audio_tower()
-    model(**wproc("asr", audio=CLIPS[0], target_text=TARGETS[0], sampling_rate=16000)).loss.backward()
+    model(**wproc(task="asr", audio=CLIPS[0], target_text=TARGETS[0], sampling_rate=16000)).loss.backward()
     tower = model.model.audio_tower
     assert all(p.grad is None for p in tower.parameters())
     assert model.model.multi_modal_projector.linear_1.weight.grad is not None
@@ -207,12 +207,12 @@ def test_cached_tower_frames_give_the_loss_of_the_uncached_path(wproc, tmp_path)
 
 
 def test_cached_frames_and_features_together_are_refused(wproc, wmodel):
-    batch = wproc("asr", audio=CLIPS[0], sampling_rate=16000)
+    batch = wproc(task="asr", audio=CLIPS[0], sampling_rate=16000)
     frames, mask = wmodel.get_audio_frames(batch["input_features"], batch["input_features_mask"])
     with pytest.raises(ValueError, match="either input_features or cached audio_frames"):
         wmodel(**batch, audio_frames=frames, audio_frames_mask=mask)
     with pytest.raises(ValueError, match="not a mix"):
-        wproc(["asr", "asr"], audio=[CLIPS[0], None], audio_frames=[None, frames[0]], sampling_rate=16000)
+        wproc(task=["asr", "asr"], audio=[CLIPS[0], None], audio_frames=[None, frames[0]], sampling_rate=16000)
 
 
 def test_processor_and_model_that_disagree_are_named(processor, wproc):
@@ -230,14 +230,14 @@ def test_30s_model_refuses_short_window_features(processor):
     short = whisper_processor(processor, audio_window="clip")
     model = whisper_model(short, audio_window="30s")
     with pytest.raises(ValueError, match="fixed 30 s window"):
-        model(**short("asr", audio=CLIPS[0], sampling_rate=16000))
+        model(**short(task="asr", audio=CLIPS[0], sampling_rate=16000))
 
 
 def test_large_v3_style_128_mel_bins(processor):
     config = whisper_config(processor, audio_window="1s", audio_config={"num_mel_bins": 128})
     wide = LauraGPTProcessor(WhisperFeatureExtractor(feature_size=128), processor.tokenizer, **LauraGPTProcessor.config_kwargs(config))
     model = LauraGPTForConditionalGeneration(config).eval()
-    batch = wide("asr", audio=CLIPS[1], target_text=TARGETS[1], sampling_rate=16000)
+    batch = wide(task="asr", audio=CLIPS[1], target_text=TARGETS[1], sampling_rate=16000)
     assert batch["input_features"].shape[1] == 128 and torch.isfinite(model(**batch).loss)
     with pytest.raises(ValueError, match="gives 80 features per frame, the tower reads 128"):
         whisper_processor(processor, audio_window="1s").check_model_config(config)

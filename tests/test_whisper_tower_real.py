@@ -58,7 +58,7 @@ def test_assembled_model_keeps_tiny_en_and_counts_its_placeholders(assembled, ti
     model, processor = assembled.model, assembled.processor
     assert model.config.audio_config.d_model == 384 and model.config.audio_frame_pooling == 2
     clip, _ = soundfile.read(str(CHECK_CLIP), dtype="float32")
-    batch = processor("asr", audio=clip, sampling_rate=16000)
+    batch = processor(task="asr", audio=clip, sampling_rate=16000)
     with torch.no_grad():
         _, mask = model.get_audio_frames(batch["input_features"], batch["input_features_mask"])
     assert int((batch["input_ids"] == model.config.audio_token_id).sum()) == int(mask.sum()) == processor.num_audio_tokens(len(clip))

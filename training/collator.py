@@ -62,7 +62,7 @@ class LauraGPTCollator:
                 target_codes.append(None)
                 target_text.append(row.get("target_text"))
         return dict(self.processor(
-            tasks, audio=audio, text=text, target_text=target_text, target_codes=target_codes, language=language,
+            task=tasks, audio=audio, text=text, target_text=target_text, target_codes=target_codes, language=language,
             padding_side=self.padding_side, audio_frames=frames,
         ))
 

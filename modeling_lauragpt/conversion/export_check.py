@@ -54,7 +54,7 @@ clip = (0.1 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)).astype("float3
 with torch.no_grad():  # fingerprints of the loaded weights and rebuilt buffers, to compare with the package's model
     summary["text_logits_sum"] = float(model(input_ids=torch.tensor([[1, 2, 3, 4]])).logits.double().sum())
     if "asr" in model.config.tasks:
-        summary["asr_logits_sum"] = float(model(**processor("asr", audio=clip)).logits.double().sum())
+        summary["asr_logits_sum"] = float(model(**processor(task="asr", audio=clip)).logits.double().sum())
 if os.path.exists(os.path.join(out, "vocoder", "config.json")):
     summary["vocoder"] = origin(AutoModel.from_pretrained(os.path.join(out, "vocoder"), trust_remote_code=True))
 pipe = pipeline("lauragpt", model=out, trust_remote_code=True)
