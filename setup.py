@@ -39,6 +39,7 @@ SPEAKER_REQUIRES = [  # optional speaker similarity in `lauragpt eval`; then `pi
 TEST_REQUIRES = EVAL_REQUIRES + [
     "pytest>=8",
     "kaldi-native-fbank>=1.20",  # an independent fbank implementation the feature-extractor tests compare against
+    "parameterized>=0.9",  # imported by transformers' common test suites (tests/upstream_suites.py)
 ]
 
 

@@ -108,7 +108,8 @@ class LauraGPTConfig(PreTrainedConfig):
         `{name: {"input_modality": "audio"|"text", "output_modality": "text"|"codec", "description": str}}`
         (written by PEFT fine-tuning; see `tasks.register_task`). Every name must also be in `tasks`.
     text_eos_token_id (`int`, defaults to 151643): the tokenizer's end-of-text id, which ends text outputs.
-    pad_token_id (`int`, defaults to 151643): padding id in `input_ids`.
+    pad_token_id (`int`, *optional*): padding id in `input_ids` (the paper preset: Qwen's 151643; None: no padding
+        id, generation pads with the EOS).
     projector_hidden_act (`str`, defaults to `"gelu"`): activation between the projector's two linear layers.
     audio_frame_pooling (`int`, defaults to 1): average every this many tower frames before the projector
         (2 turns Whisper's 50 Hz frames into 25 Hz, as Qwen2-Audio does; 1 = no pooling).
@@ -136,7 +137,7 @@ class LauraGPTConfig(PreTrainedConfig):
     tasks: list[str] | tuple[str, ...] = DEFAULT_TASKS
     custom_tasks: dict | None = None
     text_eos_token_id: int = 151643
-    pad_token_id: int | None = 151643
+    pad_token_id: int | None = None
     projector_hidden_act: str = "gelu"
     audio_frame_pooling: int = 1
     audio_window: str = "30s"

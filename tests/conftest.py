@@ -18,6 +18,8 @@ from modeling_lauragpt.codec import codec_config, init_codebooks_from_audio
 
 from .helpers import SENTENCES, make_audio
 
+UPSTREAM_MARKS = ("accelerate_tests", "flash_attn_test", "flash_attn_3_test", "flash_attn_4_test", "torch_compile_test")
+
 
 @pytest.fixture(scope="session")
 def processor() -> LauraGPTProcessor:
@@ -52,6 +54,8 @@ def codec() -> EncodecModel:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long tests on real checkpoints (deselect with -m 'not slow')")
+    for mark in UPSTREAM_MARKS:  # marks of transformers' common suites (tests/upstream_suites.py)
+        config.addinivalue_line("markers", f"{mark}: a mark of transformers' own test suites")
 
 
 @pytest.fixture(scope="session")
