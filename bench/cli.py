@@ -32,7 +32,7 @@ from modeling_lauragpt.bench.common import (
 BENCHMARKS = {
     "features": "feature extractor vs kaldi-native-fbank and a torchaudio fbank loop: equality and throughput",
     "audio_tower": "encoder s per audio s: Whisper tiny.en (clip and 30 s windows, pooled) vs the demo Conformer",
-    "generation": "KV-cached generate vs full-prefix recompute (LauraTTS decoding) for 5/10/30 s of codec tokens",
+    "generation": "generate with dynamic, static and compiled static caches vs full-prefix recompute (LauraTTS decoding), 5/10/30 s of codec tokens",
     "vocoder": "one-step vs 31-pass multi-step vocoder: speed per second of audio, tiny-pair quality",
     "end_to_end": "pipeline RTF of asr and tts, batch 1-8, peak memory",
     "training": "training samples/s and FLOP/s vs the measured matmul peak (GPU paper preset when available)",

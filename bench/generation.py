@@ -1,11 +1,13 @@
-"""Codec-token generation: our KV-cached ``generate`` vs recomputing the whole prefix at every step.
+"""Codec-token generation: our ``generate`` with a dynamic KV cache, a static cache, and a static cache compiled with
+``torch.compile``, vs recomputing the whole prefix at every step.
 
 The baseline decodes the way the LauraTTS reference does (FunCodec ``decode_codec``: each step re-runs the LM on the
 whole sequence with no cache; `reference/reference_code.md` §1.6), on the same model, with the same task-vocabulary
 rule and greedy choice, so both must write the same tokens (asserted). Lengths are 5, 10 and 30 s of audio
 (125, 250 and 750 first-group codec tokens at 25 Hz) from a TTS prompt; the end token is suppressed so every run
 writes exactly that many tokens. Time vs length is fitted on log-log axes: a cached decoder is about linear
-(exponent ~1), a recomputing one about quadratic (~2).
+(exponent ~1), a recomputing one about quadratic (~2). The compiled decoder is compiled once per length before it is
+timed (a static cache has one shape per length), so its times are steady-state decoding.
 
     python -m modeling_lauragpt.bench.generation [--quick]
 """
@@ -19,6 +21,7 @@ if __package__ in (None, ""):  # run as `python bench/generation.py`: keep bench
 
 import numpy as np
 import torch
+from transformers import CompileConfig
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -58,13 +61,28 @@ def build_model() -> tuple[LauraGPTForConditionalGeneration, dict]:
     processor = build_processor()
     torch.manual_seed(0)
     model = LauraGPTForConditionalGeneration(lauragpt_config(processor, text_config=TEXT_CONFIG)).eval()
-    return model, dict(processor("tts", text=SENTENCES[0]))
+    return model, dict(processor(task="tts", text=SENTENCES[0]))
 
 
 @torch.no_grad()
 def cached_generate(model, prompt: dict, tokens: int) -> torch.Tensor:
     """Ours: ``model.generate`` (KV cache), greedy, exactly ``tokens`` new tokens. Returns them, (1, tokens)."""
     out = model.generate(**prompt, do_sample=False, min_new_tokens=tokens, max_new_tokens=tokens)
+    return out[:, prompt["input_ids"].shape[1] :]
+
+
+@torch.no_grad()
+def static_generate(model, prompt: dict, tokens: int, compiled: bool = False) -> torch.Tensor:
+    """``model.generate`` with a static cache (``cache_implementation="static"``), optionally compiled
+    (``torch.compile`` of the decoding step, fullgraph). Returns the new tokens, (1, tokens)."""
+    options = {"cache_implementation": "static"}
+    if compiled:
+        compile_config = CompileConfig(fullgraph=True)
+        compile_config._compile_all_devices = True  # transformers compiles only on accelerators unless told
+        options["compile_config"] = compile_config
+    else:
+        options["disable_compile"] = True
+    out = model.generate(**prompt, do_sample=False, min_new_tokens=tokens, max_new_tokens=tokens, **options)
     return out[:, prompt["input_ids"].shape[1] :]
 
 
@@ -84,45 +102,49 @@ def full_prefix_generate(model, prompt: dict, tokens: int) -> torch.Tensor:
     return ids[:, prompt["input_ids"].shape[1] :]
 
 
+DECODERS = {  # name -> decode(model, prompt, tokens); full_prefix is the baseline every other one must equal
+    "kv_cache": cached_generate,
+    "static_cache": static_generate,
+    "compiled": lambda model, prompt, tokens: static_generate(model, prompt, tokens, compiled=True),
+    "full_prefix": full_prefix_generate,
+}
+
+
 def loglog_exponent(lengths, seconds) -> float:
     """Slope of log(time) against log(length): ~1 for linear cost, ~2 for quadratic."""
     return float(np.polyfit(np.log(lengths), np.log(seconds), 1)[0])
 
 
 def run(args) -> dict:
-    """Time both decoders at each length (interleaved), check they agree, fit the growth exponents."""
+    """Time every decoder at each length (interleaved), check they all agree, fit the growth exponents."""
     model, prompt = build_model()
-    for decode in (cached_generate, full_prefix_generate):  # warm up kernels and allocator once
+    for decode in DECODERS.values():  # warm up kernels and allocator once
         decode(model, prompt, 8)
     rows = []
     for seconds in QUICK_SECONDS if args.quick else SECONDS:
         tokens = seconds * CODEC_HZ
+        DECODERS["compiled"](model, prompt, tokens)  # compile for this length's static cache shape
         timings = interleaved(
-            {
-                "kv_cache": lambda n=tokens: cached_generate(model, prompt, n),
-                "full_prefix": lambda n=tokens: full_prefix_generate(model, prompt, n),
-            },
+            {name: lambda decode=decode, n=tokens: decode(model, prompt, n) for name, decode in DECODERS.items()},
             repeats=repeats(args, full=3, quick=1),
             warmup=0,
         )
-        ours, baseline = timings["kv_cache"], timings["full_prefix"]
-        same = torch.equal(ours.result, baseline.result)
-        if not same:
-            first = int((ours.result != baseline.result).int().argmax())
-            raise AssertionError(f"{tokens} tokens: the two decoders disagree from token {first} on")
-        rows.append({
-            "audio_s": seconds, "tokens": tokens, "same_output": same,
-            "kv_cache_s": ours.median, "full_prefix_s": baseline.median,
-            "kv_cache_ms_per_token": 1000 * ours.median / tokens, "full_prefix_ms_per_token": 1000 * baseline.median / tokens,
-            "speedup": baseline.median / ours.median,
-            "kv_cache": ours.summary(), "full_prefix": baseline.summary(),
-        })
-        print(f"  {seconds:>3} s of audio ({tokens} tokens): cached {ours.median:.2f} s, full prefix {baseline.median:.2f} s")
+        baseline = timings["full_prefix"]
+        for name, timing in timings.items():
+            if not torch.equal(timing.result, baseline.result):
+                first = int((timing.result != baseline.result).int().argmax())
+                raise AssertionError(f"{tokens} tokens: {name} and full_prefix disagree from token {first} on")
+        row = {"audio_s": seconds, "tokens": tokens, "same_output": True}
+        for name, timing in timings.items():
+            row[f"{name}_s"] = timing.median
+            row[f"{name}_ms_per_token"] = 1000 * timing.median / tokens
+            row[name] = timing.summary()
+            if name != "full_prefix":
+                row[f"{name}_speedup"] = baseline.median / timing.median
+        rows.append(row)
+        print(f"  {seconds:>3} s of audio ({tokens} tokens): " + ", ".join(f"{name} {t.median:.2f} s" for name, t in timings.items()))
     lengths = [r["tokens"] for r in rows]
-    exponents = {
-        "kv_cache": loglog_exponent(lengths, [r["kv_cache_s"] for r in rows]),
-        "full_prefix": loglog_exponent(lengths, [r["full_prefix_s"] for r in rows]),
-    }
+    exponents = {name: loglog_exponent(lengths, [r[f"{name}_s"] for r in rows]) for name in DECODERS}
     return {
         "model": {
             "description": "LauraGPT, tiny audio encoder + Qwen2 LLM " + ", ".join(f"{k}={v}" for k, v in TEXT_CONFIG.items()),
@@ -131,7 +153,7 @@ def run(args) -> dict:
             "vocab_size": model.config.text_config.vocab_size,
             "prompt_tokens": int(prompt["input_ids"].shape[1]),
         },
-        "decoding": "greedy, batch 1, end token suppressed, same task-vocabulary rule in both decoders",
+        "decoding": "greedy, batch 1, end token suppressed, same task-vocabulary rule in every decoder",
         "rows": rows,
         "loglog_exponent": exponents,
     }
@@ -143,12 +165,13 @@ def report(result: dict) -> None:
     print_table(
         f"Codec-token generation, {m['parameters'] / 1e6:.2f} M-parameter LauraGPT ({m['llm_parameters'] / 1e6:.2f} M in the LLM)",
         result["rows"],
-        [("audio_s", "audio s", "d"), ("tokens", "tokens", "d"), ("kv_cache_s", "KV cache s", ".2f"),
-         ("full_prefix_s", "full prefix s", ".2f"), ("kv_cache_ms_per_token", "cache ms/tok", ".1f"),
-         ("full_prefix_ms_per_token", "prefix ms/tok", ".1f"), ("speedup", "speedup", ".1f"), ("same_output", "same", "")],
+        [("audio_s", "audio s", "d"), ("tokens", "tokens", "d"),
+         *[(f"{name}_ms_per_token", f"{name} ms/tok", ".2f") for name in DECODERS],
+         *[(f"{name}_speedup", f"{name} x", ".1f") for name in DECODERS if name != "full_prefix"],
+         ("same_output", "same", "")],
     )
-    e = result["loglog_exponent"]
-    print(f"  time ~ length^k on log-log: KV cache k = {e['kv_cache']:.2f}, full prefix k = {e['full_prefix']:.2f}")
+    exponents = ", ".join(f"{name} k = {k:.2f}" for name, k in result["loglog_exponent"].items())
+    print(f"  time ~ length^k on log-log: {exponents}")
 
 
 def main(argv: list[str] | None = None) -> int:

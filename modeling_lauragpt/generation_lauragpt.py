@@ -7,8 +7,6 @@ read from its prompt (the last task token in the row), so one batch may mix task
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from transformers import GenerationConfig, LogitsProcessor
 
@@ -41,14 +39,10 @@ def fill_generation_defaults(generation_config: GenerationConfig) -> GenerationC
     return generation_config
 
 
-def codec_output_config(generation_config: GenerationConfig) -> GenerationConfig:
-    """A copy of ``generation_config`` with its codec-output defaults applied (a folder saved before they existed
-    gets ``CODEC_OUTPUT_DEFAULTS``)."""
-    overrides = getattr(generation_config, CODEC_DEFAULTS_FIELD, None) or CODEC_OUTPUT_DEFAULTS
-    config = copy.deepcopy(generation_config)
-    for name, value in overrides.items():
-        setattr(config, name, value)
-    return config
+def codec_output_defaults(generation_config: GenerationConfig) -> dict:
+    """What a batch of codec-output rows decodes with unless ``generate`` is told otherwise: the config's
+    ``codec_output_defaults`` (``CODEC_OUTPUT_DEFAULTS`` for a folder saved before they existed)."""
+    return dict(getattr(generation_config, CODEC_DEFAULTS_FIELD, None) or CODEC_OUTPUT_DEFAULTS)
 
 
 def prompt_tasks(input_ids: torch.LongTensor, vocabulary: VocabularyLayout) -> list[str | None]:
@@ -120,7 +114,7 @@ __all__ = [
     "CODEC_OUTPUT_DEFAULTS",
     "TEXT_OUTPUT_DEFAULTS",
     "TaskVocabularyLogitsProcessor",
-    "codec_output_config",
+    "codec_output_defaults",
     "fill_generation_defaults",
     "prompt_tasks",
     "set_generation_defaults",

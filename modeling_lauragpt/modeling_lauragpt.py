@@ -48,7 +48,7 @@ from .audio_lengths import (
 from .configuration_lauragpt import LauraGPTConfig
 from .generation_lauragpt import (
     TaskVocabularyLogitsProcessor,
-    codec_output_config,
+    codec_output_defaults,
     fill_generation_defaults,
     set_generation_defaults,
     writes_codec,
@@ -494,7 +494,8 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         input_ids = args[0] if args else kwargs.get("input_ids", kwargs.get("inputs"))
         fill_generation_defaults(self.generation_config)
         if kwargs.get("generation_config") is None and writes_codec(input_ids, self.config.vocabulary):
-            kwargs["generation_config"] = codec_output_config(self.generation_config)
+            for name, value in codec_output_defaults(self.generation_config).items():
+                kwargs.setdefault(name, value)
         self._fit_positions(input_ids, kwargs)
         return super().generate(*args, logits_processor=processors, **kwargs)
 
