@@ -161,12 +161,34 @@ def test_merged_folder_serves_lid_and_old_tasks_through_the_pipeline(run):
         pipe(CLIPS[0], task="kws")
 
 
-def test_clear_errors_for_a_missing_adapter_and_data_without_the_task(run, tmp_path):
+def test_clear_errors_for_a_missing_adapter_and_data_without_the_task(run, tmp_path, capsys):
     with pytest.raises(FileNotFoundError, match="adapter_config.json"):
         load_adapter(tmp_path)
-    with pytest.raises(ValueError, match="No training rows have task 'kws'"):
-        lauragpt(["finetune", "--model", str(run["base"]), "--task", "kws", "--data", str(run["base"].parent / "lid_data"),
-                  "--output-dir", str(tmp_path / "kws"), "--max-steps", "1"])
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        lauragpt(["finetune", "--model", str(run["base"]), "--task", "kws", "--data", str(tmp_path / "nothing"),
-                  "--output-dir", str(tmp_path / "kws")])
+    base = ["finetune", "--model", str(run["base"]), "--task", "kws", "--output-dir", str(tmp_path / "kws"), "--max-steps", "1"]
+    assert lauragpt([*base, "--data", str(run["base"].parent / "lid_data")]) == 2
+    assert "No training rows have task 'kws'" in capsys.readouterr().err
+    assert lauragpt([*base, "--data", str(tmp_path / "nothing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def _per_task_corpus(rows, root):
+    """A Hub-format folder with one config per task, as ``lauragpt build-demo-data`` writes."""
+    tasks = sorted({row["task"] for row in rows})
+    for task in tasks:
+        path = root / task / "train-00000-of-00001.parquet"
+        path.parent.mkdir(parents=True)
+        Dataset.from_list([r for r in rows if r["task"] == task], features=example_features()).to_parquet(str(path))
+    configs = "".join(f"- config_name: {t}\n  data_files:\n  - split: train\n    path: {t}/train-*.parquet\n" for t in tasks)
+    (root / "README.md").write_text(f"---\nconfigs:\n{configs}---\n")
+    return root
+
+
+def test_finetune_reads_the_new_tasks_config_of_a_per_task_corpus(run, tmp_path, capsys):
+    rows = Dataset.load_from_disk(str(run["base"].parent / "lid_data")).to_list()
+    asr = [{**row, "task": "asr", "id": f"asr-{i}"} for i, row in enumerate(rows[:2])]
+    corpus = _per_task_corpus(rows + asr, tmp_path / "corpus")
+    base = ["finetune", "--model", str(run["base"]), "--data", str(corpus), "--max-steps", "1"]
+    assert lauragpt([*base, "--task", "kws", "--output-dir", str(tmp_path / "kws")]) == 2
+    assert "one config per task (asr, lid) and none is 'kws'" in capsys.readouterr().err
+    assert lauragpt([*base, "--task", "lid", "--output-dir", str(tmp_path / "lid")]) == 0
+    assert (tmp_path / "lid" / "adapter" / "adapter_config.json").is_file()

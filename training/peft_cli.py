@@ -13,6 +13,7 @@ writes ``runs/lid/adapter`` (adapter weights + the processor that knows ``<|lid|
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..tasks import AUDIO, CODEC, TEXT, TaskSpec
@@ -41,8 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_training_rows(path: Path):
-    """The ``train`` split of a canonical dataset folder, as a ``datasets.Dataset``."""
+def load_training_rows(path: Path, task: str | None = None):
+    """The ``train`` split of a canonical dataset folder, as a ``datasets.Dataset``. A Hub-format folder with one
+    config per task (what ``lauragpt build-demo-data`` writes) gives its ``task`` config."""
     import datasets
 
     if not path.exists():
@@ -50,7 +52,13 @@ def load_training_rows(path: Path):
     if (path / "state.json").exists() or (path / "dataset_dict.json").exists():
         data = datasets.load_from_disk(str(path))
     else:
-        data = datasets.load_dataset(str(path))
+        configs = [name for name in datasets.get_dataset_config_names(str(path)) if name != "default"]
+        if configs and task not in configs:
+            raise ValueError(
+                f"--data {path} holds one config per task ({', '.join(configs)}) and none is {task!r}: put the rows of "
+                f"the new task (task column {task!r}) in a '{task}' config of that folder, or in a folder of their own."
+            )
+        data = datasets.load_dataset(str(path), task) if configs else datasets.load_dataset(str(path))
     if isinstance(data, datasets.DatasetDict):
         if "train" not in data:
             raise ValueError(f"--data {path} has splits {sorted(data)} but no 'train' split to fine-tune on.")
@@ -71,15 +79,19 @@ def main(argv: list[str] | None = None) -> int:
 
     description = args.description or f"{args.task}: {args.input} in, {args.output} out (fine-tuned task)"
     spec = TaskSpec(args.task, args.input, args.output, description)
-    rows = load_training_rows(args.data)
-    model = LauraGPTForConditionalGeneration.from_pretrained(args.model)
-    processor = LauraGPTProcessor.from_pretrained(args.model)
-    adapter_dir = args.output_dir / ADAPTER_SUBFOLDER
-    peft_model, processor = finetune_new_task(
-        model, processor, spec, rows, adapter_dir,
-        lora_r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout, max_steps=args.max_steps,
-        learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed, base_model_name_or_path=args.model,
-    )
+    try:  # data, model and task problems: one line each, with the fix
+        rows = load_training_rows(args.data, args.task)
+        model = LauraGPTForConditionalGeneration.from_pretrained(args.model)
+        processor = LauraGPTProcessor.from_pretrained(args.model)
+        adapter_dir = args.output_dir / ADAPTER_SUBFOLDER
+        peft_model, processor = finetune_new_task(
+            model, processor, spec, rows, adapter_dir,
+            lora_r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout, max_steps=args.max_steps,
+            learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed, base_model_name_or_path=args.model,
+        )
+    except (ValueError, FileNotFoundError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     trainable, total = peft_model.get_nb_trainable_parameters()
     print(f"adapter for task {args.task!r} ({trainable:,} of {total:,} parameters trained) -> {adapter_dir}")
     if args.merge:
