@@ -1,6 +1,9 @@
 """The ``lauragpt`` command line (``lauragpt COMMAND --help`` for details).
 
-Each command lives in its own module exposing ``main(argv: list[str]) -> int``; this file only dispatches.
+Each command lives in its own module exposing ``main(argv: list[str]) -> int``; this file dispatches, and is the
+one error boundary (``docs/errors.md``): an expected failure (bad input, a missing or corrupt file, permissions, a
+full disk) prints one ``lauragpt COMMAND: error: ...`` line and exits 2, Ctrl-C exits 130 without a traceback, and
+``--debug`` (anywhere on the line) shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -22,18 +25,36 @@ COMMANDS = {
 }
 
 
+EXPECTED_ERRORS = (ValueError, OSError)  # bad values and input; missing, unreadable or unwritable files (FileNotFoundError,
+# PermissionError, IsADirectoryError, a full disk ...). Anything else is a bug and keeps its traceback.
+EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [arg for arg in argv if arg != "--debug"]
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         lines = [f"  {name:16} {text}" for name, (_, text) in COMMANDS.items()]
-        print("usage: lauragpt COMMAND [options]\n\ncommands:\n" + "\n".join(lines))
+        print("usage: lauragpt COMMAND [options] [--debug]\n\ncommands:\n" + "\n".join(lines))
         if argv and argv[0] not in ("-h", "--help"):
             print(f"\nerror: unknown command {argv[0]!r}; pick one of the commands above", file=sys.stderr)
             return 2
         return 0
     module_name, _ = COMMANDS[argv[0]]
-    command = importlib.import_module(module_name, package=__package__).main
-    return command(argv[1:])
+    try:
+        command = importlib.import_module(module_name, package=__package__).main
+        return command(argv[1:])
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"\nlauragpt {argv[0]}: interrupted; nothing half-written was left in place of an output", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except EXPECTED_ERRORS as error:
+        if debug:
+            raise
+        print(f"lauragpt {argv[0]}: error: {error} (--debug shows the traceback)", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import soundfile
 
+from .atomic_files import write_audio_atomic, write_text_atomic
 from .defaults import DEMO_SAMPLES_DIR, default_model_dir
 
 SHOWN_CHARACTERS = 48
@@ -58,7 +58,7 @@ def run_samples(pipe, samples: list[dict], output_dir: Path) -> list[dict]:
         }
         if "audio" in result:
             path = output_dir / "audio" / f"{index:02d}_{sample['task']}.wav"
-            soundfile.write(str(path), np.asarray(result["audio"], dtype=np.float32), result["sampling_rate"])
+            write_audio_atomic(path, result["audio"], result["sampling_rate"])
             record["output"] = f"audio/{path.name} ({len(result['audio']) / result['sampling_rate']:.2f} s)"
             record["output_audio"] = str(path)
         else:
@@ -149,11 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     judge_note = _transcribe_with_whisper(records, args)
     spectrograms = write_spectrograms(records, samples, output_dir / "spectrograms.png")
     table = summary_table(records)
-    (output_dir / "results.json").write_text(json.dumps({"model": model, "samples": records}, indent=1, ensure_ascii=False))
+    write_text_atomic(output_dir / "results.json", json.dumps({"model": model, "samples": records}, indent=1, ensure_ascii=False))
     report = [f"# lauragpt demo\n\nModel: `{model}`\n", table, f"\n{judge_note}\n"]
     if spectrograms:
         report.append(f"\n![spectrograms]({spectrograms.name})\n")
-    (output_dir / "report.md").write_text("\n".join(report) + "\n")
+    write_text_atomic(output_dir / "report.md", "\n".join(report) + "\n")
     print(table)
     print(f"\n{len(records)} samples, {len({r['task'] for r in records})} tasks in {time.perf_counter() - started:.1f} s; "
           f"outputs, report.md and spectrograms.png in {output_dir}/")

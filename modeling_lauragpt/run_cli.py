@@ -17,10 +17,10 @@ import json
 import sys
 from pathlib import Path
 
-import soundfile
 import torch
 from tqdm.auto import tqdm
 
+from .atomic_files import write_audio_atomic
 from .processing.pipeline_lauragpt import CHAINED_TASKS
 from .tasks import AUDIO, BUILTIN_TASKS, CODEC
 
@@ -167,8 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             record = {"input": str(source), "task": args.task}
             if audio_out:
                 target = targets[index]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                soundfile.write(str(target), result.pop("audio"), result.pop("sampling_rate"))
+                write_audio_atomic(target, result.pop("audio"), result.pop("sampling_rate"))
                 record.update(output=str(target), **result)
             else:
                 record.update(result)
