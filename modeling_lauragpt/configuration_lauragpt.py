@@ -118,6 +118,10 @@ class LauraGPTConfig(PreTrainedConfig):
         (0 < N < 30): the clip padded with silence to at least N s, the positional table sliced to the batch's
         longest window and padding masked; `"clip"`: the clip alone, no silence (whisper.cpp's `audio_ctx`). Shorter
         windows encode faster; `bench/whisper_window.py` measures what they cost in accuracy (docs/conversion.md).
+    task_languages (`dict`, *optional*): the target languages each translation task was trained on,
+        `{"s2tt": ["de", "es", "fr"], ...}` (written by the training recipe); the pipeline refuses others.
+    task_labels (`dict`, *optional*): the closed label set of each classification task, `{"ser": ["angry", ...]}`
+        (written by the training recipe); the pipeline decodes those tasks inside it.
     initializer_range (`float`, defaults to 0.02): std of the normal init of new weights.
     tie_word_embeddings (`bool`, defaults to `False`): share the input embedding and output matrix (Qwen-1.8B
         does not).
@@ -141,6 +145,8 @@ class LauraGPTConfig(PreTrainedConfig):
     projector_hidden_act: str = "gelu"
     audio_frame_pooling: int = 1
     audio_window: str = "30s"
+    task_languages: dict | None = None
+    task_labels: dict | None = None
     initializer_range: float = 0.02
     tie_word_embeddings: bool = False
     use_cache: bool = True

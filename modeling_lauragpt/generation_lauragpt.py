@@ -13,7 +13,6 @@ from transformers import GenerationConfig, LogitsProcessor
 from .tasks import CODEC, task_spec
 from .vocabulary import VocabularyLayout
 
-
 TEXT_OUTPUT_DEFAULTS = {"do_sample": False, "max_new_tokens": 200}  # text tasks decode greedily
 CODEC_OUTPUT_DEFAULTS = {"do_sample": True, "top_k": 25, "max_new_tokens": 750}  # LauraTTS: top-k 25; 30 s at 25 Hz
 CODEC_DEFAULTS_FIELD = "codec_output_defaults"  # generation_config attribute: what codec-output batches change
@@ -61,6 +60,37 @@ def writes_codec(input_ids: torch.LongTensor | None, vocabulary: VocabularyLayou
         return False
     tasks = prompt_tasks(input_ids, vocabulary)
     return all(task is not None and task_spec(task, vocabulary.tasks).output_modality == CODEC for task in tasks)
+
+
+class ChoiceLogitsProcessor(LogitsProcessor):
+    """Each row writes one of ``choices`` (id sequences, each ending with its end token): at every step only the
+    ids that continue a choice the row has written so far stay allowed. Classification tasks (SER) decode inside
+    their label set this way.
+
+    Args:
+        choices: token-id sequences, e.g. ``plain_text_ids(tokenizer, label) + [eos]`` per label.
+    """
+
+    def __init__(self, choices: list[list[int]]):
+        if not choices or not all(choices):
+            raise ValueError("ChoiceLogitsProcessor needs at least one non-empty choice.")
+        self.choices = [list(choice) for choice in choices]
+        self.prompt_length = None
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        """
+        input_ids : torch.LongTensor, shape = (batch, sequence)  prompt + tokens generated so far
+        scores : torch.FloatTensor, shape = (batch, vocab)
+        returns : the scores with every id that leaves all choices set to -inf
+        """
+        if self.prompt_length is None:  # the first call sees the (left-padded) prompt alone
+            self.prompt_length = input_ids.shape[1]
+        allowed = torch.zeros_like(scores, dtype=torch.bool)
+        for row, written in enumerate(input_ids[:, self.prompt_length :].tolist()):
+            step = len(written)
+            following = [c[step] for c in self.choices if len(c) > step and c[:step] == written]
+            allowed[row, following or [c[-1] for c in self.choices]] = True  # past a whole choice: its end token
+        return scores.masked_fill(~allowed, -float("inf"))
 
 
 class TaskVocabularyLogitsProcessor(LogitsProcessor):
@@ -113,6 +143,7 @@ class TaskVocabularyLogitsProcessor(LogitsProcessor):
 __all__ = [
     "CODEC_OUTPUT_DEFAULTS",
     "TEXT_OUTPUT_DEFAULTS",
+    "ChoiceLogitsProcessor",
     "TaskVocabularyLogitsProcessor",
     "codec_output_defaults",
     "fill_generation_defaults",

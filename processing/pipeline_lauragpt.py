@@ -18,8 +18,9 @@ import soundfile
 import torch
 from transformers import Pipeline
 
+from ..generation_lauragpt import ChoiceLogitsProcessor
 from ..slu_format import parse_slu
-from ..tasks import AUDIO, CODEC, task_spec
+from ..tasks import AUDIO, CODEC, TRANSLATION_TASKS, task_spec
 from .audio_inputs import to_mono_waveform, unpack_clip
 from .tokenizer_utils import plain_text_ids
 
@@ -106,8 +107,21 @@ class LauraGPTPipeline(Pipeline):
         if chunk_length_s and spec.input_modality == AUDIO and spec.output_modality != CODEC:
             clips = [self._to_waveform(task, item, preprocess_params["sampling_rate"], i, False) for i, item in enumerate(items)]
             return [self._run_chunked(task, clip, chunk_length_s, **kwargs) for clip in clips]
+        self._check_language(task, preprocess_params["language"])
         model_inputs = self.preprocess(items, task=task, **preprocess_params)
         return self.postprocess(self._forward(model_inputs, **forward_params), **postprocess_params)
+
+    def _check_language(self, task: str, language) -> None:
+        """A translation task needs a target language, one the model was trained on when its config lists them
+        (``task_languages``); without one the output language is the model's guess."""
+        if task not in TRANSLATION_TASKS:
+            return
+        trained = (self.model.config.task_languages or {}).get(task)
+        known = f" (this model was trained on: {', '.join(trained)})" if trained else ""
+        if language is None:
+            raise ValueError(f"Task {task!r} translates: pass language=<target language>{known}.")
+        if trained and language not in trained:
+            raise ValueError(f"Task {task!r} was not trained to translate into {language!r}{known}; pick one of those.")
 
     def preprocess(self, items, task, language=None, voice=None, sampling_rate=None) -> dict:
         """Validate and load the inputs of one batch and build the model inputs with the processor."""
@@ -128,6 +142,11 @@ class LauraGPTPipeline(Pipeline):
         """Generate with the model's ``generation_config`` (codec tasks sample top-k 25, text tasks decode greedily;
         ``LauraGPTForConditionalGeneration.generate``) and any ``generate()`` arguments given."""
         batch = model_inputs["batch"].to(self.model.device)
+        labels = (self.model.config.task_labels or {}).get(model_inputs["task"])
+        if labels:  # a classifier: decode inside its label set
+            eos = self.processor.tokenizer.eos_token_id
+            choices = ChoiceLogitsProcessor([plain_text_ids(self.processor.tokenizer, label) + [eos] for label in labels])
+            generate_kwargs = {**generate_kwargs, "logits_processor": [*generate_kwargs.get("logits_processor", []), choices]}
         with torch.no_grad():
             generated = self.model.generate(**batch, **generate_kwargs)
         return {**model_inputs, "generated": generated[:, batch["input_ids"].shape[1] :].cpu()}
@@ -242,4 +261,4 @@ class LauraGPTPipeline(Pipeline):
         return {"text": text}
 
 
-__all__ = ["LauraGPTPipeline", "CHAINED_TASKS", "load_audio_file", "find_companion_vocoder"]
+__all__ = ["CHAINED_TASKS", "LauraGPTPipeline", "find_companion_vocoder", "load_audio_file"]

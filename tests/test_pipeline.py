@@ -81,7 +81,8 @@ def test_long_audio_is_refused_or_chunked(pipe):
     ("inputs", "kwargs", "message"),
     [
         ("hello", {"task": "asr"}, "takes audio, but input 0 is a string that is not an audio file"),
-        (make_audio(0.3), {"task": "mt"}, "takes text, but input 0 is a ndarray"),
+        (make_audio(0.3), {"task": "mt", "language": "de"}, "takes text, but input 0 is a ndarray"),
+        ("hello", {"task": "mt"}, "Task 'mt' translates: pass language=<target language>"),
         ("hello", {"task": "dance"}, "Unknown task 'dance'. Known tasks: asr, s2tt, tts, se, aac, ser, slu, mt, s2st"),
         ("hello", {"task": "tts"}, "needs a LauraGPTVocoder"),
         (make_audio(0.3), {"task": "se", "sampling_rate": 16000}, "needs a LauraGPTVocoder"),

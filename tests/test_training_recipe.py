@@ -19,7 +19,7 @@ from modeling_lauragpt.training.recipe_data import load_split
 from modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTProcessor
 from modeling_lauragpt.cli import main as lauragpt
 
-from .recipe_corpus import TASKS, recipe_overrides, write_corpus
+from .recipe_corpus import EMOTIONS, TASKS, recipe_overrides, write_corpus
 
 STEPS, HALF = 24, 12
 
@@ -71,6 +71,8 @@ def test_tiny_run_lowers_every_eval_loss_and_resumes_exactly(workspace):
     reloaded = LauraGPTForConditionalGeneration.from_pretrained(str(out))
     for name, value in full.model.state_dict().items():
         assert torch.equal(reloaded.state_dict()[name], value), name
+    assert reloaded.config.task_languages == {"mt": ["de"], "s2tt": ["de"]}  # what the pipeline checks against
+    assert reloaded.config.task_labels == {"ser": sorted(EMOTIONS)}
     assert LauraGPTProcessor.from_pretrained(str(out)).tokenizer.get_vocab() == full.processing_class.tokenizer.get_vocab()
 
     resumed_dir = root / "resumed"  # a run killed after the mid-run checkpoint, then resumed

@@ -38,6 +38,7 @@ from ..processing.tokenizer_utils import train_text_tokenizer
 from .collator import LauraGPTCollator
 from .data.audio_frames import add_audio_frames
 from .data.mixture import add_length_column
+from .data.output_sets import merge_output_sets, task_output_sets
 from .loss import training_loss
 from .recipe_data import (
     TaskSplits,
@@ -226,6 +227,9 @@ def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None =
     with args.main_process_first(desc="dataset and processor preparation"):
         train, evaluation, processor = prepare(config, args, output_dir, reuse_processor=checkpoint is not None)
     model = build_model(config, processor)
+    languages, labels = task_output_sets(train)  # what the pipeline checks target languages and SER labels against
+    model.config.task_languages = merge_output_sets(model.config.task_languages, languages)
+    model.config.task_labels = merge_output_sets(model.config.task_labels, labels)
     if config["model"]["freeze_audio_tower"]:
         model.freeze_audio_tower(config["model"]["trainable_tower_layers"])
     if config["data"]["cache_audio_frames"]:
