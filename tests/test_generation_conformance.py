@@ -98,3 +98,14 @@ def test_a_generation_config_saved_before_the_defaults_gets_them(tmp_path):
     assert old.generation_config.max_new_tokens == TEXT_OUTPUT_DEFAULTS["max_new_tokens"]
     positions = old.config.text_config.max_position_embeddings  # 128 < prompt + 200: generate stops at the LLM's end
     assert out.shape[1] == positions  # not the 20 tokens of transformers' own default length
+
+
+def test_inputs_embeds_with_audio_features_equal_input_ids_with_them(audio_prompt):
+    """The placeholders are found in the embeddings (the <|audio|> row) when no input_ids are given."""
+    model, inputs, _ = audio_prompt
+    embeds = model.get_input_embeddings()(inputs["input_ids"])
+    audio = {key: inputs[key] for key in ("input_features", "input_features_mask", "attention_mask")}
+    with torch.no_grad():
+        from_ids = model(**inputs).logits
+        from_embeds = model(inputs_embeds=embeds, **audio).logits
+    torch.testing.assert_close(from_embeds, from_ids)
