@@ -40,6 +40,7 @@ TEST_REQUIRES = EVAL_REQUIRES + [
     "pytest>=8",
     "kaldi-native-fbank>=1.20",  # an independent fbank implementation the feature-extractor tests compare against
     "parameterized>=0.9",  # imported by transformers' common test suites (tests/upstream_suites.py)
+    "hypothesis>=6.100",  # property-based reliability tests (tests/test_reliability_properties.py)
 ]
 
 

@@ -30,6 +30,7 @@ from ..audio_lengths import window_samples
 logger = logging.get_logger(__name__)
 
 MAX_CHANNELS = 8  # more than this on the smaller axis is taken for a batch passed as one array
+MAX_PEAK_AMPLITUDE = 2.0**31  # int32-scale floats are the loudest real audio; far beyond, fbank power overflows float32
 MIN_SAMPLING_RATE, MAX_SAMPLING_RATE = 4_000, 384_000  # Hz: real recordings; a header outside is a broken header
 MAX_RESAMPLING_FACTOR = 1_000  # largest reduced rate factor given to torchaudio's resampler (its kernel grows with it)
 INT_SCALES = {np.dtype(np.int16): 2.0**15, np.dtype(np.int32): 2.0**31}  # PCM integer full scale -> [-1, 1)
@@ -203,7 +204,13 @@ def to_mono_waveform(
             "Pad it with silence or drop it."
         )
 
-    if np.abs(mono).max() > 1.0:
+    peak = float(np.abs(mono).max())
+    if peak > MAX_PEAK_AMPLITUDE:
+        raise ValueError(
+            f"{_where(index)} peaks at {peak:.3g}, beyond even int32-scale samples ({MAX_PEAK_AMPLITUDE:.3g}): its "
+            "features would overflow. Scale it to [-1, 1], e.g. audio / np.abs(audio).max()."
+        )
+    if peak > 1.0:
         logger.warning_once(
             "Audio peak amplitude above 1.0: float audio is expected in [-1, 1]. If these are int16-scale floats, "
             "divide them by 32768 (or pass an int16 array)."
@@ -214,4 +221,4 @@ def to_mono_waveform(
     return waveform
 
 
-__all__ = ["MAX_CHANNELS", "MAX_RESAMPLING_FACTOR", "MAX_SAMPLING_RATE", "MIN_SAMPLING_RATE", "resampled_length", "resampling_ratio", "to_mono_waveform", "unpack_clip"]
+__all__ = ["MAX_CHANNELS", "MAX_PEAK_AMPLITUDE", "MAX_RESAMPLING_FACTOR", "MAX_SAMPLING_RATE", "MIN_SAMPLING_RATE", "resampled_length", "resampling_ratio", "to_mono_waveform", "unpack_clip"]

@@ -52,7 +52,14 @@ def plain_text_ids(tokenizer, text: str) -> list[int]:
 
     returns : a list of ints, each < ``text_vocab_size``
     """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate: tokenizers would fail with a bare TypeError
+        raise ValueError(
+            f"The text holds an invalid character {text[error.start]!r} at position {error.start} (a lone UTF-16 "
+            "surrogate, e.g. from a badly decoded file): decode the source as UTF-8, or drop it."
+        ) from None
     return list(tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
 
 
-__all__ = ["EOS_TOKEN", "train_text_tokenizer", "plain_text_ids"]
+__all__ = ["EOS_TOKEN", "plain_text_ids", "train_text_tokenizer"]

@@ -54,6 +54,7 @@ def codec() -> EncodecModel:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long tests on real checkpoints (deselect with -m 'not slow')")
+    config.addinivalue_line("markers", "reliability: bad or unusual inputs give a clear error, never a wrong answer or a lost file")
     for mark in UPSTREAM_MARKS:  # marks of transformers' common suites (tests/upstream_suites.py)
         config.addinivalue_line("markers", f"{mark}: a mark of transformers' own test suites")
 

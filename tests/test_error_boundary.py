@@ -7,7 +7,13 @@ import pytest
 import soundfile
 
 from modeling_lauragpt import cli
-from modeling_lauragpt.atomic_files import atomic_path, write_audio_atomic, write_text_atomic
+from modeling_lauragpt.atomic_files import (
+    atomic_path,
+    write_audio_atomic,
+    write_text_atomic,
+)
+
+pytestmark = pytest.mark.reliability
 
 
 def _command(error):

@@ -15,6 +15,8 @@ from modeling_lauragpt.generation_lauragpt import ChoiceLogitsProcessor
 
 from .helpers import make_audio
 
+pytestmark = pytest.mark.reliability
+
 EOS = 0
 
 
