@@ -108,8 +108,17 @@ class LauraGPTPipeline(Pipeline):
             clips = [self._to_waveform(task, item, preprocess_params["sampling_rate"], i, False) for i, item in enumerate(items)]
             return [self._run_chunked(task, clip, chunk_length_s, **kwargs) for clip in clips]
         self._check_language(task, preprocess_params["language"])
+        self._check_voice(task, preprocess_params["voice"])
         model_inputs = self.preprocess(items, task=task, **preprocess_params)
         return self.postprocess(self._forward(model_inputs, **forward_params), **postprocess_params)
+
+    def _check_voice(self, task: str, voice) -> None:
+        """A voice prompt means something only to a task that speaks text (tts); elsewhere it would be ignored."""
+        if voice is None:
+            return
+        spec = task_spec(task, self.model.config.tasks)
+        if not (spec.input_modality != AUDIO and spec.output_modality == CODEC):
+            raise ValueError(f"voice= is a voice prompt for speaking text (tts, s2st); task {task!r} takes none: drop it.")
 
     def _check_language(self, task: str, language) -> None:
         """A translation task needs a target language, one the model was trained on when its config lists them
@@ -171,6 +180,8 @@ class LauraGPTPipeline(Pipeline):
 
     def _run_chained(self, task, items, language=None, voice=None, sampling_rate=None, **generate_kwargs):
         """s2st: s2tt then tts; s2st_voice: asr + s2tt, then tts of "asr text + translation" prompted by the input."""
+        if task == "s2st_voice" and voice is not None:
+            raise ValueError("s2st_voice speaks in the input's own voice and takes no voice=; use s2st with voice=... instead.")
         clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items)]
         same_rate = {"sampling_rate": self.sampling_rate, **generate_kwargs}
         translations = [r["text"] for r in self._run_batch("s2tt", clips, language=language, **same_rate)]

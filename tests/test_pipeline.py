@@ -83,6 +83,7 @@ def test_long_audio_is_refused_or_chunked(pipe):
         ("hello", {"task": "asr"}, "takes audio, but input 0 is a string that is not an audio file"),
         (make_audio(0.3), {"task": "mt", "language": "de"}, "takes text, but input 0 is a ndarray"),
         ("hello", {"task": "mt"}, "Task 'mt' translates: pass language=<target language>"),
+        (make_audio(0.3), {"task": "asr", "sampling_rate": 16000, "voice": make_audio(0.3)}, "task 'asr' takes none"),
         ("hello", {"task": "dance"}, "Unknown task 'dance'. Known tasks: asr, s2tt, tts, se, aac, ser, slu, mt, s2st"),
         ("hello", {"task": "tts"}, "needs a LauraGPTVocoder"),
         (make_audio(0.3), {"task": "se", "sampling_rate": 16000}, "needs a LauraGPTVocoder"),
