@@ -31,6 +31,24 @@ CHAINED_TASKS = {
 VOCODER_SUBFOLDER = "vocoder"
 
 
+# generate() options that must be numbers: the kind each takes and its smallest allowed value
+GENERATE_NUMBERS = {"max_new_tokens": (int, 1), "min_new_tokens": (int, 0), "top_k": (int, 0), "num_beams": (int, 1),
+                    "top_p": (float, 0.0), "temperature": (float, 0.0), "repetition_penalty": (float, 0.0)}
+
+
+def check_generate_numbers(options: dict) -> None:
+    """Refuse a numeric ``generate()`` option that is not a number or is below its range, naming it (transformers
+    would fail deep inside a logits processor with a bare TypeError)."""
+    for name, (kind, lowest) in GENERATE_NUMBERS.items():
+        value = options.get(name)
+        if value is None:
+            continue
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not is_number or (kind is int and value != int(value)) or value < lowest:
+            wanted = "a whole number" if kind is int else "a number"
+            raise ValueError(f"{name} must be {wanted} of at least {lowest}, got {value!r}.")
+
+
 def load_audio_file(path: str | Path) -> dict:
     """Read an audio file with soundfile: ``{"array": (samples,) or (samples, channels) float32, "sampling_rate"}``."""
     try:
@@ -95,6 +113,7 @@ class LauraGPTPipeline(Pipeline):
     # ----------------------------------------------------------- one batch: preprocess -> _forward -> postprocess
     def _sanitize_parameters(self, language=None, voice=None, sampling_rate=None, text_for_vocoder=None, **generate_kwargs):
         """Split keyword arguments into (preprocess, _forward, postprocess) parameters, as HF pipelines do."""
+        check_generate_numbers(generate_kwargs)
         return {"language": language, "voice": voice, "sampling_rate": sampling_rate}, generate_kwargs, {"text_for_vocoder": text_for_vocoder}
 
     def _run_batch(self, task, items, chunk_length_s=None, **kwargs):
@@ -272,4 +291,4 @@ class LauraGPTPipeline(Pipeline):
         return {"text": text}
 
 
-__all__ = ["CHAINED_TASKS", "LauraGPTPipeline", "find_companion_vocoder", "load_audio_file"]
+__all__ = ["CHAINED_TASKS", "LauraGPTPipeline", "check_generate_numbers", "find_companion_vocoder", "load_audio_file"]

@@ -84,6 +84,8 @@ def test_long_audio_is_refused_or_chunked(pipe):
         (make_audio(0.3), {"task": "mt", "language": "de"}, "takes text, but input 0 is a ndarray"),
         ("hello", {"task": "mt"}, "Task 'mt' translates: pass language=<target language>"),
         (make_audio(0.3), {"task": "asr", "sampling_rate": 16000, "voice": make_audio(0.3)}, "task 'asr' takes none"),
+        (make_audio(0.3), {"task": "asr", "sampling_rate": 16000, "top_k": "x"}, "top_k must be a whole number of at least 0, got 'x'"),
+        (make_audio(0.3), {"task": "asr", "sampling_rate": 16000, "max_new_tokens": 0}, "max_new_tokens must be a whole number of at least 1"),
         ("hello", {"task": "dance"}, "Unknown task 'dance'. Known tasks: asr, s2tt, tts, se, aac, ser, slu, mt, s2st"),
         ("hello", {"task": "tts"}, "needs a LauraGPTVocoder"),
         (make_audio(0.3), {"task": "se", "sampling_rate": 16000}, "needs a LauraGPTVocoder"),
