@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import TrainingArguments
-
 from modeling_lauragpt.training.loss import ExampleMeanLoss, training_loss
+from transformers import TrainingArguments
 
 
 def _rows(lengths, vocab=7, sequence=9, seed=0):
