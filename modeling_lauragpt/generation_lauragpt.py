@@ -40,26 +40,16 @@ def fill_generation_defaults(generation_config: GenerationConfig) -> GenerationC
 
 def codec_output_defaults(generation_config: GenerationConfig) -> dict:
     """What a batch of codec-output rows decodes with unless ``generate`` is told otherwise: the config's
-    ``codec_output_defaults`` (``CODEC_OUTPUT_DEFAULTS`` for a folder saved before they existed)."""
-    return dict(getattr(generation_config, CODEC_DEFAULTS_FIELD, None) or CODEC_OUTPUT_DEFAULTS)
-
-
-def prompt_tasks(input_ids: torch.LongTensor, vocabulary: VocabularyLayout) -> list[str | None]:
-    """Each row's task: the last task token of its prompt (None for a row without one)."""
-    names = {token_id: name for name, token_id in vocabulary.task_token_ids.items()}
-    tasks = []
-    for row in input_ids.tolist():
-        found = [names[token] for token in row if token in names]
-        tasks.append(found[-1] if found else None)
-    return tasks
+    ``codec_output_defaults``, after ``fill_generation_defaults`` gave an older config its own."""
+    return dict(getattr(fill_generation_defaults(generation_config), CODEC_DEFAULTS_FIELD))
 
 
 def writes_codec(input_ids: torch.LongTensor | None, vocabulary: VocabularyLayout) -> bool:
     """Whether every row of the prompt belongs to a codec-output task (TTS, SE)."""
     if input_ids is None or input_ids.numel() == 0:
         return False
-    tasks = prompt_tasks(input_ids, vocabulary)
-    return all(task is not None and task_spec(task, vocabulary.tasks).output_modality == CODEC for task in tasks)
+    codec_rows, has_task = TaskVocabularyLogitsProcessor(vocabulary).row_tasks(input_ids)
+    return bool((codec_rows & has_task).all())
 
 
 class ChoiceLogitsProcessor(LogitsProcessor):
@@ -111,6 +101,15 @@ class TaskVocabularyLogitsProcessor(LogitsProcessor):
             [i for name, i in task_ids.items() if task_spec(name, vocabulary.tasks).output_modality == CODEC] or [-1]
         )
 
+    def row_tasks(self, input_ids: torch.LongTensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each row's task, read from its last task token: (writes codec tokens, has a task token), both (batch,)."""
+        is_task = torch.isin(input_ids, self._task_ids.to(input_ids.device))
+        has_task = is_task.any(dim=1)
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device)
+        last_task_position = torch.where(is_task, positions, -1).max(dim=1).values.clamp(min=0)
+        row_task = input_ids.gather(1, last_task_position[:, None]).squeeze(1)
+        return torch.isin(row_task, self._codec_task_ids.to(input_ids.device)), has_task
+
     def allowed_ids_masks(self, vocab_size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
         """Boolean masks over ``vocab_size`` ids: (text-output allowed, codec-output allowed)."""
         ids = torch.arange(vocab_size, device=device)
@@ -126,14 +125,7 @@ class TaskVocabularyLogitsProcessor(LogitsProcessor):
         """
         if input_ids.shape[1] == 0:  # generate(inputs_embeds=...) without ids: no prompt to read a task from
             return scores
-        task_ids = self._task_ids.to(input_ids.device)
-        is_task = torch.isin(input_ids, task_ids)
-        has_task = is_task.any(dim=1)
-        positions = torch.arange(input_ids.shape[1], device=input_ids.device)
-        last_task_position = torch.where(is_task, positions, -1).max(dim=1).values.clamp(min=0)
-        row_task = input_ids.gather(1, last_task_position[:, None]).squeeze(1)
-        codec_rows = torch.isin(row_task, self._codec_task_ids.to(input_ids.device))
-
+        codec_rows, has_task = self.row_tasks(input_ids)
         text_allowed, codec_allowed = self.allowed_ids_masks(scores.shape[-1], scores.device)
         allowed = torch.where(codec_rows[:, None], codec_allowed, text_allowed)
         allowed = allowed | ~has_task[:, None]
@@ -147,7 +139,6 @@ __all__ = [
     "TaskVocabularyLogitsProcessor",
     "codec_output_defaults",
     "fill_generation_defaults",
-    "prompt_tasks",
     "set_generation_defaults",
     "writes_codec",
 ]
