@@ -213,22 +213,21 @@ class LauraGPTProcessor(ProcessorMixin):
         text_rows, audio_rows, tasks, target_text_rows, target_code_rows, prompt_code_rows, language_rows, frame_rows = (
             _as_rows(value, name, batch, is_item) for name, (value, is_item) in given.items()
         )
-        prompts = [text_rows[row] is not None and (audio_rows[row] is not None or frame_rows[row] is not None)
+        has_audio = [audio_rows[row] is not None or frame_rows[row] is not None for row in range(batch)]
+        prompts = [text_rows[row] is not None and has_audio[row]
                    and (tasks[row] is None or task_spec(tasks[row], self.tasks).input_modality == AUDIO)
                    for row in range(batch)]
-        specs = [self._row_task(row, tasks[row], prompts[row], audio_rows[row] is not None or frame_rows[row] is not None)
-                 for row in range(batch)]
+        specs = [self._row_task(tasks[row], prompts[row], has_audio[row]) for row in range(batch)]
 
         waveforms, cached, placeholder_counts = [], [], []
         for row, spec in enumerate(specs):
-            has_audio = audio_rows[row] is not None or frame_rows[row] is not None
             if spec is not None:
                 row_text = None if prompts[row] else text_rows[row]
-                _check_row(row, spec, has_audio, row_text, target_text_rows[row], target_code_rows[row], prompt_code_rows[row])
+                _check_row(row, spec, has_audio[row], row_text, target_text_rows[row], target_code_rows[row], prompt_code_rows[row])
                 _check_language(row, spec, language_rows[row])
             elif language_rows[row] is not None:
                 raise ValueError(f"row {row}: language= needs a task=; a prompt row writes its own language and task tokens.")
-            if not has_audio:
+            if not has_audio[row]:
                 continue
             if frame_rows[row] is not None:
                 cached.append(torch.as_tensor(frame_rows[row], dtype=torch.float32))
@@ -255,7 +254,7 @@ class LauraGPTProcessor(ProcessorMixin):
         rows, label_rows, clip = [], [], 0
         for row, spec in enumerate(specs):
             audio_ids = None
-            if audio_rows[row] is not None or frame_rows[row] is not None:
+            if has_audio[row]:
                 audio_ids = [self.vocabulary.audio_token_id] * placeholder_counts[clip]
                 clip += 1
             if prompts[row]:
@@ -301,7 +300,7 @@ class LauraGPTProcessor(ProcessorMixin):
         return {"sampling_rate": audio_options.get("sampling_rate"), "padding_side": side, "padding": padding,
                 "max_length": text_options.get("max_length")}
 
-    def _row_task(self, row: int, task: str | None, prompt: bool, has_audio: bool):
+    def _row_task(self, task: str | None, prompt: bool, has_audio: bool):
         """The row's task spec: the one given, the default by input (audio: asr, text: tts), or None for a prompt
         row without one (its prompt holds the task token)."""
         if task is not None:
