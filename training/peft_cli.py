@@ -13,7 +13,6 @@ writes ``runs/lid/adapter`` (adapter weights + the processor that knows ``<|lid|
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ..tasks import AUDIO, CODEC, TEXT, TaskSpec
@@ -79,19 +78,16 @@ def main(argv: list[str] | None = None) -> int:
 
     description = args.description or f"{args.task}: {args.input} in, {args.output} out (fine-tuned task)"
     spec = TaskSpec(args.task, args.input, args.output, description)
-    try:  # data, model and task problems: one line each, with the fix
-        rows = load_training_rows(args.data, args.task)
-        model = LauraGPTForConditionalGeneration.from_pretrained(args.model)
-        processor = LauraGPTProcessor.from_pretrained(args.model)
-        adapter_dir = args.output_dir / ADAPTER_SUBFOLDER
-        peft_model, processor = finetune_new_task(
-            model, processor, spec, rows, adapter_dir,
-            lora_r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout, max_steps=args.max_steps,
-            learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed, base_model_name_or_path=args.model,
-        )
-    except (ValueError, FileNotFoundError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    # data, model and task problems raise ValueError / OSError: lauragpt's error boundary makes each one line
+    rows = load_training_rows(args.data, args.task)
+    model = LauraGPTForConditionalGeneration.from_pretrained(args.model)
+    processor = LauraGPTProcessor.from_pretrained(args.model)
+    adapter_dir = args.output_dir / ADAPTER_SUBFOLDER
+    peft_model, processor = finetune_new_task(
+        model, processor, spec, rows, adapter_dir,
+        lora_r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout, max_steps=args.max_steps,
+        learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed, base_model_name_or_path=args.model,
+    )
     trainable, total = peft_model.get_nb_trainable_parameters()
     print(f"adapter for task {args.task!r} ({trainable:,} of {total:,} parameters trained) -> {adapter_dir}")
     if args.merge:
