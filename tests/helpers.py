@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import yaml
+from datasets import Dataset
 
 SAMPLING_RATE = 16000
 SENTENCES = [
@@ -26,3 +28,20 @@ def make_audio(seconds: float, seed: int = 0, sampling_rate: int = SAMPLING_RATE
     wave = sum(np.sin(k * phase) / k for k in range(1, 5)) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))
     wave = 0.3 * wave + 0.02 * rng.standard_normal(len(t))
     return wave.astype(np.float32)
+
+
+def write_hub_folder(root, configs: dict, features):
+    """A Hub-format dataset folder: ``configs`` is {config name or None (default): {split: list of rows}}; writes
+    parquet files and the README's ``configs``."""
+    entries = []
+    for config, splits in configs.items():
+        name, prefix = (config, config) if config else ("default", "data")
+        files = []
+        for split, rows in splits.items():
+            path = root / prefix / f"{split}-00000-of-00001.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Dataset.from_list(rows, features=features).to_parquet(str(path))
+            files.append({"split": split, "path": f"{prefix}/{split}-*"})
+        entries.append({"config_name": name, "data_files": files})
+    (root / "README.md").write_text("---\n" + yaml.safe_dump({"configs": entries}) + "---\n")
+    return root

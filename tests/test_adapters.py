@@ -8,7 +8,6 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
-import yaml
 from datasets import Audio, ClassLabel, Dataset, Features, Value
 from datasets.table import embed_table_storage
 from modeling_lauragpt.training.data.adapters import (
@@ -25,7 +24,7 @@ from modeling_lauragpt.training.data.schema import (
 
 from modeling_lauragpt.slu_format import parse_slu
 
-from .helpers import make_audio
+from .helpers import make_audio, write_hub_folder
 
 
 def wav_cell(seconds: float, rate: int, seed: int = 0) -> dict:
@@ -33,22 +32,6 @@ def wav_cell(seconds: float, rate: int, seed: int = 0) -> dict:
     buffer = io.BytesIO()
     sf.write(buffer, make_audio(seconds, seed, sampling_rate=rate), rate, format="WAV")
     return {"bytes": buffer.getvalue(), "path": f"clip{seed}.wav"}
-
-
-def write_hub_folder(root, configs: dict, features: Features):
-    """``configs``: {config name or None (default): {split: list of rows}} -> parquet files + README configs."""
-    entries = []
-    for config, splits in configs.items():
-        name, prefix = (config, config) if config else ("default", "data")
-        files = []
-        for split, rows in splits.items():
-            path = root / prefix / f"{split}-00000-of-00001.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Dataset.from_list(rows, features=features).to_parquet(str(path))
-            files.append({"split": split, "path": f"{prefix}/{split}-*"})
-        entries.append({"config_name": name, "data_files": files})
-    (root / "README.md").write_text("---\n" + yaml.safe_dump({"configs": entries}) + "---\n")
-    return root
 
 
 def _samples(row, column="audio"):

@@ -29,7 +29,7 @@ from modeling_lauragpt.tasks import (
     task_spec,
 )
 
-from .helpers import make_audio
+from .helpers import make_audio, write_hub_folder
 
 LID = TaskSpec("lid", "audio", "text", "spoken language identification: speech in, language code out")
 LABELS = ["en", "de", "fr", "en", "de", "fr"]
@@ -174,13 +174,8 @@ def test_clear_errors_for_a_missing_adapter_and_data_without_the_task(run, tmp_p
 def _per_task_corpus(rows, root):
     """A Hub-format folder with one config per task, as ``lauragpt build-demo-data`` writes."""
     tasks = sorted({row["task"] for row in rows})
-    for task in tasks:
-        path = root / task / "train-00000-of-00001.parquet"
-        path.parent.mkdir(parents=True)
-        Dataset.from_list([r for r in rows if r["task"] == task], features=example_features()).to_parquet(str(path))
-    configs = "".join(f"- config_name: {t}\n  data_files:\n  - split: train\n    path: {t}/train-*.parquet\n" for t in tasks)
-    (root / "README.md").write_text(f"---\nconfigs:\n{configs}---\n")
-    return root
+    configs = {task: {"train": [r for r in rows if r["task"] == task]} for task in tasks}
+    return write_hub_folder(root, configs, example_features())
 
 
 def test_finetune_reads_the_new_tasks_config_of_a_per_task_corpus(run, tmp_path, capsys):
