@@ -7,17 +7,25 @@ import shutil
 from pathlib import Path
 
 import pytest
+import soundfile
 import yaml
 from datasets import Audio, get_dataset_config_names, load_dataset
 from modeling_lauragpt.training.demo_corpus import TASKS, BuildPlan, build_demo_corpus
 from modeling_lauragpt.training.demo_corpus.cli import main as cli_main
+from modeling_lauragpt.training.demo_corpus.render import synthesize
 from modeling_lauragpt.training.demo_corpus.sources import Speech, leaves
 from modeling_lauragpt.training.demo_corpus.splits import (
     HELD_OUT_VOICE,
     normalise_words,
 )
 from modeling_lauragpt.training.demo_corpus.tasks import PLANNERS
+from modeling_lauragpt.training.demo_corpus.voices import (
+    ASR_TRAIN_VOICES,
+    ESPEAK_VOICES,
+)
 from transformers import PreTrainedTokenizerFast
+
+from modeling_lauragpt.cli import main as lauragpt
 
 pytestmark = pytest.mark.skipif(
     any(shutil.which(program) is None for program in ("flite", "festival", "fluidsynth"))
@@ -113,10 +121,28 @@ def test_cli_small_text_only_build_and_refuses_to_overwrite(tmp_path, capsys):
     out = tmp_path / "mt_only"
     assert cli_main([str(out), "--small", "--tasks", "mt", "--vocab-size", "200"]) == 0
     assert load_dataset(str(out), "mt", split="train").num_rows == 6
-    assert cli_main([str(out), "--small", "--tasks", "mt"]) == 1
-    assert "--overwrite" in capsys.readouterr().out
+    assert lauragpt(["build-demo-data", str(out), "--small", "--tasks", "mt"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
     mine = tmp_path / "my_folder"
     mine.mkdir()
     (mine / "README.md").write_text("my notes")
-    assert cli_main([str(mine), "--small", "--tasks", "mt", "--overwrite"]) == 1  # not a build: nothing is deleted
-    assert "not an earlier demo-corpus build" in capsys.readouterr().out and (mine / "README.md").read_text() == "my notes"
+    assert lauragpt(["build-demo-data", str(mine), "--small", "--tasks", "mt", "--overwrite"]) == 2  # not a build: nothing is deleted
+    assert "not an earlier demo-corpus build" in capsys.readouterr().err and (mine / "README.md").read_text() == "my notes"
+
+
+def test_a_larger_asr_split_adds_voices_and_keeps_the_test_split():
+    plain = PLANNERS["asr"](SMALL)
+    larger = PLANNERS["asr"](BuildPlan(**{**SMALL.__dict__, "task_train": (("asr", 40),)}))
+    train = [row for row in larger if row.split == "train"]
+    assert len(train) == 40 and len({row.id for row in train}) == 40
+    assert [row.id for row in larger if row.split != "train"] == [row.id for row in plain if row.split != "train"]
+    voices = {row.columns["speaker"] for row in train}
+    assert HELD_OUT_VOICE not in voices and voices & set(ESPEAK_VOICES)  # espeak-ng speaks only ASR training rows
+    assert voices <= set(ASR_TRAIN_VOICES) | {"asterisk_en_allison"}
+
+
+def test_an_espeak_voice_is_synthesised_at_16_khz(tmp_path):
+    voice = next(iter(ESPEAK_VOICES))
+    assert synthesize([Speech(voice, "Please hold the line.")], tmp_path, workers=1) == 1
+    audio, rate = soundfile.read(next(tmp_path.glob("speech-*.wav")))
+    assert rate == 16000 and 0.5 < len(audio) / rate < 3.0

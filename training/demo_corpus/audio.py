@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 import soundfile as sf
 
+from ...errors import InvalidInputError
 from ..data.schema import SAMPLING_RATE
 
 PEAK_LIMIT = 0.95  # highest absolute sample value after any level change
@@ -69,7 +70,7 @@ def limit_peak(wave: np.ndarray, limit: float = PEAK_LIMIT) -> np.ndarray:
 def fit_length(noise: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
     """``noise`` looped (from a random offset) or cut to exactly ``length`` samples."""
     if noise.size == 0:
-        raise ValueError("Cannot fit an empty noise clip.")
+        raise InvalidInputError("Cannot fit an empty noise clip.")
     repeats = -(-(length + noise.size) // noise.size)
     start = int(rng.integers(0, noise.size))
     return np.tile(noise, repeats)[start: start + length]
@@ -93,7 +94,7 @@ def coloured_noise(color: str, length: int, rng: np.random.Generator) -> np.ndar
     """White, pink (1/f power) or brown (1/f^2 power) noise, shaped in the frequency domain, RMS -23 dBFS."""
     exponents = {"white": 0.0, "pink": 1.0, "brown": 2.0}
     if color not in exponents:
-        raise ValueError(f"Unknown noise colour {color!r}; pick one of {sorted(exponents)}.")
+        raise InvalidInputError(f"Unknown noise colour {color!r}; pick one of {sorted(exponents)}.")
     spectrum = np.fft.rfft(rng.standard_normal(length))
     frequencies = np.fft.rfftfreq(length, d=1.0 / SAMPLING_RATE)
     frequencies[0] = frequencies[1] if length > 1 else 1.0

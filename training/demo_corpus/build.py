@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...errors import InvalidInputError, OutputConflictError
 from ...processing.tokenizer_utils import train_text_tokenizer
 from .card import write_card
 from .render import synthesize
@@ -49,9 +50,9 @@ def corpus_tokenizer(texts: list[str], all_texts: Iterable[str], vocab_size: int
 def _prepare_output(out: Path, overwrite: bool, tasks: Iterable[str]) -> None:
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise FileExistsError(f"{out} is not empty: pick another folder or pass --overwrite.")
+            raise OutputConflictError(f"{out} is not empty: pick another folder or pass --overwrite.")
         if not (out / "build_summary.json").is_file():
-            raise FileExistsError(
+            raise OutputConflictError(
                 f"{out} is not an earlier demo-corpus build (no build_summary.json): --overwrite replaces only such a "
                 "build, never other files. Pick a new or empty folder."
             )
@@ -79,7 +80,7 @@ def build_demo_corpus(out: str | Path, plan: BuildPlan | None = None, tasks: Ite
     started, out, tasks, plan = time.time(), Path(out), list(tasks), plan or BuildPlan()
     unknown = sorted(set(tasks) - set(PLANNERS))
     if unknown:
-        raise ValueError(f"Unknown task(s) {unknown}; pick from {list(TASKS)}.")
+        raise InvalidInputError(f"Unknown task(s) {unknown}; pick from {list(TASKS)}.")
     _prepare_output(out, overwrite, tasks)
     rows: dict[str, list[PlannedRow]] = {task: PLANNERS[task](plan) for task in tasks}
     log(f"planned {sum(map(len, rows.values()))} rows: " + ", ".join(f"{t} {len(r)}" for t, r in rows.items()))

@@ -6,6 +6,7 @@ import struct
 import subprocess
 from pathlib import Path
 
+from ...errors import InvalidInputError
 from ..data.schema import SAMPLING_RATE
 from .voices import require_program
 
@@ -34,7 +35,7 @@ def midi_file(program: int, notes: list[int], beat_seconds: float, velocity: int
         legato: fraction of the beat each note sounds.
     """
     if not (0 <= program <= 127 and 1 <= velocity <= 127 and notes):
-        raise ValueError("program must be 0-127, velocity 1-127, and notes non-empty")
+        raise InvalidInputError("program must be 0-127, velocity 1-127, and notes non-empty")
     sounding = int(TICKS_PER_BEAT * legato)
     events = _variable_length(0) + b"\xff\x51\x03" + int(beat_seconds * 1e6).to_bytes(3, "big")  # tempo
     events += _variable_length(0) + bytes([0xC0, program])  # program change, channel 0

@@ -1,8 +1,12 @@
-"""The synthetic voices of the demo corpus and the two engines that speak them (flite, festival).
+"""The synthetic voices of the demo corpus and the three engines that speak them (flite, festival, espeak-ng).
 
 ``VOICES`` lists every voice; ``HELD_OUT_VOICE`` (``splits.py``) speaks only in the test split. Only the flite
 voices listed with ``f0_control`` honour ``int_f0_target_mean``/``int_f0_target_stddev`` (measured: flite's rms
 voice ignores them), so the prosody-acted emotion task uses those.
+
+``TRAIN_VOICES`` (flite and festival) speak every task. The espeak-ng accents and variants, at their own rate and
+pitch, speak only ASR training rows (``ASR_TRAIN_VOICES``): ASR is the task that over-fitted to five voices, and
+their formant sound never becomes a TTS or SE target. No espeak voice is Scottish, like the held-out voice.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...errors import MissingProgramError
 from ..data.schema import SAMPLING_RATE
 from .splits import HELD_OUT_VOICE
 
@@ -30,6 +35,13 @@ class Voice:
     f0_control: bool = False
     f0_mean_hz: float = 0.0
     f0_stddev_hz: float = 0.0
+    engine_options: tuple[str, ...] = ()  # extra command-line options of the engine (espeak-ng: rate, pitch)
+
+
+def _espeak(name: str, engine_voice: str, words_per_minute: int, pitch: int) -> Voice:
+    """An espeak-ng voice (``engine_voice`` as ``espeak-ng -v`` takes it) at its own rate and pitch (0-99)."""
+    return Voice(name, "espeak-ng", engine_voice, f"espeak {engine_voice}",
+                 engine_options=("-s", str(words_per_minute), "-p", str(pitch)))
 
 
 VOICES = {
@@ -43,7 +55,22 @@ VOICES = {
         Voice("festival_kal_diphone", "festival", "voice_kal_diphone", "kal"),
     )
 }
+ESPEAK_VOICES = {
+    voice.name: voice
+    for voice in (
+        _espeak("espeak_en_us_m3", "en-us+m3", 160, 45),
+        _espeak("espeak_en_us_f2", "en-us+f2", 170, 60),
+        _espeak("espeak_en_gb_rp_m1", "en-gb-x-rp+m1", 150, 40),
+        _espeak("espeak_en_gb_rp_f4", "en-gb-x-rp+f4", 175, 65),
+        _espeak("espeak_en_nyc_m4", "en-us-nyc+m4", 185, 50),
+        _espeak("espeak_en_029_m2", "en-029+m2", 155, 35),
+        _espeak("espeak_en_lancaster_f1", "en-gb-x-gbclan+f1", 165, 55),
+        _espeak("espeak_en_midlands_m7", "en-gb-x-gbcwmd+m7", 145, 30),
+    )
+}
 TRAIN_VOICES = tuple(name for name in VOICES if name != HELD_OUT_VOICE)
+VOICES.update(ESPEAK_VOICES)
+ASR_TRAIN_VOICES = TRAIN_VOICES + tuple(ESPEAK_VOICES)
 PROSODY_TRAIN_VOICES = tuple(name for name in TRAIN_VOICES if VOICES[name].f0_control)
 
 
@@ -51,7 +78,7 @@ def require_program(program: str, package: str) -> str:
     """The path of ``program``, or a ``RuntimeError`` that names the package and the install script."""
     path = shutil.which(program)
     if path is None:
-        raise RuntimeError(f"{program} not found (Debian package {package}): {INSTALL_HINT}")
+        raise MissingProgramError(f"{program} not found (Debian package {package}): {INSTALL_HINT}")
     return path
 
 
@@ -85,6 +112,15 @@ def flite_to_file(voice: Voice, text: str, prosody: Prosody, path: Path) -> None
         raise RuntimeError(f"flite failed for voice {voice.engine_voice!r} on {text!r}: {result.stderr.strip()}")
 
 
+def espeak_to_file(voice: Voice, text: str, path: Path) -> None:
+    """Speak ``text`` with an espeak-ng voice into the wav file ``path`` (22.05 kHz; the build resamples it)."""
+    espeak = require_program("espeak-ng", "espeak-ng")
+    command = [espeak, "-v", voice.engine_voice, *voice.engine_options, "-w", str(path), "--", text]
+    result = subprocess.run(command, check=False, capture_output=True, text=True)
+    if result.returncode != 0 or not path.exists():
+        raise RuntimeError(f"espeak-ng failed for voice {voice.engine_voice!r} on {text!r}: {result.stderr.strip()}")
+
+
 def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -107,6 +143,5 @@ def festival_to_files(voice: Voice, items: list[tuple[str, Path]]) -> None:
                            f"no audio for {missing[:3]}: {result.stderr.strip()[-500:]}")
 
 
-__all__ = ["NEUTRAL_PROSODY", "PROSODY_TRAIN_VOICES", "TRAIN_VOICES", "VOICES", "Prosody", "Voice", "festival_to_files",
-           "flite_to_file",
-           "require_program"]
+__all__ = ["ASR_TRAIN_VOICES", "ESPEAK_VOICES", "NEUTRAL_PROSODY", "PROSODY_TRAIN_VOICES", "TRAIN_VOICES", "VOICES",
+           "Prosody", "Voice", "espeak_to_file", "festival_to_files", "flite_to_file", "require_program"]

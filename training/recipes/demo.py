@@ -33,6 +33,8 @@ def stage_corpus(work: Path, config: dict) -> None:
     corpus = config["corpus"]
     argv = [str(work / "corpus"), "--seed", str(config["seed"]), "--per-task", str(corpus["per_task"]),
             "--max-seconds", str(corpus["max_seconds"]), "--workers", str(corpus["workers"])]
+    if corpus.get("task_train"):
+        argv += ["--task-train", *(f"{task}={rows}" for task, rows in corpus["task_train"].items())]
     if (work / "corpus").exists():
         argv.append("--overwrite")  # a build that did not finish: the folder is this recipe's own
     if build_demo_data(argv) != 0:

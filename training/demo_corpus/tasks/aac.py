@@ -34,7 +34,7 @@ def plan_aac(plan: BuildPlan) -> list[PlannedRow]:
         for event in events for color, description in NOISE_DESCRIPTIONS.items()
     ]
     singles = [_row(sentence(event.caption), clip[event.path]) for event in events]
-    return pick_balanced([melodies, pairs, over_noise, singles], plan, salt="aac")
+    return pick_balanced([melodies, pairs, over_noise, singles], plan, task="aac")
 
 
 __all__ = ["plan_aac"]

@@ -12,21 +12,27 @@ MAX_RECORDING_SECONDS = 6.0  # real recordings longer than this are not used
 
 @dataclass(frozen=True)
 class BuildPlan:
-    """How much to build: rows per split and task, the seed of every random choice, the longest clip kept."""
+    """How much to build: rows per split and task, the seed of every random choice, the longest clip kept.
+
+    ``task_train`` gives some tasks more (or fewer) training rows than ``train``, as ``((task, rows), ...)``; their
+    validation and test splits keep the common size, so test scores stay comparable between builds.
+    """
 
     seed: int = 0
     train: int = 800
     validation: int = 50
     test: int = 60
     max_seconds: float = 7.0  # rows with a rendered clip longer than this are dropped
+    task_train: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def for_train_size(cls, train: int, seed: int = 0) -> BuildPlan:
         """Validation ~6 % and test ~8 % of ``train`` (at least 2 and 3), like the sentence buckets."""
         return cls(seed=seed, train=train, validation=max(2, round(train * 0.06)), test=max(3, round(train * 0.08)))
 
-    def size(self, split: str) -> int:
-        return {"train": self.train, "validation": self.validation, "test": self.test}[split]
+    def size(self, split: str, task: str | None = None) -> int:
+        train = dict(self.task_train).get(task, self.train)
+        return {"train": train, "validation": self.validation, "test": self.test}[split]
 
 
 @dataclass
@@ -61,9 +67,10 @@ def voices_for(text: str, split: str, seed: int, count: int, voices: tuple[str, 
     return row_rng(seed, "voices", text, voices).sample(voices, count)
 
 
-def pick_balanced(groups: list[list[PlannedRow]], plan: BuildPlan, salt: str,
+def pick_balanced(groups: list[list[PlannedRow]], plan: BuildPlan, task: str,
                   weights: list[int] | None = None) -> list[PlannedRow]:
-    """For each split, shuffle each group (seeded) and take rows from the groups in turn until the split's size.
+    """For each split, shuffle each group (seeded) and take rows from the groups in turn until the split's size
+    (``plan.size(split, task)``; ``task`` also salts the shuffles).
 
     Groups are the sources of a task (e.g. real vs synthetic speech, or one group per language): each turn takes
     ``weights[i]`` rows (default 1) from group ``i``, and a group that runs out leaves its share to the others.
@@ -77,9 +84,9 @@ def pick_balanced(groups: list[list[PlannedRow]], plan: BuildPlan, salt: str,
         queues = []
         for index, group in enumerate(groups):
             rows = sorted((row for row in group if row.split == split), key=lambda row: row.id)
-            row_rng(plan.seed, salt, split, index).shuffle(rows)
+            row_rng(plan.seed, task, split, index).shuffle(rows)
             queues.append(rows)
-        taken, size = [], plan.size(split)
+        taken, size = [], plan.size(split, task)
         while len(taken) < size and any(queues):
             for queue, weight in zip(queues, weights):
                 turn = queue[:weight]

@@ -19,4 +19,4 @@ def plan_mt(plan: BuildPlan) -> list[PlannedRow]:
         rows += [_row(p.texts["en"], p.texts[language], language, "asterisk")
                  for p in asterisk_prompts() if language in p.texts and len(p.texts["en"].split()) >= 2]
         groups.append(rows)
-    return pick_balanced(groups, plan, salt="mt")
+    return pick_balanced(groups, plan, task="mt")

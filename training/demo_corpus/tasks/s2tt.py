@@ -49,4 +49,4 @@ def _synthetic_pairs(plan: BuildPlan, language: str) -> list[PlannedRow]:
 
 
 def plan_s2tt(plan: BuildPlan) -> list[PlannedRow]:
-    return pick_balanced([_asterisk_pairs("fr"), _asterisk_pairs("es"), _synthetic_pairs(plan, "de")], plan, salt="s2tt")
+    return pick_balanced([_asterisk_pairs("fr"), _asterisk_pairs("es"), _synthetic_pairs(plan, "de")], plan, task="s2tt")

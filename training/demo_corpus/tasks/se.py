@@ -58,4 +58,4 @@ def plan_se(plan: BuildPlan) -> list[PlannedRow]:
     real = [_noisy_row(f"se-asterisk-en-{rec.key.replace('/', '-')}", sentence_split(rec.text), Recording(rec.path),
                        rec.text, rec.speaker, plan, events, scenes)
             for rec in prompt_recordings("en", MAX_RECORDING_SECONDS).values() if len(rec.text.split()) >= 3]
-    return pick_balanced([synthetic, real], plan, salt="se", weights=[2, 1])
+    return pick_balanced([synthetic, real], plan, task="se", weights=[2, 1])

@@ -66,4 +66,4 @@ def plan_ser(plan: BuildPlan) -> list[PlannedRow]:
                                    audio=acted_speech(voice, text, emotion, plan.seed),
                                    columns={"text": text, "target_text": emotion, "speaker": voice}))
         groups.append(rows)
-    return pick_balanced(groups, plan, salt="ser")
+    return pick_balanced(groups, plan, task="ser")

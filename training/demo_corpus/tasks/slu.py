@@ -26,4 +26,4 @@ def plan_slu(plan: BuildPlan) -> list[PlannedRow]:
                 "slu", f"slu-{voice}-{short_id(command.text)}", split, audio=Speech(voice, command.text),
                 columns={"text": command.text, "target_text": target, "speaker": voice},
             ))
-    return pick_balanced(list(by_intent.values()), plan, salt="slu")
+    return pick_balanced(list(by_intent.values()), plan, task="slu")

@@ -15,4 +15,4 @@ def plan_tts(plan: BuildPlan) -> list[PlannedRow]:
         voice = voice_for(text, split, plan.seed)
         rows.append(PlannedRow("tts", f"tts-{voice}-{short_id(text)}", split, target_audio=Speech(voice, text),
                                columns={"text": text, "speaker": voice}))
-    return pick_balanced([rows], plan, salt="tts")
+    return pick_balanced([rows], plan, task="tts")
