@@ -20,6 +20,14 @@ from .configuration_cpu_codec import LauraGPTCPUCodecConfig
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig, LauraGPTConfig
 from .configuration_vocoder import LauraGPTVocoderConfig
 from .defaults import DEFAULT_MODEL_DIR
+from .errors import (
+    DeviceUnavailableError,
+    InvalidInputError,
+    LauraGPTError,
+    MissingProgramError,
+    ModelLoadError,
+    OutputConflictError,
+)
 from .modeling_audio_encoder import LauraGPTAudioEncoder
 from .modeling_cpu_codec import LauraGPTCPUCodec, register_cpu_codec
 from .modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTModel
@@ -65,11 +73,14 @@ register_standard_pipelines()
 __all__ = [
     "BUILTIN_TASKS",
     "DEFAULT_TASKS",
+    "DeviceUnavailableError",
+    "InvalidInputError",
     "LauraGPTAudioEncoder",
     "LauraGPTAudioEncoderConfig",
     "LauraGPTCPUCodec",
     "LauraGPTCPUCodecConfig",
     "LauraGPTConfig",
+    "LauraGPTError",
     "LauraGPTFeatureExtractor",
     "LauraGPTForConditionalGeneration",
     "LauraGPTModel",
@@ -79,5 +90,8 @@ __all__ = [
     "LauraGPTProcessor",
     "LauraGPTVocoder",
     "LauraGPTVocoderConfig",
+    "MissingProgramError",
+    "ModelLoadError",
+    "OutputConflictError",
     "VocoderConditions",
 ]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import torch
 
+from .errors import InvalidInputError
+
 INPUT_LAYERS = ("linear", "conv2d")
 
 WHISPER_HOP_LENGTH = 160  # samples between Whisper log-mel frames (10 ms at 16 kHz)
@@ -52,7 +54,7 @@ def encoder_num_frames(num_feature_frames, input_layer: str = "linear"):
     if input_layer == "conv2d":
         frames = ((num_feature_frames - 1) // 2 - 1) // 2
         return frames.clamp(min=0) if hasattr(frames, "clamp") else max(frames, 0)
-    raise ValueError(f"Unknown encoder input layer {input_layer!r}; expected one of {INPUT_LAYERS}.")
+    raise InvalidInputError(f"Unknown encoder input layer {input_layer!r}; expected one of {INPUT_LAYERS}.")
 
 
 def pooled_num_frames(num_frames, pooling: int = 1):
@@ -83,7 +85,7 @@ def window_seconds(audio_window: str) -> float:
     number = audio_window[:-1] if isinstance(audio_window, str) and audio_window.endswith("s") else ""
     seconds = float(number) if number.replace(".", "", 1).isdigit() else None
     if seconds is None or not 0 < seconds <= WHISPER_WINDOW_S:
-        raise ValueError(
+        raise InvalidInputError(
             f"audio_window={audio_window!r} is not supported: use 'clip' (the clip alone) or 'Ns' with 0 < N <= 30 "
             "(each clip padded with silence to at least N seconds; '30s' is Whisper's own window)."
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from .errors import LauraGPTError
+
 # command -> (module relative to this package, one-line help)
 COMMANDS = {
     "demo": (".demo", "run every task of the default model on bundled samples, write a report"),
@@ -25,8 +27,10 @@ COMMANDS = {
 }
 
 
-EXPECTED_ERRORS = (ValueError, OSError)  # bad values and input; missing, unreadable or unwritable files (FileNotFoundError,
-# PermissionError, IsADirectoryError, a full disk ...). Anything else is a bug and keeps its traceback.
+# lauragpt's own refusals (errors.py), bad values and input, missing, unreadable or unwritable files (FileNotFoundError,
+# PermissionError, IsADirectoryError, a full disk ...), an optional package that is not installed. Anything else is a
+# bug and keeps its traceback.
+EXPECTED_ERRORS = (LauraGPTError, ValueError, OSError, ModuleNotFoundError)
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
 
 

@@ -33,6 +33,7 @@ from transformers import EncodecConfig, EncodecModel, PreTrainedConfig, PreTrain
 
 from .audio_lengths import codec_num_frames
 from .configuration_cpu_codec import LauraGPTCPUCodecConfig
+from .errors import InvalidInputError
 from .modeling_cpu_codec import LauraGPTCPUCodec
 from .processing.audio_inputs import to_mono_waveform, unpack_clip
 
@@ -84,7 +85,7 @@ CODEC_PRESETS["demo"] = {
 def codec_config(preset: str = "paper", **overrides) -> EncodecConfig:
     """An ``EncodecConfig`` from a named preset (``"paper"`` or ``"tiny"``), with keyword overrides."""
     if preset not in CODEC_PRESETS:
-        raise ValueError(f"Unknown codec preset {preset!r}; choose one of {sorted(CODEC_PRESETS)}.")
+        raise InvalidInputError(f"Unknown codec preset {preset!r}; choose one of {sorted(CODEC_PRESETS)}.")
     return EncodecConfig(**{**CODEC_PRESETS[preset], **overrides})
 
 
@@ -116,7 +117,7 @@ def _codec_classes(model_type: str | None, what: str) -> tuple[type[PreTrainedCo
         if model_type == config_class.model_type:
             return config_class, model_class
     known = ", ".join(f"{c.__name__} ({c.model_type!r})" for c in CODEC_CLASSES)
-    raise ValueError(f"Unsupported codec {what}: the vocoder and the pipeline work with {known}.")
+    raise InvalidInputError(f"Unsupported codec {what}: the vocoder and the pipeline work with {known}.")
 
 
 def _config_classes(config) -> tuple[type[PreTrainedConfig], type[PreTrainedModel]]:
@@ -220,7 +221,7 @@ def encode_codes(codec: Codec, waveforms, batch_size: int = 8, sampling_rate: in
     returns : a list of ``torch.LongTensor`` of shape ``(num_groups, codec_num_frames(samples))`` on the CPU
     """
     if isinstance(waveforms, torch.Tensor) and waveforms.dim() == 1:
-        raise ValueError("encode_codes takes a list of clips; wrap a single clip in a list: encode_codes(codec, [clip]).")
+        raise InvalidInputError("encode_codes takes a list of clips; wrap a single clip in a list: encode_codes(codec, [clip]).")
     clips = _waveforms(codec, waveforms, sampling_rate)
     param = next(codec.parameters())
     hop = codec_spec(codec).hop_length
@@ -242,11 +243,11 @@ def check_codes(codec: Codec, codes: torch.Tensor) -> None:
     """Raise ``ValueError`` unless ``codes`` are (batch, 1..num_groups, frames) integers in [0, codebook_size)."""
     spec = codec_spec(codec)
     if codes.dim() != 3 or codes.dtype.is_floating_point:
-        raise ValueError(f"codes must be integers of shape (batch, num_groups, frames); got {codes.dtype} {tuple(codes.shape)}.")
+        raise InvalidInputError(f"codes must be integers of shape (batch, num_groups, frames); got {codes.dtype} {tuple(codes.shape)}.")
     if not 1 <= codes.shape[1] <= spec.num_groups:
-        raise ValueError(f"codes have {codes.shape[1]} groups but the codec has 1..{spec.num_groups} (its quantizers).")
+        raise InvalidInputError(f"codes have {codes.shape[1]} groups but the codec has 1..{spec.num_groups} (its quantizers).")
     if codes.numel() and (int(codes.min()) < 0 or int(codes.max()) >= spec.codebook_size):
-        raise ValueError(
+        raise InvalidInputError(
             f"codes must lie in [0, {spec.codebook_size}); got values from {int(codes.min())} to {int(codes.max())}. "
             "Pass codec codes, not LLM vocabulary ids (processor.decode_outputs subtracts the codec offset)."
         )
@@ -282,7 +283,7 @@ def latent_to_waveform(codec: Codec, latent: torch.Tensor, lengths: torch.Tensor
     """
     spec = codec_spec(codec)
     if latent.dim() != 3 or latent.shape[-1] != spec.latent_dim:
-        raise ValueError(f"latent must have shape (batch, frames, {spec.latent_dim}); got {tuple(latent.shape)}.")
+        raise InvalidInputError(f"latent must have shape (batch, frames, {spec.latent_dim}); got {tuple(latent.shape)}.")
     latent = latent.to(next(codec.parameters()).dtype)
     if lengths is None:
         return _decode(codec, latent)

@@ -13,6 +13,8 @@ import copy
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
+from .errors import InvalidInputError
+
 DECODER_HEADS = ("griffin_lim", "istft")
 
 
@@ -94,23 +96,23 @@ class LauraGPTCPUCodecConfig(PreTrainedConfig):
     def validate_architecture(self):
         """Raise on settings the codec cannot build (called by ``@strict``)."""
         if self.hop_length % self.stft_hop_length:
-            raise ValueError(
+            raise InvalidInputError(
                 f"stft_hop_length ({self.stft_hop_length}) must divide hop_length ({self.hop_length}): each codec frame "
                 "holds a whole number of STFT frames."
             )
         if self.n_fft % self.stft_hop_length or self.n_fft < 2 * self.stft_hop_length or (self.n_fft - self.stft_hop_length) % 2:
-            raise ValueError(
+            raise InvalidInputError(
                 f"n_fft ({self.n_fft}) must be a multiple of stft_hop_length ({self.stft_hop_length}), at least twice it, "
                 "with n_fft - stft_hop_length even (frames overlap by whole hops and pad evenly)."
             )
         if self.kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd (centred convolutions); got {self.kernel_size}.")
+            raise InvalidInputError(f"kernel_size must be odd (centred convolutions); got {self.kernel_size}.")
         if self.decoder_head not in DECODER_HEADS:
-            raise ValueError(f"decoder_head must be one of {DECODER_HEADS}; got {self.decoder_head!r}.")
+            raise InvalidInputError(f"decoder_head must be one of {DECODER_HEADS}; got {self.decoder_head!r}.")
         if not 0.0 <= self.quantizer_dropout <= 1.0:
-            raise ValueError(f"quantizer_dropout is a probability in [0, 1]; got {self.quantizer_dropout}.")
+            raise InvalidInputError(f"quantizer_dropout is a probability in [0, 1]; got {self.quantizer_dropout}.")
         if self.num_quantizers < 1 or self.codebook_size < 2:
-            raise ValueError("num_quantizers must be >= 1 and codebook_size >= 2.")
+            raise InvalidInputError("num_quantizers must be >= 1 and codebook_size >= 2.")
 
     @property
     def stft_frames_per_code(self) -> int:
@@ -131,7 +133,7 @@ class LauraGPTCPUCodecConfig(PreTrainedConfig):
     def from_preset(cls, name: str, **overrides) -> LauraGPTCPUCodecConfig:
         """A config from a named preset (``"cpu"`` or ``"tiny"``) with keyword overrides."""
         if name not in CPU_CODEC_PRESETS:
-            raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(CPU_CODEC_PRESETS)}.")
+            raise InvalidInputError(f"Unknown preset {name!r}; choose one of {sorted(CPU_CODEC_PRESETS)}.")
         return cls(**{**copy.deepcopy(CPU_CODEC_PRESETS[name]), **overrides})
 
 

@@ -16,6 +16,7 @@ from transformers import AutoConfig, PreTrainedConfig, WhisperConfig
 from transformers.configuration_utils import SubConfigSpec
 
 from .audio_lengths import INPUT_LAYERS, window_seconds
+from .errors import InvalidInputError
 from .tasks import DEFAULT_TASKS, register_custom_tasks
 from .vocabulary import VocabularyLayout
 
@@ -77,18 +78,18 @@ class LauraGPTAudioEncoderConfig(PreTrainedConfig):
     def validate_architecture(self):
         """Raise on settings the encoder cannot build (called by ``@strict``)."""
         if self.hidden_size % self.num_attention_heads:
-            raise ValueError(
+            raise InvalidInputError(
                 f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads ({self.num_attention_heads})."
             )
         if self.conv_kernel_size % 2 == 0:
-            raise ValueError(f"conv_kernel_size must be odd so frames stay aligned, got {self.conv_kernel_size}.")
+            raise InvalidInputError(f"conv_kernel_size must be odd so frames stay aligned, got {self.conv_kernel_size}.")
         for name, value, allowed in (
             ("input_layer", self.input_layer, INPUT_LAYERS),
             ("position_embedding_type", self.position_embedding_type, POSITION_EMBEDDING_TYPES),
             ("conv_norm_type", self.conv_norm_type, CONV_NORM_TYPES),
         ):
             if value not in allowed:
-                raise ValueError(f"{name}={value!r} is not supported; choose one of {allowed}.")
+                raise InvalidInputError(f"{name}={value!r} is not supported; choose one of {allowed}.")
 
 
 @strict
@@ -164,17 +165,17 @@ class LauraGPTConfig(PreTrainedConfig):
     def validate_architecture(self):
         """Raise on inconsistent special ids, task lists or audio settings (called by ``@strict``)."""
         if self.audio_frame_pooling < 1:
-            raise ValueError(f"audio_frame_pooling must be a positive number of frames, got {self.audio_frame_pooling}.")
+            raise InvalidInputError(f"audio_frame_pooling must be a positive number of frames, got {self.audio_frame_pooling}.")
         window_seconds(self.audio_window)  # raises on a value that is neither "clip" nor "Ns" with 0 < N <= 30
         if len(set(self.tasks)) != len(self.tasks):
-            raise ValueError(f"tasks must be unique, got {self.tasks}.")
+            raise InvalidInputError(f"tasks must be unique, got {self.tasks}.")
         undeclared = sorted(set(self.custom_tasks or {}) - set(self.tasks))
         if undeclared:
-            raise ValueError(f"custom_tasks {undeclared} are missing from tasks; append their names to tasks.")
+            raise InvalidInputError(f"custom_tasks {undeclared} are missing from tasks; append their names to tasks.")
         for name in ("text_eos_token_id", "pad_token_id"):
             value = getattr(self, name)
             if value is not None and not 0 <= value < self.text_vocab_size:
-                raise ValueError(f"{name}={value} must be a text id, i.e. in [0, text_vocab_size={self.text_vocab_size}).")
+                raise InvalidInputError(f"{name}={value} must be a text id, i.e. in [0, text_vocab_size={self.text_vocab_size}).")
 
     @property
     def audio_tower_type(self) -> str:
@@ -206,7 +207,7 @@ class LauraGPTConfig(PreTrainedConfig):
         preset's sub-config values. Example: ``LauraGPTConfig.from_preset("tiny", text_vocab_size=len(tokenizer))``.
         """
         if name not in PRESETS:
-            raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
+            raise InvalidInputError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
         values = copy.deepcopy(PRESETS[name])
         for key in ("audio_config", "text_config"):
             values[key].update(overrides.pop(key, None) or {})
@@ -224,7 +225,7 @@ def _resolve_audio_config(audio_config):
     if model_type == WhisperConfig.model_type:
         return WhisperConfig(**{k: v for k, v in audio_config.items() if k != "model_type"})
     if model_type != LauraGPTAudioEncoderConfig.model_type:
-        raise ValueError(
+        raise InvalidInputError(
             f"audio_config has model_type {model_type!r}; LauraGPT's audio tower is our Conformer "
             f"({LauraGPTAudioEncoderConfig.model_type!r}) or a Whisper encoder ('whisper')."
         )

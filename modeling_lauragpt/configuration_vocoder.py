@@ -16,6 +16,7 @@ from transformers.configuration_utils import SubConfigSpec
 
 from .codec import CODEC_PRESETS, CodecSpec, codec_spec, resolve_codec_config
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig
+from .errors import InvalidInputError
 
 
 @strict
@@ -82,14 +83,14 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
     def validate_architecture(self):
         """Raise on settings the vocoder cannot build (called by ``@strict``)."""
         if self.hidden_size % self.num_attention_heads:
-            raise ValueError(
+            raise InvalidInputError(
                 f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads ({self.num_attention_heads})."
             )
         if not 0.0 <= self.codec_input_corruption < 1.0:
-            raise ValueError(f"codec_input_corruption is a probability in [0, 1); got {self.codec_input_corruption}.")
+            raise InvalidInputError(f"codec_input_corruption is a probability in [0, 1); got {self.codec_input_corruption}.")
         codec_codebook = self.codec_spec.codebook_size  # raises on a config of another codec class
         if codec_codebook != self.codebook_size:
-            raise ValueError(
+            raise InvalidInputError(
                 f"codebook_size={self.codebook_size} differs from the codec's codebook_size={codec_codebook}; "
                 "they must be equal (the vocoder embeds the codec's first-group codes)."
             )
@@ -149,7 +150,7 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
         ``LauraGPTVocoderConfig.from_preset("tiny", text_vocab_size=processor.vocabulary.text_vocab_size)``.
         """
         if name not in VOCODER_PRESETS:
-            raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(VOCODER_PRESETS)}.")
+            raise InvalidInputError(f"Unknown preset {name!r}; choose one of {sorted(VOCODER_PRESETS)}.")
         values = copy.deepcopy(VOCODER_PRESETS[name])
         codec = overrides.pop("codec_config", None)
         preset_type = values["codec_config"].get("model_type", "encodec")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import ModelLoadError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL_DIR = PACKAGE_DIR / "default_model"  # model + processor + tokenizer, vocoder/ with its codec
 DEMO_SAMPLES_DIR = PACKAGE_DIR / "demo_samples"  # manifest.json + short clips (PROVENANCE.md says where from)
@@ -12,7 +14,7 @@ DEMO_SAMPLES_DIR = PACKAGE_DIR / "demo_samples"  # manifest.json + short clips (
 def default_model_dir() -> Path:
     """The embedded default model's folder; a clear error when the installation lacks it."""
     if not (DEFAULT_MODEL_DIR / "config.json").exists():
-        raise FileNotFoundError(
+        raise ModelLoadError(
             f"The embedded default model is missing from {DEFAULT_MODEL_DIR}. Reinstall lauragpt from a complete "
             "checkout (`pip install -e .`), rebuild it with `python -m modeling_lauragpt.training.recipes.demo`, "
             "or pass a model folder explicitly."

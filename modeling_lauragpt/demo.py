@@ -20,6 +20,7 @@ import soundfile
 
 from .atomic_files import write_audio_atomic, write_text_atomic
 from .defaults import DEMO_SAMPLES_DIR, default_model_dir
+from .errors import ModelLoadError
 
 SHOWN_CHARACTERS = 48
 
@@ -28,7 +29,7 @@ def load_samples(samples_dir: Path = DEMO_SAMPLES_DIR) -> list[dict]:
     """The bundled samples: ``manifest.json`` rows ``{task, audio | text, language?, reference?, source}``."""
     manifest = samples_dir / "manifest.json"
     if not manifest.exists():
-        raise FileNotFoundError(f"The demo's sample manifest is missing: {manifest}. Reinstall lauragpt from a complete checkout.")
+        raise ModelLoadError(f"The demo's sample manifest is missing: {manifest}. Reinstall lauragpt from a complete checkout.")
     samples = json.loads(manifest.read_text())
     for sample in samples:
         if "audio" in sample:
@@ -137,13 +138,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     torch.manual_seed(0)
-    try:
-        model = args.model or str(default_model_dir())
-        samples = load_samples()
-    except FileNotFoundError as error:
-        print(f"error: {error}")
-        return 1
-    pipe = load_pipeline(model, args.device, "lauragpt demo")
+    model = args.model or str(default_model_dir())  # ModelLoadError when the installation lacks a part
+    samples = load_samples()
+    pipe = load_pipeline(model, args.device)
     output_dir = Path(args.output_dir)
     records = run_samples(pipe, samples, output_dir)
     judge_note = _transcribe_with_whisper(records, args)

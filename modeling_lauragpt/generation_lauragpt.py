@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from transformers import GenerationConfig, LogitsProcessor
 
+from .errors import InvalidInputError
 from .tasks import CODEC, task_spec
 from .vocabulary import VocabularyLayout
 
@@ -63,7 +64,7 @@ class ChoiceLogitsProcessor(LogitsProcessor):
 
     def __init__(self, choices: list[list[int]]):
         if not choices or not all(choices):
-            raise ValueError("ChoiceLogitsProcessor needs at least one non-empty choice.")
+            raise InvalidInputError("ChoiceLogitsProcessor needs at least one non-empty choice.")
         self.choices = [list(choice) for choice in choices]
         self.prompt_length = None
 

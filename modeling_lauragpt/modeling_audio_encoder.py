@@ -25,6 +25,7 @@ from transformers.utils import ModelOutput
 
 from .audio_lengths import encoder_num_frames, length_mask
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig
+from .errors import InvalidInputError
 from .positional_encoding import (
     LauraGPTLegacyRelPositionalEncoding,
     LauraGPTRelPositionalEncoding,
@@ -313,32 +314,32 @@ class LauraGPTAudioEncoder(LauraGPTPreTrainedModel):
     def _check_inputs(self, input_features: torch.Tensor, input_features_mask: torch.Tensor | None):
         config = self.config
         if input_features.dim() != 3 or input_features.shape[-1] != config.input_size:
-            raise ValueError(
+            raise InvalidInputError(
                 f"input_features must have shape (batch, frames, {config.input_size}); got {tuple(input_features.shape)}. "
                 f"Expected {config.input_size} features per frame (LauraGPTFeatureExtractor gives 80 mel bins x 7 "
                 "LFR frames = 560 by default)."
             )
         if input_features_mask is not None:
             if input_features_mask.shape != input_features.shape[:2]:
-                raise ValueError(
+                raise InvalidInputError(
                     f"input_features_mask must have shape {tuple(input_features.shape[:2])} (batch, frames), like "
                     f"input_features {tuple(input_features.shape)}; got {tuple(input_features_mask.shape)}."
                 )
             real = input_features_mask.bool()
             if not torch.compiler.is_compiling() and bool((real[:, 1:] & ~real[:, :-1]).any()):
-                raise ValueError(
+                raise InvalidInputError(
                     "input_features_mask must be right-padded: 1 on the real frames, then 0 on the padding. Found a 0 "
                     "before a 1; pad features on the right (LauraGPTFeatureExtractor does)."
                 )
         frames = input_features.shape[1]
         fewest, most = self._input_frame_limits()
         if frames < fewest:
-            raise ValueError(
+            raise InvalidInputError(
                 f"input_features has {frames} frames, too few for the {config.input_layer!r} input layer, which needs "
                 f"at least {fewest}. Pad the clip to {fewest} frames or drop it."
             )
         if frames > most:
-            raise ValueError(
+            raise InvalidInputError(
                 f"input_features has {frames} frames (about {frames * DEFAULT_FEATURE_FRAME_SECONDS:.1f} s at the "
                 f"default 60 ms feature frames), giving {int(encoder_num_frames(frames, config.input_layer))} encoder "
                 f"frames, but the encoder's position table holds {config.max_position_embeddings} "

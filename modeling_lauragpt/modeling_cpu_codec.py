@@ -30,6 +30,7 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from .configuration_cpu_codec import LauraGPTCPUCodecConfig
+from .errors import InvalidInputError
 
 MAX_LOG_MAGNITUDE = math.log(1e3)  # decoded log-magnitudes are clamped here (speech peaks near 10): no overflow
 WAVEFORM_LOSS_FFT_SIZES = (256, 512, 1024)  # samples; resolutions of the multi-resolution STFT loss ("istft" head)
@@ -232,7 +233,7 @@ class LauraGPTCPUCodecQuantizer(nn.Module):
         """
         size = self.embed.shape[1]
         if frames.shape[0] < size:
-            raise ValueError(f"k-means needs at least codebook_size={size} frames; got {frames.shape[0]}.")
+            raise InvalidInputError(f"k-means needs at least codebook_size={size} frames; got {frames.shape[0]}.")
         residual = frames.clone()
         for g in range(self.embed.shape[0]):
             picks = torch.randperm(residual.shape[0], generator=generator)[:size].to(residual.device)
@@ -317,7 +318,7 @@ class LauraGPTCPUCodec(PreTrainedModel):
     def _check_waveform(self, waveform, lengths, sampling_rate) -> tuple[torch.Tensor, torch.LongTensor]:
         """Validate ``(batch, samples)`` audio; returns it zero-padded to whole frames and zero after each length."""
         if sampling_rate is not None and int(sampling_rate) != self.config.sampling_rate:
-            raise ValueError(
+            raise InvalidInputError(
                 f"The CPU codec takes {self.config.sampling_rate} Hz audio; got {sampling_rate} Hz. Resample first: "
                 f"torchaudio.functional.resample(waveform, {sampling_rate}, {self.config.sampling_rate})."
             )
@@ -325,18 +326,18 @@ class LauraGPTCPUCodec(PreTrainedModel):
         if waveform.dim() == 1:
             waveform = waveform[None]
         if waveform.dim() != 2:
-            raise ValueError(f"waveform must have shape (batch, samples) or (samples,); got {tuple(waveform.shape)}. "
+            raise InvalidInputError(f"waveform must have shape (batch, samples) or (samples,); got {tuple(waveform.shape)}. "
                              "Downmix multi-channel audio to mono first.")
         if waveform.shape[0] == 0 or waveform.shape[1] == 0:
-            raise ValueError(f"waveform is empty (shape {tuple(waveform.shape)}); pass at least one sample per clip.")
+            raise InvalidInputError(f"waveform is empty (shape {tuple(waveform.shape)}); pass at least one sample per clip.")
         if not torch.isfinite(waveform).all():
-            raise ValueError("waveform contains NaN or infinite samples; clean or drop the clip (torch.nan_to_num).")
+            raise InvalidInputError("waveform contains NaN or infinite samples; clean or drop the clip (torch.nan_to_num).")
         samples = waveform.shape[1]
         if lengths is None:
             lengths = torch.full((waveform.shape[0],), samples, dtype=torch.long)
         lengths = torch.as_tensor(lengths, dtype=torch.long).to(waveform.device)
         if lengths.shape != (waveform.shape[0],) or (lengths < 1).any() or (lengths > samples).any():
-            raise ValueError(f"lengths must hold one length in 1..{samples} samples per clip; got {lengths.tolist()}. "
+            raise InvalidInputError(f"lengths must hold one length in 1..{samples} samples per clip; got {lengths.tolist()}. "
                              "An empty clip has no frames: drop it.")
         frames = self.num_frames(samples)
         waveform = F.pad(waveform.to(self.dtype), (0, frames * self.config.hop_length - samples))
@@ -415,13 +416,13 @@ class LauraGPTCPUCodec(PreTrainedModel):
         """
         codes = torch.as_tensor(codes)
         if codes.dim() != 3:
-            raise ValueError(f"codes must have shape (batch, groups, frames); got {tuple(codes.shape)}.")
+            raise InvalidInputError(f"codes must have shape (batch, groups, frames); got {tuple(codes.shape)}.")
         if codes.dtype.is_floating_point:
-            raise ValueError(f"codes must be integers; got {codes.dtype}. Pass the output of encode().")
+            raise InvalidInputError(f"codes must be integers; got {codes.dtype}. Pass the output of encode().")
         if not 1 <= codes.shape[1] <= self.config.num_quantizers:
-            raise ValueError(f"codes have {codes.shape[1]} groups; the codec has 1..{self.config.num_quantizers}.")
+            raise InvalidInputError(f"codes have {codes.shape[1]} groups; the codec has 1..{self.config.num_quantizers}.")
         if codes.numel() and (codes.min() < 0 or codes.max() >= self.config.codebook_size):
-            raise ValueError(
+            raise InvalidInputError(
                 f"codes must lie in [0, {self.config.codebook_size}); got values in [{int(codes.min())}, "
                 f"{int(codes.max())}]. Remove LauraGPT's vocabulary offset (codec ids start after the text ids)."
             )
@@ -442,16 +443,16 @@ class LauraGPTCPUCodec(PreTrainedModel):
         """
         latent = torch.as_tensor(latent)
         if latent.dim() != 3 or latent.shape[1] != self.config.codebook_dim:
-            raise ValueError(f"latent must have shape (batch, {self.config.codebook_dim}, frames); got {tuple(latent.shape)}.")
+            raise InvalidInputError(f"latent must have shape (batch, {self.config.codebook_dim}, frames); got {tuple(latent.shape)}.")
         if latent.shape[0] == 0 or latent.shape[2] == 0:
-            raise ValueError(f"latent is empty (shape {tuple(latent.shape)}); it needs at least one frame.")
+            raise InvalidInputError(f"latent is empty (shape {tuple(latent.shape)}); it needs at least one frame.")
         if not torch.isfinite(latent).all():
-            raise ValueError("latent contains NaN or infinite values.")
+            raise InvalidInputError("latent contains NaN or infinite values.")
         b, _, n = latent.shape
         latent = latent.to(device=self.embed_device, dtype=self.dtype)
         frames = torch.full((b,), n, dtype=torch.long) if lengths is None else torch.as_tensor(lengths, dtype=torch.long)
         if frames.shape != (b,) or (frames < 1).any() or (frames > n).any():
-            raise ValueError(f"lengths must hold one frame count in 1..{n} per row; got {frames.tolist()}.")
+            raise InvalidInputError(f"lengths must hold one frame count in 1..{n} per row; got {frames.tolist()}.")
         mask = self._frame_mask(frames.to(latent.device) * self.config.hop_length, n)
         log_mag, phase = self._decode_spectrum(latent * mask, mask)
         audio = latent.new_zeros(b, n * self.config.hop_length)

@@ -46,6 +46,7 @@ from .audio_lengths import (
     window_seconds,
 )
 from .configuration_lauragpt import LauraGPTConfig
+from .errors import InvalidInputError
 from .generation_lauragpt import (
     TaskVocabularyLogitsProcessor,
     codec_output_defaults,
@@ -178,7 +179,7 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         window = whisper_mel_frames(whisper_window_samples(speech * WHISPER_HOP_LENGTH, self.config.audio_window))
         window = window.clamp(max=mel_frames)
         if window_seconds(self.config.audio_window) == WHISPER_WINDOW_S and mel_frames != self.audio_tower.max_mel_frames:
-            raise ValueError(
+            raise InvalidInputError(
                 f"This model's Whisper tower reads the fixed 30 s window ({self.audio_tower.max_mel_frames} log-mel frames; "
                 f"audio_window='30s'), but input_features hold {mel_frames}. Build inputs with the model's processor, "
                 "which pads every clip to 30 s for this window."
@@ -243,7 +244,7 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         rows_with_audio = per_row[per_row > 0].tolist()
         frames_per_clip = audio_mask.sum(dim=1).tolist()
         if rows_with_audio != frames_per_clip:
-            raise ValueError(
+            raise InvalidInputError(
                 f"The <|audio|> placeholders per row {rows_with_audio} do not match the encoder frames per clip "
                 f"{frames_per_clip}. Build inputs with LauraGPTProcessor, which writes one placeholder per encoder "
                 "frame using the shared length formula, and pass its input_features_mask."
@@ -278,19 +279,19 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         returns : last_hidden_state of shape (batch, sequence, text_hidden), the KV cache, and the projected audio
         """
         if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
+            raise InvalidInputError("Pass exactly one of input_ids or inputs_embeds.")
         if inputs_embeds is None:
             inputs_embeds = self.get_input_embeddings()(input_ids)
 
         audio_hidden_states = None
         if input_features is not None and audio_frames is not None:
-            raise ValueError("Pass either input_features or cached audio_frames, not both.")
+            raise InvalidInputError("Pass either input_features or cached audio_frames, not both.")
         if input_features is not None or audio_frames is not None:
             audio = self.get_audio_features(input_features, input_features_mask, audio_frames, audio_frames_mask)
             placeholders = self._placeholder_mask(input_ids, inputs_embeds)
             inputs_embeds, audio_hidden_states = self._scatter_audio(placeholders, inputs_embeds, audio.audio_embeds, audio.audio_mask)
         elif input_ids is not None and input_ids.shape[1] > 1 and (input_ids == self.config.audio_token_id).any():
-            raise ValueError("input_ids hold <|audio|> placeholders but no input_features were given.")
+            raise InvalidInputError("input_ids hold <|audio|> placeholders but no input_features were given.")
 
         outputs = self.language_model(
             inputs_embeds=inputs_embeds,
@@ -350,7 +351,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         try:
             self.model.audio_tower.load_state_dict(audio_encoder.state_dict())
         except RuntimeError as error:
-            raise ValueError(
+            raise InvalidInputError(
                 f"The audio encoder's shape differs from config.audio_config: {error}. Build the config with "
                 "audio_config=<that encoder's config>."
             ) from None
@@ -362,7 +363,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         tower = self.model.audio_tower
         layers = tower.layers
         if not 0 <= trainable_top_layers <= len(layers):
-            raise ValueError(f"trainable_top_layers must be between 0 and the tower's {len(layers)} layers, got {trainable_top_layers}.")
+            raise InvalidInputError(f"trainable_top_layers must be between 0 and the tower's {len(layers)} layers, got {trainable_top_layers}.")
         tower.requires_grad_(False)
         for layer in layers[len(layers) - trainable_top_layers :]:
             layer.requires_grad_(True)
@@ -436,7 +437,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         """
         rows = text_model.get_input_embeddings().weight.shape[0]
         if rows < self.config.text_vocab_size:
-            raise ValueError(
+            raise InvalidInputError(
                 f"The text model has {rows} embedding rows but text_vocab_size is {self.config.text_vocab_size}: "
                 "build the config from the tokenizer that belongs to this text model."
             )
@@ -446,7 +447,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             self.model.language_model.load_state_dict(text_model.get_decoder().state_dict())
             self.lm_head.load_state_dict(text_model.get_output_embeddings().state_dict())
         except RuntimeError as error:
-            raise ValueError(f"The text model's shape differs from config.text_config: {error}") from None
+            raise InvalidInputError(f"The text model's shape differs from config.text_config: {error}") from None
         return self
 
     @classmethod
@@ -525,7 +526,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             return
         length, limit = prompt.shape[1], self.config.text_config.max_position_embeddings
         if length >= limit:
-            raise ValueError(
+            raise InvalidInputError(
                 f"The prompt holds {length} positions but this model's LLM has {limit} (max_position_embeddings): "
                 "shorten the input, e.g. split long audio with chunk_length_s=30, or shorten the text."
             )

@@ -16,6 +16,7 @@ from transformers.utils import ModelOutput
 
 from .codec import codes_to_latent
 from .configuration_vocoder import LauraGPTVocoderConfig
+from .errors import InvalidInputError
 from .modeling_vocoder import LauraGPTVocoder, _zero_padding, corrupt_codes
 from .vocoder_conditions import VocoderConditions
 
@@ -118,7 +119,7 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
         returns : LauraGPTMultiStepVocoderOutput with the cross-entropy of that group's codes over real frames
         """
         if target_codes is None:
-            raise ValueError("The multi-step vocoder trains on target_codes (batch, num_quantizers, frames); use "
+            raise InvalidInputError("The multi-step vocoder trains on target_codes (batch, num_quantizers, frames); use "
                              "generate_waveform or generate_codes to run it.")
         codes, codes_mask, conditions, target_codes = self._prepare(
             codes, codes_mask, VocoderConditions.build(conditions, **condition_fields), target_codes
@@ -126,7 +127,7 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
         if group is None:
             group = int(torch.randint(1, self.config.num_quantizers, ()))
         if not 1 <= group < self.config.num_quantizers:
-            raise ValueError(f"group must lie in [1, {self.config.num_quantizers}); got {group}.")
+            raise InvalidInputError(f"group must lie in [1, {self.config.num_quantizers}); got {group}.")
         if self.training:
             codes = corrupt_codes(codes, self.config.codec_input_corruption, self.config.codebook_size)
         known = torch.cat([codes[:, None], target_codes[:, 1:group]], dim=1)

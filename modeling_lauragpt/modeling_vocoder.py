@@ -23,6 +23,7 @@ from transformers.utils import ModelOutput
 
 from .codec import Codec, build_codec, codec_spec, codes_to_latent, latent_to_waveform
 from .configuration_vocoder import LauraGPTVocoderConfig
+from .errors import InvalidInputError
 from .modeling_audio_encoder import LauraGPTConformerLayer
 from .positional_encoding import LauraGPTSinusoidalPositionalEncoding
 from .pretrained_model import LauraGPTPreTrainedModel
@@ -160,7 +161,7 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
             if getattr(lauragpt_config, name) != getattr(self.config, name)
         ]
         if problems:
-            raise ValueError(
+            raise InvalidInputError(
                 f"Mismatched codec/vocoder: {'; '.join(problems)}. Use the vocoder trained for this LauraGPT model "
                 "(same codec and tokenizer), or train one with modeling_lauragpt.training.vocoder.train_vocoder."
             )
@@ -182,7 +183,7 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
     def _check_inputs(self, codes, codes_mask, conditions: VocoderConditions, target_codes):
         cfg, batch = self.config, codes.shape[0]
         if codes.dim() != 2:
-            raise ValueError(f"codes must be first-group codes of shape (batch, frames); got {tuple(codes.shape)}.")
+            raise InvalidInputError(f"codes must be first-group codes of shape (batch, frames); got {tuple(codes.shape)}.")
         errors = [
             range_error("codes", codes[codes_mask.bool()], cfg.codebook_size,
                         "Pass codec codes, not LLM vocabulary ids (processor.decode_outputs subtracts the codec offset)."),
@@ -204,7 +205,7 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         """content (batch, length, hidden) -> normalised content + positions + segment type; mask (batch, length)."""
         length = content.shape[1]
         if length > self.config.max_position_embeddings:
-            raise ValueError(
+            raise InvalidInputError(
                 f"The {SEGMENT_NAMES[kind]} segment has {length} positions but the vocoder holds "
                 f"{self.config.max_position_embeddings} (max_position_embeddings): split the input into shorter chunks."
             )
@@ -311,7 +312,7 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         """
         if isinstance(codes, (list, tuple)):
             if codes_mask is not None:
-                raise ValueError("Pass codes_mask only with a padded codes tensor, not with a list of code tensors.")
+                raise InvalidInputError("Pass codes_mask only with a padded codes tensor, not with a list of code tensors.")
             codes, codes_mask = pad_codes(codes)
         codes, codes_mask, conditions, _ = self._prepare(codes, codes_mask, VocoderConditions.build(conditions, **condition_fields))
         latent = self.predict_latent(codes, codes_mask, conditions)

@@ -21,6 +21,7 @@ from transformers.utils.generic import merge_with_config_defaults
 from transformers.utils.output_capturing import capture_outputs
 
 from .audio_lengths import WHISPER_CONV_STRIDE, length_mask, whisper_encoder_frames
+from .errors import InvalidInputError
 from .modeling_audio_encoder import padding_key_bias
 
 
@@ -74,29 +75,29 @@ class LauraGPTWhisperEncoder(WhisperEncoder):
     def _check_inputs(self, input_features: torch.Tensor, attention_mask: torch.Tensor | None) -> None:
         bins = self.config.num_mel_bins
         if input_features.dim() != 3 or input_features.shape[1] != bins:
-            raise ValueError(
+            raise InvalidInputError(
                 f"input_features must have shape (batch, {bins}, mel_frames) (Whisper log-mel, channels first); got "
                 f"{tuple(input_features.shape)}. Compute them with the processor's WhisperFeatureExtractor "
                 f"(feature_size={bins})."
             )
         frames = input_features.shape[-1]
         if frames > self.max_mel_frames:
-            raise ValueError(
+            raise InvalidInputError(
                 f"input_features hold {frames} log-mel frames, more than the Whisper window of {self.max_mel_frames} "
                 f"({self.max_mel_frames // 100} s). Split the audio into clips of at most 30 s (the pipeline does it "
                 "with chunk_length_s=30)."
             )
         if frames < 1:
-            raise ValueError("input_features hold no frames: the clip is shorter than one 10 ms hop.")
+            raise InvalidInputError("input_features hold no frames: the clip is shorter than one 10 ms hop.")
         if attention_mask is not None:
             if attention_mask.shape != (input_features.shape[0], frames):
-                raise ValueError(
+                raise InvalidInputError(
                     f"The Whisper tower's mask must have shape (batch, mel_frames) = {(input_features.shape[0], frames)}; "
                     f"got {tuple(attention_mask.shape)}."
                 )
             real = attention_mask.bool()
             if not torch.compiler.is_compiling() and bool((real[:, 1:] & ~real[:, :-1]).any()):
-                raise ValueError("The Whisper tower's mask must be right-padded: 1 on the real frames, then 0.")
+                raise InvalidInputError("The Whisper tower's mask must be right-padded: 1 on the real frames, then 0.")
 
 
 __all__ = ["LauraGPTWhisperEncoder"]

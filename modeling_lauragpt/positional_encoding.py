@@ -12,6 +12,8 @@ import math
 import torch
 from torch import nn
 
+from .errors import InvalidInputError
+
 TOO_LONG_FIX = "split the input into shorter clips, or raise max_position_embeddings in the model's config"
 
 
@@ -41,7 +43,7 @@ class _PositionTable(nn.Module):
         """``x * sqrt(d)`` after checking ``x`` fits the table."""
         frames = hidden_states.shape[1]
         if frames > self.max_positions:
-            raise ValueError(
+            raise InvalidInputError(
                 f"The input has {frames} frames but the position table holds {self.max_positions} "
                 f"(max_position_embeddings): {TOO_LONG_FIX}."
             )

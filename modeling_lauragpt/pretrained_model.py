@@ -1,10 +1,11 @@
-"""The base class of every LauraGPT model: shared class attributes and weight initialisation."""
+"""The base class of every LauraGPT model: shared class attributes, weight initialisation, folder checks."""
 
 from transformers import PreTrainedModel
 from transformers import initialization as init
 from transformers.models.whisper.modeling_whisper import WhisperEncoder, sinusoids
 
 from .configuration_lauragpt import LauraGPTConfig
+from .model_folder import check_model_folder
 
 
 class LauraGPTPreTrainedModel(PreTrainedModel):
@@ -16,6 +17,13 @@ class LauraGPTPreTrainedModel(PreTrainedModel):
     _no_split_modules = ["LauraGPTConformerLayer", "WhisperEncoderLayer", "Qwen2DecoderLayer"]
     _supports_sdpa = True
     _supports_attention_backend = True
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
+        """``PreTrainedModel.from_pretrained``, after ``check_model_folder``: a missing, incomplete or corrupt local
+        folder (or a vocoder folder passed as the model) raises ``ModelLoadError`` naming the file and the fix."""
+        check_model_folder(pretrained_model_name_or_path, cls.config_class.model_type, kwargs.get("subfolder") or "")
+        return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
 
     def _init_weights(self, module):
         """transformers' defaults (normal Linear/Conv weights, zero biases, unit norms), plus:

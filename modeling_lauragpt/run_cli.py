@@ -21,6 +21,14 @@ import torch
 from tqdm.auto import tqdm
 
 from .atomic_files import write_audio_atomic
+from .errors import (
+    DeviceUnavailableError,
+    InvalidInputError,
+    LauraGPTError,
+    ModelLoadError,
+    OutputConflictError,
+)
+from .model_folder import check_model_folder
 from .processing.pipeline_lauragpt import CHAINED_TASKS
 from .tasks import AUDIO, BUILTIN_TASKS, CODEC
 
@@ -44,28 +52,26 @@ def positive_int(text: str) -> int:
     return value
 
 
-def load_pipeline(model: str, device: str | None, prog: str):
-    """``pipeline("lauragpt")`` for a command line: a missing, empty or corrupt model folder, or a CUDA device on a
-    machine without one, ends the command with one line that names the problem and the fix (no traceback)."""
+def load_pipeline(model: str, device: str | None):
+    """``pipeline("lauragpt")`` for a command line: a missing, empty or corrupt model folder raises
+    ``ModelLoadError``, and a CUDA device on a machine without one ``DeviceUnavailableError``; the CLI's error
+    boundary prints either as one line that names the problem and the fix."""
     from transformers import pipeline
 
     import modeling_lauragpt  # noqa: F401  (registers the pipeline)
 
     if device and str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit(f"{prog}: --device {device} but no CUDA device is visible here; use --device cpu.")
-    folder = Path(model)
-    if model.startswith(("/", ".", "~")) and not folder.expanduser().exists():
-        raise SystemExit(f"{prog}: --model {model} does not exist; pass a LauraGPT folder saved with save_pretrained.")
-    if folder.is_dir() and not (folder / "config.json").is_file():
-        raise SystemExit(f"{prog}: {model} has no config.json; pass a LauraGPT folder saved with save_pretrained "
-                         "(config.json, model.safetensors, the processor files, vocoder/ for audio output).")
+        raise DeviceUnavailableError(f"--device {device} but no CUDA device is visible here; use --device cpu.")
+    check_model_folder(model, "lauragpt")
     try:
         return pipeline("lauragpt", model=model, device=device)
-    except Exception as error:  # noqa: BLE001  (any loading failure becomes one clear line)
-        raise SystemExit(
-            f"{prog}: could not load the model at {model}: {type(error).__name__}: {error}. Fix: re-save it with "
+    except LauraGPTError:
+        raise
+    except Exception as error:  # noqa: BLE001  (any other loading failure becomes one clear line)
+        raise ModelLoadError(
+            f"could not load the model at {model}: {type(error).__name__}: {error}. Fix: re-save it with "
             "save_pretrained, or re-download it (a truncated or corrupt file cannot be read)."
-        ) from None
+        ) from error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,17 +105,17 @@ def collect_audio(paths: list[str]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            raise SystemExit(f"lauragpt run: {path} is neither an audio file nor a folder.")
+            raise InvalidInputError(f"{path} is neither an audio file nor a folder.")
     return files
 
 
 def output_paths(inputs: list, task: str, out_dir: Path, output: Path | None, audio_in: bool, overwrite: bool) -> list[Path]:
-    """One WAV path per input, distinct from each other and from every input; raises ``SystemExit`` naming the fix
+    """One WAV path per input, distinct from each other and from every input; raises ``OutputConflictError`` naming the fix
     when a path is an input, or exists and ``overwrite`` is off."""
     if output is not None and len(inputs) != 1:
-        raise SystemExit(f"lauragpt run: -o/--output names one file but there are {len(inputs)} inputs: use --output-dir.")
+        raise InvalidInputError(f"-o/--output names one file but there are {len(inputs)} inputs: use --output-dir.")
     if output is not None and output.is_dir():
-        raise SystemExit(f"lauragpt run: -o {output} is a folder; name a .wav file, or use --output-dir {output}.")
+        raise InvalidInputError(f"-o {output} is a folder; name a .wav file, or use --output-dir {output}.")
     protected = {Path(str(x)).resolve() for x in inputs} if audio_in else set()
     paths, taken = [], set()
     for index, source in enumerate(inputs):
@@ -119,9 +125,9 @@ def output_paths(inputs: list, task: str, out_dir: Path, output: Path | None, au
             number += 1
             candidate = out_dir / f"{stem}-{number}.{task}.wav"
         if candidate.resolve() in protected:
-            raise SystemExit(f"lauragpt run: -o {candidate} is the input file; name another output file.")
+            raise OutputConflictError(f"-o {candidate} is the input file; name another output file.")
         if candidate.exists() and not overwrite:
-            raise SystemExit(f"lauragpt run: {candidate} exists; pass --overwrite to replace it, or choose another --output-dir.")
+            raise OutputConflictError(f"{candidate} exists; pass --overwrite to replace it, or choose another --output-dir.")
         taken.add(candidate.resolve())
         paths.append(candidate)
     return paths
@@ -133,24 +139,24 @@ def main(argv: list[str] | None = None) -> int:
 
     known = set(BUILTIN_TASKS) | set(CHAINED_TASKS)
     if args.task not in known:
-        raise SystemExit(f"lauragpt run: unknown task {args.task!r}.\n{task_help()}")
+        raise InvalidInputError(f"unknown task {args.task!r}.\n{task_help()}")
     audio_in = args.task in CHAINED_TASKS or task_spec(args.task, list(BUILTIN_TASKS)).input_modality == AUDIO
     if audio_in:
         inputs = collect_audio(args.inputs)
         if not inputs:
-            raise SystemExit(f"lauragpt run: task {args.task} takes audio: give audio files or folders.")
+            raise InvalidInputError(f"task {args.task} takes audio: give audio files or folders.")
     else:
         if args.text_file is not None and not args.text_file.is_file():
-            raise SystemExit(f"lauragpt run: --text-file {args.text_file} does not exist; pass a file with one input text per line.")
+            raise InvalidInputError(f"--text-file {args.text_file} does not exist; pass a file with one input text per line.")
         inputs = list(args.text or []) + (args.text_file.read_text(encoding="utf-8").splitlines() if args.text_file else [])
         if not inputs or args.inputs:
-            raise SystemExit(f"lauragpt run: task {args.task} takes text: use --text or --text-file (not file arguments).")
+            raise InvalidInputError(f"task {args.task} takes text: use --text or --text-file (not file arguments).")
 
     audio_out = args.task in CHAINED_TASKS or task_spec(args.task, list(BUILTIN_TASKS)).output_modality == CODEC
     if audio_out:  # before the model loads: a bad name costs nothing
         targets = output_paths(inputs, args.task, args.output_dir or Path("."), args.output, audio_in, args.overwrite)
     torch.manual_seed(args.seed)
-    pipe = load_pipeline(args.model, args.device, "lauragpt run")
+    pipe = load_pipeline(args.model, args.device)
     generate = {"max_new_tokens": args.max_new_tokens} if args.max_new_tokens else {}
     if args.greedy:
         generate["do_sample"] = False
@@ -162,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             results = pipe([str(x) for x in chunk] if audio_in else chunk, task=args.task, batch_size=args.batch_size,
                            language=args.language, voice=str(args.voice) if args.voice else None, **generate)
         except ValueError as error:  # bad input: one line, with the command line's spelling of the fix
-            raise SystemExit(f"lauragpt run: {str(error).replace('chunk_length_s=30', '--chunk-length-s 30')}") from None
+            raise InvalidInputError(str(error).replace("chunk_length_s=30", "--chunk-length-s 30")) from error
         for index, (source, result) in enumerate(zip(chunk, results), start):
             record = {"input": str(source), "task": args.task}
             if audio_out:

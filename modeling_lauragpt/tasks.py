@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import InvalidInputError
+
 AUDIO = "audio"
 TEXT = "text"
 CODEC = "codec"
@@ -66,15 +68,15 @@ def register_task(spec: TaskSpec) -> TaskSpec:
     Registering a name again with the same modalities only updates its description.
     """
     if spec.name in BUILTIN_TASKS:
-        raise ValueError(f"{spec.name!r} is a built-in task ({BUILTIN_TASKS[spec.name].description}); pick another name.")
+        raise InvalidInputError(f"{spec.name!r} is a built-in task ({BUILTIN_TASKS[spec.name].description}); pick another name.")
     if spec.input_modality not in (AUDIO, TEXT) or spec.output_modality not in (TEXT, CODEC):
-        raise ValueError(
+        raise InvalidInputError(
             f"Task {spec.name!r}: input_modality must be {AUDIO!r} or {TEXT!r} and output_modality {TEXT!r} or "
             f"{CODEC!r}; got {spec.input_modality!r} -> {spec.output_modality!r}."
         )
     known = _CUSTOM_TASKS.get(spec.name)
     if known is not None and (known.input_modality, known.output_modality) != (spec.input_modality, spec.output_modality):
-        raise ValueError(
+        raise InvalidInputError(
             f"Task {spec.name!r} is already declared in this process as {known.input_modality} -> "
             f"{known.output_modality}; it cannot also be {spec.input_modality} -> {spec.output_modality}. "
             "Give the new task another name."
@@ -92,7 +94,7 @@ def register_custom_tasks(custom_tasks: dict | None) -> dict[str, dict[str, str]
     for name, fields in (custom_tasks or {}).items():
         fields = fields.to_dict() if isinstance(fields, TaskSpec) else dict(fields)
         if set(fields) != {"input_modality", "output_modality", "description"}:
-            raise ValueError(
+            raise InvalidInputError(
                 f"custom_tasks[{name!r}] must hold exactly input_modality, output_modality and description; "
                 f"got {sorted(fields)}."
             )
@@ -111,7 +113,7 @@ def task_spec(name: str, known_tasks: tuple[str, ...] | list[str] | None = None)
     """
     known = tuple(known_tasks) if known_tasks is not None else DEFAULT_TASKS
     if name not in known:
-        raise ValueError(
+        raise InvalidInputError(
             f"Unknown task {name!r}. Known tasks: {', '.join(known)}. "
             "Pass one of these names (they are the model's task tokens)."
         )

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .errors import InvalidInputError
+
 CONDITION_FIELDS = ("text_ids", "text_mask", "input_features", "input_features_mask", "prompt_codes", "prompt_codes_mask")
 
 
@@ -58,7 +60,7 @@ class VocoderConditions:
             raise TypeError(f"Unknown vocoder condition(s) {unknown}; the conditions are {list(CONDITION_FIELDS)}.")
         given = {k: v for k, v in fields.items() if v is not None}
         if conditions is not None and given:
-            raise ValueError(f"Pass conditions= or the condition keywords {sorted(given)}, not both.")
+            raise InvalidInputError(f"Pass conditions= or the condition keywords {sorted(given)}, not both.")
         return conditions if conditions is not None else cls(**given)
 
     def to(self, device: torch.device | str) -> VocoderConditions:

@@ -26,6 +26,7 @@ import torchaudio
 from transformers.utils import logging
 
 from ..audio_lengths import window_samples
+from ..errors import InvalidInputError
 
 logger = logging.get_logger(__name__)
 
@@ -43,7 +44,7 @@ def unpack_clip(clip, sampling_rate: int | None):
     if isinstance(clip, dict):
         missing = [key for key in ("array", "sampling_rate") if key not in clip]
         if missing:
-            raise ValueError(f"An audio dict needs 'array' and 'sampling_rate'; this one lacks {missing} (it has "
+            raise InvalidInputError(f"An audio dict needs 'array' and 'sampling_rate'; this one lacks {missing} (it has "
                              f"{sorted(map(str, clip))}). Pass {{'array': samples, 'sampling_rate': hz}}.")
         return clip["array"], clip["sampling_rate"]
     if hasattr(clip, "get_all_samples"):
@@ -68,11 +69,11 @@ def _as_numpy(audio, index: int | None) -> np.ndarray:
         try:
             return np.asarray(audio, dtype=np.float64)
         except (TypeError, ValueError) as err:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{_where(index)} is a {type(audio).__name__} that is not a flat list of numbers (or a list of equal-"
                 f"length channel lists): {err}. Pass a 1-D list/array of samples, or a list of clips for a batch."
             ) from None
-    raise ValueError(
+    raise InvalidInputError(
         f"{_where(index)} has unsupported type {type(audio).__name__}. Pass a numpy array, a torch tensor or a list "
         "of floats (a batch is a list of such clips)."
     )
@@ -84,7 +85,7 @@ def _to_float(array: np.ndarray, index: int | None) -> np.ndarray:
         return array.astype(np.float64) / INT_SCALES[array.dtype]
     if np.issubdtype(array.dtype, np.floating):
         return array.astype(np.float64, copy=False)
-    raise ValueError(
+    raise InvalidInputError(
         f"{_where(index)} has dtype {array.dtype}, which is not an audio sample format. Pass float32/float64 "
         "samples in [-1, 1], or int16/int32 PCM (scaled by 1/32768 and 1/2**31)."
     )
@@ -99,10 +100,10 @@ def _downmix(array: np.ndarray, index: int | None) -> np.ndarray:
         f"(samples, channels) with at most {MAX_CHANNELS} channels; pass a batch as a list of clips."
     )
     if array.ndim != 2:
-        raise ValueError(f"{_where(index)} has {array.ndim} dimensions, shape {tuple(array.shape)}. {shape_help}")
+        raise InvalidInputError(f"{_where(index)} has {array.ndim} dimensions, shape {tuple(array.shape)}. {shape_help}")
     channel_axis = int(np.argmin(array.shape))
     if array.shape[channel_axis] > MAX_CHANNELS:
-        raise ValueError(
+        raise InvalidInputError(
             f"{_where(index)} has shape {tuple(array.shape)}: {array.shape[channel_axis]} channels is too many. "
             f"{shape_help}"
         )
@@ -134,9 +135,9 @@ def resampled_length(num_samples: int, orig_rate: int, new_rate: int) -> int:
 def _check_rate(sampling_rate, index: int | None) -> int:
     if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, Real) or not math.isfinite(sampling_rate) \
             or sampling_rate <= 0 or sampling_rate != int(sampling_rate):
-        raise ValueError(f"{_where(index)}: sampling_rate must be a positive whole number of Hz, got {sampling_rate!r}.")
+        raise InvalidInputError(f"{_where(index)}: sampling_rate must be a positive whole number of Hz, got {sampling_rate!r}.")
     if not MIN_SAMPLING_RATE <= sampling_rate <= MAX_SAMPLING_RATE:
-        raise ValueError(
+        raise InvalidInputError(
             f"{_where(index)}: sampling_rate {int(sampling_rate)} Hz is outside {MIN_SAMPLING_RATE}-{MAX_SAMPLING_RATE} Hz; "
             "a header this far off is almost surely wrong. Pass the clip's real rate."
         )
@@ -175,30 +176,30 @@ def to_mono_waveform(
     target = _check_rate(target_sampling_rate, index)
     array = _as_numpy(audio, index)
     if array.ndim == 0:
-        raise ValueError(f"{_where(index)} is a scalar, not a waveform. Pass a 1-D array of samples.")
+        raise InvalidInputError(f"{_where(index)} is a scalar, not a waveform. Pass a 1-D array of samples.")
     if array.size == 0:
-        raise ValueError(f"{_where(index)} is empty (shape {tuple(array.shape)}, 0 samples). Drop it or pass real audio.")
+        raise InvalidInputError(f"{_where(index)} is empty (shape {tuple(array.shape)}, 0 samples). Drop it or pass real audio.")
     mono = _downmix(_to_float(array, index), index)
 
     finite = np.isfinite(mono)
     if not finite.all():
         num_nan, num_inf = int(np.isnan(mono).sum()), int(np.isinf(mono).sum())
         first = int(np.argmin(finite))
-        raise ValueError(
+        raise InvalidInputError(
             f"{_where(index)} contains {num_nan} NaN and {num_inf} Inf values (first at sample {first}). "
             "Fix the audio source, or replace them, e.g. with np.nan_to_num(audio)."
         )
 
     duration_s = mono.shape[0] / rate
     if max_duration_s is not None and duration_s > max_duration_s:
-        raise ValueError(
+        raise InvalidInputError(
             f"{_where(index)} is {duration_s:.1f} s long, over the limit of max_duration_s={max_duration_s} s. "
             f"Split it into chunks of at most {max_duration_s} s, or raise max_duration_s on the feature extractor."
         )
     out_samples = resampled_length(mono.shape[0], rate, target)
     min_samples = window_samples(target, min_duration_ms)
     if out_samples < min_samples:
-        raise ValueError(
+        raise InvalidInputError(
             f"{_where(index)} is too short: {mono.shape[0]} samples at {rate} Hz ({1000 * duration_s:.2f} ms), but "
             f"one analysis window needs at least {min_duration_ms} ms ({min_samples} samples at {target} Hz). "
             "Pad it with silence or drop it."
@@ -206,7 +207,7 @@ def to_mono_waveform(
 
     peak = float(np.abs(mono).max())
     if peak > MAX_PEAK_AMPLITUDE:
-        raise ValueError(
+        raise InvalidInputError(
             f"{_where(index)} peaks at {peak:.3g}, beyond even int32-scale samples ({MAX_PEAK_AMPLITUDE:.3g}): its "
             "features would overflow. Scale it to [-1, 1], e.g. audio / np.abs(audio).max()."
         )

@@ -22,6 +22,7 @@ from transformers import BatchFeature, SequenceFeatureExtractor
 from transformers.utils import logging
 
 from ..audio_lengths import fbank_num_frames, length_mask, lfr_num_frames
+from ..errors import InvalidInputError
 from .audio_inputs import to_mono_waveform, unpack_clip
 
 logger = logging.get_logger(__name__)
@@ -71,7 +72,7 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
         feature_size = num_mel_bins * lfr_m
         saved_size = kwargs.pop("feature_size", feature_size)  # present in saved configs; derived, not free
         if saved_size != feature_size:
-            raise ValueError(f"feature_size={saved_size} does not match num_mel_bins * lfr_m = {feature_size}.")
+            raise InvalidInputError(f"feature_size={saved_size} does not match num_mel_bins * lfr_m = {feature_size}.")
         kwargs.setdefault("return_attention_mask", True)
         super().__init__(feature_size=feature_size, sampling_rate=sampling_rate, padding_value=padding_value, **kwargs)
         self.num_mel_bins = num_mel_bins
@@ -88,11 +89,11 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
     def set_cmvn(self, mean, istd) -> "LauraGPTFeatureExtractor":
         """Set (or clear, with `None, None`) the global CMVN, each `feature_size` values; stored as float lists."""
         if (mean is None) != (istd is None):
-            raise ValueError("cmvn_mean and cmvn_istd must be given together (or both None).")
+            raise InvalidInputError("cmvn_mean and cmvn_istd must be given together (or both None).")
         if mean is not None:
             mean, istd = [float(v) for v in np.asarray(mean).ravel()], [float(v) for v in np.asarray(istd).ravel()]
             if len(mean) != self.feature_size or len(istd) != self.feature_size:
-                raise ValueError(
+                raise InvalidInputError(
                     f"CMVN statistics need {self.feature_size} values (num_mel_bins * lfr_m); got mean {len(mean)}, "
                     f"istd {len(istd)}."
                 )
@@ -112,7 +113,7 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
             total_sq += feats.square().sum(0)
             count += feats.shape[0]
         if count == 0:
-            raise ValueError("fit_cmvn got no audio: pass an iterable with at least one clip.")
+            raise InvalidInputError("fit_cmvn got no audio: pass an iterable with at least one clip.")
         mean = total / count
         std = (total_sq / count - mean.square()).clamp(min=0).sqrt().clamp(min=MIN_CMVN_STD)
         return self.set_cmvn(mean.tolist(), (1.0 / std).tolist())
@@ -127,7 +128,7 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
             if tag and tag[0] in ("<AddShift>", "<Rescale>") and next_line and next_line[0] == "<LearnRateCoef>":
                 rows[tag[0]] = [float(v) for v in next_line[3:-1]]
         if set(rows) != {"<AddShift>", "<Rescale>"}:
-            raise ValueError(f"{path} is not a FunASR am.mvn file: found {sorted(rows)} of <AddShift> and <Rescale>.")
+            raise InvalidInputError(f"{path} is not a FunASR am.mvn file: found {sorted(rows)} of <AddShift> and <Rescale>.")
         return self.set_cmvn([-v for v in rows["<AddShift>"]], rows["<Rescale>"])
 
     @classmethod
@@ -202,13 +203,13 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
             `max_frames` is the longest clip's `num_frames(num_samples)`.
         """
         if return_tensors not in ("pt", "np", None):
-            raise ValueError(f"return_tensors must be 'pt' or 'np', got {return_tensors!r}.")
+            raise InvalidInputError(f"return_tensors must be 'pt' or 'np', got {return_tensors!r}.")
         if kwargs:
             logger.warning_once(f"LauraGPTFeatureExtractor ignores the arguments {sorted(kwargs)} (it pads to the longest clip).")
         is_batch = isinstance(raw_speech, (list, tuple)) and not (raw_speech and isinstance(raw_speech[0], Real))
         clips = list(raw_speech) if is_batch else [raw_speech]
         if not clips:
-            raise ValueError("Got an empty batch (a list with no clips). Pass at least one clip.")
+            raise InvalidInputError("Got an empty batch (a list with no clips). Pass at least one clip.")
 
         feats = []
         for index, clip in enumerate(clips):

@@ -18,6 +18,7 @@ import soundfile
 import torch
 from transformers import Pipeline
 
+from ..errors import InvalidInputError
 from ..generation_lauragpt import ChoiceLogitsProcessor
 from ..slu_format import parse_slu
 from ..tasks import AUDIO, CODEC, TRANSLATION_TASKS, task_spec
@@ -46,7 +47,7 @@ def check_generate_numbers(options: dict) -> None:
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not is_number or (kind is int and value != int(value)) or value < lowest:
             wanted = "a whole number" if kind is int else "a number"
-            raise ValueError(f"{name} must be {wanted} of at least {lowest}, got {value!r}.")
+            raise InvalidInputError(f"{name} must be {wanted} of at least {lowest}, got {value!r}.")
 
 
 def load_audio_file(path: str | Path) -> dict:
@@ -54,7 +55,7 @@ def load_audio_file(path: str | Path) -> dict:
     try:
         array, rate = soundfile.read(str(path), dtype="float32")
     except (RuntimeError, soundfile.LibsndfileError) as error:
-        raise ValueError(f"Could not read audio file {str(path)!r}: {error}. Pass WAV/FLAC/OGG, or a decoded array.") from None
+        raise InvalidInputError(f"Could not read audio file {str(path)!r}: {error}. Pass WAV/FLAC/OGG, or a decoded array.") from None
     return {"array": array, "sampling_rate": rate}
 
 
@@ -93,14 +94,14 @@ class LauraGPTPipeline(Pipeline):
         of this many seconds), and any ``generate()`` argument (``max_new_tokens``, ``do_sample``, ``top_k`` ...).
         """
         if task not in self.known_tasks():
-            raise ValueError(f"Unknown task {task!r}. Known tasks: {', '.join(self.known_tasks())}. Pass task=<one of them>.")
+            raise InvalidInputError(f"Unknown task {task!r}. Known tasks: {', '.join(self.known_tasks())}. Pass task=<one of them>.")
         if task in CHAINED_TASKS or task_spec(task, self.model.config.tasks).output_modality == CODEC:
             self._require_vocoder(task)  # fail before generating, not after
         items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         if not items:
-            raise ValueError("Got an empty list of inputs.")
+            raise InvalidInputError("Got an empty list of inputs.")
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+            raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}.")
         run = self._run_chained if task in CHAINED_TASKS else self._run_batch
         results = []
         for start in range(0, len(items), batch_size):
@@ -121,7 +122,7 @@ class LauraGPTPipeline(Pipeline):
         spec = task_spec(task, self.model.config.tasks)
         longest = self.processor.max_duration_s
         if chunk_length_s is not None and not (isinstance(chunk_length_s, (int, float)) and 1 <= chunk_length_s <= longest):
-            raise ValueError(f"chunk_length_s must be a number of seconds from 1 to {longest:g} (the longest clip the tower "
+            raise InvalidInputError(f"chunk_length_s must be a number of seconds from 1 to {longest:g} (the longest clip the tower "
                              f"takes); got {chunk_length_s!r}.")
         if chunk_length_s and spec.input_modality == AUDIO and spec.output_modality != CODEC:
             clips = [self._to_waveform(task, item, preprocess_params["sampling_rate"], i, False) for i, item in enumerate(items)]
@@ -137,7 +138,7 @@ class LauraGPTPipeline(Pipeline):
             return
         spec = task_spec(task, self.model.config.tasks)
         if not (spec.input_modality != AUDIO and spec.output_modality == CODEC):
-            raise ValueError(f"voice= is a voice prompt for speaking text (tts, s2st); task {task!r} takes none: drop it.")
+            raise InvalidInputError(f"voice= is a voice prompt for speaking text (tts, s2st); task {task!r} takes none: drop it.")
 
     def _check_language(self, task: str, language) -> None:
         """A translation task needs a target language, one the model was trained on when its config lists them
@@ -147,9 +148,9 @@ class LauraGPTPipeline(Pipeline):
         trained = (self.model.config.task_languages or {}).get(task)
         known = f" (this model was trained on: {', '.join(trained)})" if trained else ""
         if language is None:
-            raise ValueError(f"Task {task!r} translates: pass language=<target language>{known}.")
+            raise InvalidInputError(f"Task {task!r} translates: pass language=<target language>{known}.")
         if trained and language not in trained:
-            raise ValueError(f"Task {task!r} was not trained to translate into {language!r}{known}; pick one of those.")
+            raise InvalidInputError(f"Task {task!r} was not trained to translate into {language!r}{known}; pick one of those.")
 
     def preprocess(self, items, task, language=None, voice=None, sampling_rate=None) -> dict:
         """Validate and load the inputs of one batch and build the model inputs with the processor."""
@@ -200,7 +201,7 @@ class LauraGPTPipeline(Pipeline):
     def _run_chained(self, task, items, language=None, voice=None, sampling_rate=None, **generate_kwargs):
         """s2st: s2tt then tts; s2st_voice: asr + s2tt, then tts of "asr text + translation" prompted by the input."""
         if task == "s2st_voice" and voice is not None:
-            raise ValueError("s2st_voice speaks in the input's own voice and takes no voice=; use s2st with voice=... instead.")
+            raise InvalidInputError("s2st_voice speaks in the input's own voice and takes no voice=; use s2st with voice=... instead.")
         clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items)]
         same_rate = {"sampling_rate": self.sampling_rate, **generate_kwargs}
         translations = [r["text"] for r in self._run_batch("s2tt", clips, language=language, **same_rate)]
@@ -223,7 +224,7 @@ class LauraGPTPipeline(Pipeline):
     def _to_waveform(self, task, item, sampling_rate, index, limit_duration: bool = True) -> torch.Tensor:
         if isinstance(item, (str, Path)):
             if not Path(item).is_file():
-                raise ValueError(
+                raise InvalidInputError(
                     f"Task {task!r} takes audio, but input {index} is a string that is not an audio file: {str(item)[:60]!r}. "
                     "Pass a file path, a numpy array (with sampling_rate=...) or an {'array', 'sampling_rate'} dict."
                 )
@@ -235,18 +236,18 @@ class LauraGPTPipeline(Pipeline):
         except ValueError as error:
             chunkable = task not in CHAINED_TASKS and task_spec(task, self.model.config.tasks).output_modality != CODEC
             if "max_duration_s" in str(error) and chunkable:
-                raise ValueError(f"{error} The pipeline can do it: pass chunk_length_s=30 (seconds per chunk).") from None
+                raise InvalidInputError(f"{error} The pipeline can do it: pass chunk_length_s=30 (seconds per chunk).") from None
             raise
 
     @staticmethod
     def _to_text(task, item, index) -> str:
         if not isinstance(item, str):
-            raise ValueError(f"Task {task!r} takes text, but input {index} is a {type(item).__name__}. Pass a string.")
+            raise InvalidInputError(f"Task {task!r} takes text, but input {index} is a {type(item).__name__}. Pass a string.")
         return item
 
     def _require_vocoder(self, task):
         if self.vocoder is None:
-            raise ValueError(
+            raise InvalidInputError(
                 f"Task {task!r} writes codec tokens, and turning them into audio needs a LauraGPTVocoder: save one in "
                 f"'<model folder>/{VOCODER_SUBFOLDER}' or pass pipeline(..., vocoder=LauraGPTVocoder.from_pretrained(...))."
             )
@@ -264,7 +265,7 @@ class LauraGPTPipeline(Pipeline):
     def _vocode(self, task, codes_list, texts=None, features=None, voice_codes=None) -> list[dict]:
         vocoder = self._require_vocoder(task)
         if min(len(c) for c in codes_list) == 0:
-            raise ValueError(f"Task {task!r}: the model ended a row without any codec token; raise min_new_tokens or retry.")
+            raise InvalidInputError(f"Task {task!r}: the model ended a row without any codec token; raise min_new_tokens or retry.")
         from ..modeling_vocoder import VocoderConditions, pad_codes
 
         conditions = VocoderConditions()

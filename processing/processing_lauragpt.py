@@ -26,6 +26,7 @@ from ..audio_lengths import (
     whisper_num_tokens,
     window_seconds,
 )
+from ..errors import InvalidInputError
 from ..tasks import (
     AUDIO,
     BUILTIN_TASKS,
@@ -97,10 +98,10 @@ class LauraGPTProcessor(ProcessorMixin):
         self.tasks = list(tasks) if tasks is not None else list(DEFAULT_TASKS)
         self.custom_tasks = register_custom_tasks(custom_tasks)
         if not set(self.custom_tasks) <= set(self.tasks):
-            raise ValueError(f"custom_tasks {sorted(set(self.custom_tasks) - set(self.tasks))} are missing from tasks; append them.")
+            raise InvalidInputError(f"custom_tasks {sorted(set(self.custom_tasks) - set(self.tasks))} are missing from tasks; append them.")
         self.encoder_input_layer = encoder_input_layer
         if tokenizer.eos_token_id is None:
-            raise ValueError("The tokenizer has no eos_token; LauraGPT ends text outputs with it. Set tokenizer.eos_token.")
+            raise InvalidInputError("The tokenizer has no eos_token; LauraGPT ends text outputs with it. Set tokenizer.eos_token.")
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         self.vocabulary = _extend_tokenizer(tokenizer, codebook_size, tuple(self.tasks))
@@ -148,7 +149,7 @@ class LauraGPTProcessor(ProcessorMixin):
             if mine != value:
                 problems.append(f"{name}: processor {mine!r}, model {value!r}")
         if problems:
-            raise ValueError(
+            raise InvalidInputError(
                 "The processor does not fit the model: " + "; ".join(problems) + ". Save the processor that was built "
                 "for this model next to it (LauraGPTProcessor(extractor, tokenizer, "
                 "**LauraGPTProcessor.config_kwargs(model.config)))."
@@ -208,7 +209,7 @@ class LauraGPTProcessor(ProcessorMixin):
             "audio_frames": (audio_frames, _is_frame_matrix),
         }
         if text is None and audio is None and audio_frames is None and task is None:
-            raise ValueError("Pass text=..., audio=... (or both: a prompt holding <|audio|> and its clip).")
+            raise InvalidInputError("Pass text=..., audio=... (or both: a prompt holding <|audio|> and its clip).")
         batch = max(len(_as_rows(value, name, is_item=is_item)) for name, (value, is_item) in given.items())
         text_rows, audio_rows, tasks, target_text_rows, target_code_rows, prompt_code_rows, language_rows, frame_rows = (
             _as_rows(value, name, batch, is_item) for name, (value, is_item) in given.items()
@@ -226,7 +227,7 @@ class LauraGPTProcessor(ProcessorMixin):
                 _check_row(row, spec, has_audio[row], row_text, target_text_rows[row], target_code_rows[row], prompt_code_rows[row])
                 _check_language(row, spec, language_rows[row])
             elif language_rows[row] is not None:
-                raise ValueError(f"row {row}: language= needs a task=; a prompt row writes its own language and task tokens.")
+                raise InvalidInputError(f"row {row}: language= needs a task=; a prompt row writes its own language and task tokens.")
             if not has_audio[row]:
                 continue
             if frame_rows[row] is not None:
@@ -237,12 +238,12 @@ class LauraGPTProcessor(ProcessorMixin):
             waveforms.append(wave)
             placeholder_counts.append(self.num_audio_tokens(wave.shape[-1]))
             if placeholder_counts[-1] < 1:
-                raise ValueError(
+                raise InvalidInputError(
                     f"Audio clip {row} lasts {1000 * wave.shape[-1] / self.feature_extractor.sampling_rate:.0f} ms, too "
                     "short to give one audio-tower frame; pad it with silence or drop it."
                 )
         if waveforms and cached:
-            raise ValueError("Give every audio row either audio or cached audio_frames, not a mix of both in one batch.")
+            raise InvalidInputError("Give every audio row either audio or cached audio_frames, not a mix of both in one batch.")
 
         outputs = self.audio_inputs(waveforms) if waveforms else {}
         if cached:
@@ -286,15 +287,15 @@ class LauraGPTProcessor(ProcessorMixin):
         text_options, audio_options = merged["text_kwargs"], merged["audio_kwargs"]
         for options in (text_options, audio_options):
             if options.get("return_tensors", "pt") != "pt":
-                raise ValueError("LauraGPTProcessor returns PyTorch tensors only: use return_tensors='pt'.")
+                raise InvalidInputError("LauraGPTProcessor returns PyTorch tensors only: use return_tensors='pt'.")
         if text_options.get("truncation") not in (None, False, "do_not_truncate"):
-            raise ValueError("LauraGPT rows are not truncated (a cut row loses its task token): shorten the input instead.")
+            raise InvalidInputError("LauraGPT rows are not truncated (a cut row loses its task token): shorten the input instead.")
         padding = text_options.get("padding", "longest")
         padding = {True: "longest", False: "longest", "do_not_pad": "longest"}.get(padding, padding)
         if padding not in ("longest", "max_length"):
-            raise ValueError(f"padding must be 'longest' or 'max_length', got {padding!r}.")
+            raise InvalidInputError(f"padding must be 'longest' or 'max_length', got {padding!r}.")
         if padding == "max_length" and not text_options.get("max_length"):
-            raise ValueError("padding='max_length' needs max_length=<positions>.")
+            raise InvalidInputError("padding='max_length' needs max_length=<positions>.")
         # the side is the caller's choice only: a tokenizer's own default (often right) would right-pad prompts
         side = kwargs.get("padding_side") or kwargs.get("text_kwargs", {}).get("padding_side")
         return {"sampling_rate": audio_options.get("sampling_rate"), "padding_side": side, "padding": padding,
@@ -314,9 +315,9 @@ class LauraGPTProcessor(ProcessorMixin):
         ids = list(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
         marks = [i for i, token in enumerate(ids) if token == self.vocabulary.audio_token_id]
         if len(marks) != 1 and prompt.strip() in self.tasks:
-            raise ValueError(f"row {row}: {prompt.strip()!r} was given as text; the task is a keyword: processor(task={prompt.strip()!r}, audio=...).")
+            raise InvalidInputError(f"row {row}: {prompt.strip()!r} was given as text; the task is a keyword: processor(task={prompt.strip()!r}, audio=...).")
         if len(marks) != 1:
-            raise ValueError(
+            raise InvalidInputError(
                 f"row {row}: the number of {self.audio_token} tokens in the prompts should be the same as the number of "
                 f"audio clips (one per row), but this prompt holds {len(marks)}. Write {self.audio_token} once where "
                 "the clip goes, or pass task=... without text."
@@ -361,12 +362,12 @@ class LauraGPTProcessor(ProcessorMixin):
     def _codec_ids(self, codes) -> list[int]:
         codes = torch.as_tensor(codes).long().flatten()
         if codes.numel() and (codes.min() < 0 or codes.max() >= self.codebook_size):
-            raise ValueError(f"Codec codes must lie in [0, {self.codebook_size}); got values from {int(codes.min())} to {int(codes.max())}.")
+            raise InvalidInputError(f"Codec codes must lie in [0, {self.codebook_size}); got values from {int(codes.min())} to {int(codes.max())}.")
         return (codes + self.vocabulary.codec_token_offset).tolist()
 
     def _target_ids(self, spec, target_text, target_codes) -> list[int]:
         if spec is None and (target_text is not None or target_codes is not None):
-            raise ValueError("Targets need a task=...: a prompt row without one has no task to train.")
+            raise InvalidInputError("Targets need a task=...: a prompt row without one has no task to train.")
         if target_text is not None:
             return self._text_ids(target_text) + [self.tokenizer.eos_token_id]
         if target_codes is not None:
@@ -428,7 +429,7 @@ def _extend_tokenizer(tokenizer, codebook_size: int, tasks: tuple[str, ...]) -> 
     if _only_special_tokens_after(tokenizer, text_vocab_size + len(expected)) and missing_from == len(expected):
         return layout  # e.g. from_pretrained(..., cls_token=...): split off user text, so never an input id
     if len(tokenizer) != text_vocab_size + missing_from:
-        raise ValueError(
+        raise InvalidInputError(
             f"The tokenizer holds {len(tokenizer)} tokens, but LauraGPT's tokens should start at id {text_vocab_size} "
             f"with {missing_from} of them present. Tokens were added after the LauraGPT tokens; add new text tokens "
             "before creating the processor, or new tasks through the processor's `tasks`."
@@ -436,7 +437,7 @@ def _extend_tokenizer(tokenizer, codebook_size: int, tasks: tuple[str, ...]) -> 
     tokenizer.add_tokens(expected[missing_from:], special_tokens=True)
     wrong = [tok for i, tok in enumerate(expected) if tokenizer.convert_tokens_to_ids(tok) != text_vocab_size + i]
     if wrong:
-        raise ValueError(f"Tokenizer ids of {wrong[:3]} differ from the LauraGPT vocabulary layout; rebuild the tokenizer.")
+        raise InvalidInputError(f"Tokenizer ids of {wrong[:3]} differ from the LauraGPT vocabulary layout; rebuild the tokenizer.")
     return layout
 
 
@@ -470,12 +471,12 @@ def _as_rows(value, name: str, batch: int | None = None, is_item=_is_str) -> lis
     if batch is not None and len(rows) == 1 and batch > 1:
         rows = rows * batch
     if batch is not None and len(rows) != batch:
-        raise ValueError(
+        raise InvalidInputError(
             f"Got {len(rows)} values for `{name}` but other arguments give {batch} rows: pass one value (shared by "
             "every row) or exactly one per row."
         )
     if not rows:
-        raise ValueError(f"`{name}` is empty.")
+        raise InvalidInputError(f"`{name}` is empty.")
     return rows
 
 
@@ -483,17 +484,17 @@ def _check_row(row, spec, audio: bool, text, target_text, target_codes, prompt_c
     """Raise a clear error when a row's inputs or targets do not fit its task."""
     where = f"row {row} (task {spec.name!r}: {spec.description})"
     if spec.input_modality == AUDIO and not audio:
-        raise ValueError(f"{where} needs audio: pass audio=...")
+        raise InvalidInputError(f"{where} needs audio: pass audio=...")
     if spec.input_modality == AUDIO and text is not None:
-        raise ValueError(f"{where} takes audio, not text. Drop text=..., or use a text-input task such as 'tts' or 'mt'.")
+        raise InvalidInputError(f"{where} takes audio, not text. Drop text=..., or use a text-input task such as 'tts' or 'mt'.")
     if spec.input_modality == TEXT and (text is None or not text.strip()):
-        raise ValueError(f"{where} needs text: pass a non-empty text=...")
+        raise InvalidInputError(f"{where} needs text: pass a non-empty text=...")
     if spec.input_modality == TEXT and audio:
-        raise ValueError(f"{where} takes text, not audio. Drop audio=..., or use an audio-input task such as 'asr'.")
+        raise InvalidInputError(f"{where} takes text, not audio. Drop audio=..., or use an audio-input task such as 'asr'.")
     if spec.output_modality == CODEC and target_text is not None:
-        raise ValueError(f"{where} writes codec tokens: give target_codes=, not target_text=.")
+        raise InvalidInputError(f"{where} writes codec tokens: give target_codes=, not target_text=.")
     if spec.output_modality == TEXT and (target_codes is not None or prompt_codes is not None):
-        raise ValueError(f"{where} writes text: give target_text=, not target_codes= or prompt_codes=.")
+        raise InvalidInputError(f"{where} writes text: give target_text=, not target_codes= or prompt_codes=.")
 
 
 def _check_language(row, spec, language) -> None:
@@ -501,15 +502,15 @@ def _check_language(row, spec, language) -> None:
     it would change the output."""
     where = f"row {row} (task {spec.name!r}: {spec.description})"
     if language is not None and not language.strip():
-        raise ValueError(f"{where}: language is empty; pass a target language such as 'de', or none.")
+        raise InvalidInputError(f"{where}: language is empty; pass a target language such as 'de', or none.")
     if spec.name in BUILTIN_TASKS and spec.name not in TRANSLATION_TASKS and language is not None:
-        raise ValueError(f"{where} takes no language= (only {', '.join(TRANSLATION_TASKS)} do); drop it.")
+        raise InvalidInputError(f"{where} takes no language= (only {', '.join(TRANSLATION_TASKS)} do); drop it.")
 
 
 def _pad(rows: list[list[int]], value: int, side: str, width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad rows to the longest, or to ``width`` when longer (``padding="max_length"``; a longer row is kept whole)."""
     if side not in ("left", "right"):
-        raise ValueError(f"padding_side must be 'left' or 'right', got {side!r}.")
+        raise InvalidInputError(f"padding_side must be 'left' or 'right', got {side!r}.")
     width = max([len(r) for r in rows] + [width or 0])
     ids = torch.full((len(rows), width), value, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)

@@ -19,6 +19,8 @@ from tokenizers import (
 )
 from transformers import PreTrainedTokenizerFast
 
+from ..errors import InvalidInputError
+
 EOS_TOKEN = "<|endoftext|>"
 
 
@@ -55,7 +57,7 @@ def plain_text_ids(tokenizer, text: str) -> list[int]:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:  # a lone surrogate: tokenizers would fail with a bare TypeError
-        raise ValueError(
+        raise InvalidInputError(
             f"The text holds an invalid character {text[error.start]!r} at position {error.start} (a lone UTF-16 "
             "surrogate, e.g. from a badly decoded file): decode the source as UTF-8, or drop it."
         ) from None

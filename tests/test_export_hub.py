@@ -21,6 +21,7 @@ from modeling_lauragpt import (
     LauraGPTProcessor,
     LauraGPTVocoder,
 )
+from modeling_lauragpt.cli import main as lauragpt
 from modeling_lauragpt.conversion import export_hub
 from modeling_lauragpt.conversion.assembly import assemble
 from modeling_lauragpt.conversion.export_check import summary_of, verify_export
@@ -92,17 +93,17 @@ def test_export_loads_without_the_package(model_dir, tmp_path):
 def test_export_refuses_wrong_folders(model_dir, tmp_path, capsys):
     (tmp_path / "codec_only").mkdir()
     (tmp_path / "codec_only" / "config.json").write_text(json.dumps({"model_type": "encodec"}))
-    assert export_hub.main([str(tmp_path / "codec_only"), str(tmp_path / "out")]) == 2
+    assert lauragpt(["export-hub", str(tmp_path / "codec_only"), str(tmp_path / "out")]) == 2
     assert "not a saved LauraGPT folder" in capsys.readouterr().err
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "file.txt").write_text("x")
-    assert export_hub.main([str(model_dir), str(tmp_path / "busy")]) == 2
+    assert lauragpt(["export-hub", str(model_dir), str(tmp_path / "busy")]) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert export_hub.main([str(model_dir), str(model_dir / "export"), "--overwrite"]) == 2  # never inside the model
+    assert lauragpt(["export-hub", str(model_dir), str(model_dir / "export"), "--overwrite"]) == 2  # never inside the model
     assert "beside the model folder" in capsys.readouterr().err and (model_dir / "config.json").exists()
-    assert export_hub.main([str(model_dir), str(model_dir.parent), "--overwrite"]) == 2  # nor over the folder holding it
+    assert lauragpt(["export-hub", str(model_dir), str(model_dir.parent), "--overwrite"]) == 2  # nor over the folder holding it
     assert "beside the model folder" in capsys.readouterr().err and (model_dir / "config.json").exists()
-    assert export_hub.main([str(model_dir), str(tmp_path / "busy"), "--overwrite"]) == 2  # a user's folder is kept
+    assert lauragpt(["export-hub", str(model_dir), str(tmp_path / "busy"), "--overwrite"]) == 2  # a user's folder is kept
     assert "not an earlier" in capsys.readouterr().err and (tmp_path / "busy" / "file.txt").read_text() == "x"
 
 

@@ -13,6 +13,7 @@ import torch
 from transformers import pipeline
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration
+from modeling_lauragpt.errors import InvalidInputError
 
 from .helpers import make_audio
 
@@ -157,7 +158,7 @@ def test_cli_run_on_a_too_long_file_names_its_own_option(model_dir, tmp_path, ca
 
     long_file = tmp_path / "long.wav"
     soundfile.write(long_file, np.zeros(16000 * 301, np.float32), 16000)  # over the tiny model's 300 s
-    with pytest.raises(SystemExit, match="--chunk-length-s 30"):
+    with pytest.raises(InvalidInputError, match="--chunk-length-s 30"):
         run_main(["--task", "asr", "--model", str(model_dir), str(long_file), "--max-new-tokens", "2"])
     assert run_main(["--task", "asr", "--model", str(model_dir), str(long_file), "--max-new-tokens", "2",
                      "--chunk-length-s", "100"]) == 0

@@ -7,6 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from modeling_lauragpt.errors import (
+    DeviceUnavailableError,
+    InvalidInputError,
+    ModelLoadError,
+    OutputConflictError,
+)
 from modeling_lauragpt.run_cli import main, output_paths
 
 
@@ -31,12 +37,12 @@ def test_inputs_sharing_a_stem_or_named_like_an_output_get_distinct_names(tmp_pa
 def test_existing_outputs_need_overwrite_and_an_input_is_never_a_target(tmp_path):
     source = _touch(tmp_path / "a.wav")
     _touch(tmp_path / "a.se.wav")
-    with pytest.raises(SystemExit, match="--overwrite"):
+    with pytest.raises(OutputConflictError, match="--overwrite"):
         output_paths([source], "se", tmp_path, None, audio_in=True, overwrite=False)
     assert output_paths([source], "se", tmp_path, None, audio_in=True, overwrite=True) == [tmp_path / "a.se.wav"]
-    with pytest.raises(SystemExit, match="is the input file"):
+    with pytest.raises(OutputConflictError, match="is the input file"):
         output_paths([source], "se", tmp_path, source, audio_in=True, overwrite=True)
-    with pytest.raises(SystemExit, match="one file but there are 2 inputs"):
+    with pytest.raises(InvalidInputError, match="one file but there are 2 inputs"):
         output_paths([source, _touch(tmp_path / "b.wav")], "se", tmp_path, tmp_path / "out.wav", audio_in=True, overwrite=False)
     assert output_paths(["hello", "bye"], "tts", tmp_path, None, audio_in=False, overwrite=False) == [
         tmp_path / "tts_0000.tts.wav", tmp_path / "tts_0001.tts.wav"]
@@ -44,7 +50,7 @@ def test_existing_outputs_need_overwrite_and_an_input_is_never_a_target(tmp_path
 
 def test_the_check_runs_before_the_model_loads(tmp_path):
     source = _touch(tmp_path / "a.wav")
-    with pytest.raises(SystemExit, match="is the input file"):  # no model exists at --model: the names fail first
+    with pytest.raises(OutputConflictError, match="is the input file"):  # no model exists at --model: the names fail first
         main(["--task", "se", "--model", str(tmp_path / "no-model"), str(source), "-o", str(source)])
     assert source.read_bytes() == b"RIFF"
 
@@ -61,24 +67,24 @@ def test_a_missing_empty_or_corrupt_model_ends_in_one_clear_line(tmp_path, monke
 
     from modeling_lauragpt.run_cli import load_pipeline
 
-    with pytest.raises(SystemExit, match="does not exist"):
-        load_pipeline(str(tmp_path / "nowhere"), "cpu", "lauragpt run")
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_pipeline(str(tmp_path / "nowhere"), "cpu")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SystemExit, match="has no config.json"):
-        load_pipeline(str(tmp_path / "empty"), "cpu", "lauragpt run")
+    with pytest.raises(ModelLoadError, match="has no config.json"):
+        load_pipeline(str(tmp_path / "empty"), "cpu")
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.json").write_text(json.dumps({"model_type": "lauragpt"}))
     (broken / "model.safetensors").write_bytes(b"\x00" * 16)  # a truncated download
-    with pytest.raises(SystemExit, match="could not load the model"):
-        load_pipeline(str(broken), "cpu", "lauragpt run")
+    with pytest.raises(ModelLoadError, match="model.safetensors cannot be read .* truncated or damaged"):
+        load_pipeline(str(broken), "cpu")
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
-    with pytest.raises(SystemExit, match="no CUDA device"):
-        load_pipeline(str(broken), "cuda", "lauragpt run")
+    with pytest.raises(DeviceUnavailableError, match="no CUDA device"):
+        load_pipeline(str(broken), "cuda")
 
 
 def test_an_output_folder_given_as_o_and_a_missing_text_file_name_the_fix(tmp_path):
-    with pytest.raises(SystemExit, match="is a folder"):
+    with pytest.raises(InvalidInputError, match="is a folder"):
         output_paths(["hello"], "tts", tmp_path, tmp_path, audio_in=False, overwrite=False)
-    with pytest.raises(SystemExit, match="--text-file .* does not exist"):
+    with pytest.raises(InvalidInputError, match="--text-file .* does not exist"):
         main(["--task", "tts", "--model", str(tmp_path / "no-model"), "--text-file", str(tmp_path / "missing.txt")])

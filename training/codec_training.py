@@ -27,6 +27,8 @@ import torchaudio
 from torch import nn
 from transformers import EncodecModel
 
+from ..errors import InvalidInputError
+
 
 @dataclass
 class CodecTrainingArguments:
@@ -133,7 +135,7 @@ def train_codec(codec: EncodecModel, waveforms: Sequence, args: CodecTrainingArg
     generator = torch.Generator().manual_seed(args.seed)
     clips = [torch.as_tensor(w, dtype=torch.float32).flatten() for w in waveforms]
     if not clips:
-        raise ValueError("train_codec needs at least one clip of speech.")
+        raise InvalidInputError("train_codec needs at least one clip of speech.")
     hop = codec.config.hop_length
     segment = max(hop, int(round(args.segment_seconds * codec.config.sampling_rate / hop)) * hop)
     spectral_loss = MultiResolutionSpectralLoss(codec.config.sampling_rate)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import InvalidInputError
 from ..processing.processing_lauragpt import LauraGPTProcessor
 from ..tasks import AUDIO, CODEC, task_spec
 from .data.audio_frames import AUDIO_FRAMES_COLUMN
@@ -51,7 +52,7 @@ class LauraGPTCollator:
             if spec.output_modality == CODEC:
                 codes = row.get(CODES_COLUMN)
                 if codes is None:
-                    raise ValueError(
+                    raise InvalidInputError(
                         f"Row {index} ({row.get('id')!r}, task {spec.name!r}) has no {CODES_COLUMN!r}: audio-output rows "
                         "need codec targets. Add them with training.data.codec_targets.add_target_codes(dataset, codec)."
                     )

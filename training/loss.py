@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..errors import InvalidInputError
+
 IGNORE_INDEX = -100
 LOSS_AVERAGES = ("token", "example")
 
@@ -55,7 +57,7 @@ class ExampleMeanLoss:
 def training_loss(average: str, args) -> ExampleMeanLoss | None:
     """The ``compute_loss_func`` for ``loss.average`` (``None``: the model's own per-token loss)."""
     if average not in LOSS_AVERAGES:
-        raise ValueError(f"loss.average is {average!r}; use one of {', '.join(LOSS_AVERAGES)}.")
+        raise InvalidInputError(f"loss.average is {average!r}; use one of {', '.join(LOSS_AVERAGES)}.")
     if average == "token":
         return None
     device_scale = args.world_size if args.average_tokens_across_devices else 1

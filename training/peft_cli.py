@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import InvalidInputError
 from ..tasks import AUDIO, CODEC, TEXT, TaskSpec
 
 ADAPTER_SUBFOLDER = "adapter"
@@ -53,17 +54,17 @@ def load_training_rows(path: Path, task: str | None = None):
     else:
         configs = [name for name in datasets.get_dataset_config_names(str(path)) if name != "default"]
         if configs and task not in configs:
-            raise ValueError(
+            raise InvalidInputError(
                 f"--data {path} holds one config per task ({', '.join(configs)}) and none is {task!r}: put the rows of "
                 f"the new task (task column {task!r}) in a '{task}' config of that folder, or in a folder of their own."
             )
         data = datasets.load_dataset(str(path), task) if configs else datasets.load_dataset(str(path))
     if isinstance(data, datasets.DatasetDict):
         if "train" not in data:
-            raise ValueError(f"--data {path} has splits {sorted(data)} but no 'train' split to fine-tune on.")
+            raise InvalidInputError(f"--data {path} has splits {sorted(data)} but no 'train' split to fine-tune on.")
         data = data["train"]
     if "task" not in data.column_names:
-        raise ValueError(
+        raise InvalidInputError(
             f"--data {path} has columns {data.column_names} but no 'task' column: convert it to the canonical format "
             "(modeling_lauragpt.training.data.schema.make_example)."
         )

@@ -25,6 +25,7 @@ import torch
 from peft import LoraConfig, PeftConfig, PeftModel, get_peft_model
 from transformers import Trainer, TrainingArguments
 
+from ..errors import InvalidInputError
 from ..modeling_lauragpt import LauraGPTForConditionalGeneration
 from ..processing.pipeline_lauragpt import VOCODER_SUBFOLDER
 from ..processing.processing_lauragpt import LauraGPTProcessor
@@ -44,7 +45,7 @@ def add_task_to_model(model: LauraGPTForConditionalGeneration, spec: TaskSpec) -
     """
     config = model.config
     if spec.name in config.tasks:
-        raise ValueError(f"The model already has task {spec.name!r} (tasks: {', '.join(config.tasks)}); pick a new name.")
+        raise InvalidInputError(f"The model already has task {spec.name!r} (tasks: {', '.join(config.tasks)}); pick a new name.")
     register_task(spec)
     config.tasks = [*config.tasks, spec.name]
     config.custom_tasks = {**config.custom_tasks, spec.name: spec.to_dict()}
@@ -64,7 +65,7 @@ def add_task(model: LauraGPTForConditionalGeneration, processor: LauraGPTProcess
     The given processor and its tokenizer are left unchanged (the new one works on a copy).
     """
     if list(processor.tasks) != list(model.config.tasks):
-        raise ValueError(
+        raise InvalidInputError(
             f"Processor tasks {processor.tasks} differ from model tasks {model.config.tasks}: load both from the "
             "same model folder."
         )
@@ -75,7 +76,7 @@ def add_task(model: LauraGPTForConditionalGeneration, processor: LauraGPTProcess
         **LauraGPTProcessor.config_kwargs(model.config),
     )
     if extended.vocabulary.task_token_ids[spec.name] != new_id:
-        raise ValueError(
+        raise InvalidInputError(
             f"The tokenizer gives <|{spec.name}|> id {extended.vocabulary.task_token_ids[spec.name]} but the model "
             f"expects {new_id}: the processor's text vocabulary does not belong to this model."
         )
@@ -144,10 +145,10 @@ def finetune_new_task(
     else:
         rows = [row for row in rows if row["task"] == task]
     if len(rows) == 0:
-        raise ValueError(f"No training rows have task {task!r}: set each row's 'task' column to {task!r}.")
+        raise InvalidInputError(f"No training rows have task {task!r}: set each row's 'task' column to {task!r}.")
     base = base_model_name_or_path or model.name_or_path
     if not base:
-        raise ValueError("The adapter needs its base model: save the base model and pass base_model_name_or_path=.")
+        raise InvalidInputError("The adapter needs its base model: save the base model and pass base_model_name_or_path=.")
     processor = add_task(model, processor, spec)
     torch.manual_seed(seed)
     peft_model = get_peft_model(model, new_task_lora_config(model, [task], lora_r, lora_alpha, lora_dropout, target_modules))
@@ -200,7 +201,7 @@ def load_adapter(adapter_dir: str | Path, base_model=None) -> tuple[PeftModel, L
         base_model = LauraGPTForConditionalGeneration.from_pretrained(base_model or PeftConfig.from_pretrained(folder).base_model_name_or_path)
     known = list(base_model.config.tasks)
     if processor.tasks[: len(known)] != known:
-        raise ValueError(f"The adapter was trained for tasks {processor.tasks}, which do not extend the base model's {known}.")
+        raise InvalidInputError(f"The adapter was trained for tasks {processor.tasks}, which do not extend the base model's {known}.")
     for name in processor.tasks[len(known):]:
         add_task_to_model(base_model, task_spec(name, processor.tasks))
     return PeftModel.from_pretrained(base_model, folder).eval(), processor

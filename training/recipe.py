@@ -31,6 +31,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from ..configuration_lauragpt import PRESETS, LauraGPTConfig
 from ..conversion.assembly import load_audio_encoder
+from ..errors import InvalidInputError, OutputConflictError
 from ..modeling_lauragpt import LauraGPTForConditionalGeneration
 from ..processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 from ..processing.processing_lauragpt import LauraGPTProcessor
@@ -179,7 +180,7 @@ def prepare(config: dict, args: TrainingArguments, output_dir: Path, reuse_proce
         if args.should_save:
             processor.save_pretrained(str(output_dir))
     if codec is not None and codec.config.codebook_size != processor.codebook_size:
-        raise ValueError(
+        raise InvalidInputError(
             f"The codec has {codec.config.codebook_size} codes per group but the processor (and model) expects "
             f"{processor.codebook_size}: use the codec the model was built for, or a new processor (processor.from_pretrained=null)."
         )
@@ -199,7 +200,7 @@ def check_output_dir(output_dir: Path, overwrite: bool = False) -> None:
         return
     if (output_dir / "recipe.yaml").is_file() or any(output_dir.glob("checkpoint-*")):
         return
-    raise FileExistsError(
+    raise OutputConflictError(
         f"{output_dir} holds files but is not an earlier training run (no recipe.yaml or checkpoint-*): training would "
         "write over them. "
         "Pick a new or empty --output-dir, or pass --overwrite."

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import InvalidInputError
+
 CONFIG_DIR = Path(__file__).parent / "configs"
 BASE_CONFIG = CONFIG_DIR / "base.yaml"
 FREE_SECTIONS = ("training", "data.tasks", "model.config")  # keys below these are not checked against base.yaml
@@ -67,7 +69,7 @@ def apply_override(config: dict, assignment: str) -> dict:
     """Apply ``"a.b.c=value"`` to ``config`` in place (creating missing sub-dicts) and return it."""
     key, sep, text = assignment.partition("=")
     if not sep or not key.strip():
-        raise ValueError(f"--set expects key=value (e.g. training.learning_rate=3e-4); got {assignment!r}.")
+        raise InvalidInputError(f"--set expects key=value (e.g. training.learning_rate=3e-4); got {assignment!r}.")
     *parents, leaf = key.strip().split(".")
     node = config
     for part in parents:
@@ -84,13 +86,13 @@ def _check_keys(config: dict, reference: dict, prefix: str = "") -> None:
         if path in FREE_SECTIONS:
             continue
         if key not in reference:
-            raise ValueError(f"Unknown recipe key {path!r}; known keys here: {sorted(reference)}. Fix the overlay or --set.")
+            raise InvalidInputError(f"Unknown recipe key {path!r}; known keys here: {sorted(reference)}. Fix the overlay or --set.")
         if isinstance(value, dict) and isinstance(reference[key], dict):
             _check_keys(value, reference[key], f"{path}.")
     for task, entry in (config.get("data", {}).get("tasks") or {}).items():
         unknown = set(entry or {}) - TASK_KEYS
         if unknown:
-            raise ValueError(f"Unknown key(s) {sorted(unknown)} in data.tasks.{task}; allowed: {sorted(TASK_KEYS)}.")
+            raise InvalidInputError(f"Unknown key(s) {sorted(unknown)} in data.tasks.{task}; allowed: {sorted(TASK_KEYS)}.")
 
 
 def load_recipe_config(config: str | Path | dict | None = None, overrides: list[str] | tuple[str, ...] = ()) -> dict:

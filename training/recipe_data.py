@@ -18,6 +18,7 @@ from datasets import Dataset
 
 from ..codec import Codec
 from ..codec import load_codec as codec_folder
+from ..errors import InvalidInputError
 from .data.adapters import is_canonical_folder, load_task_dataset
 from .data.codec_targets import add_target_codes, needs_codes, with_codes_column
 from .data.mixture import add_length_column, mix_tasks
@@ -39,7 +40,7 @@ def task_entries(data_config: dict) -> dict[str, dict]:
     """The tasks to train (entries set to ``null`` are left out), each with its settings."""
     entries = {task: dict(entry or {}) for task, entry in (data_config.get("tasks") or {}).items() if entry is not None}
     if not entries:
-        raise ValueError("data.tasks is empty: name at least one task (e.g. --set data.tasks.asr.weight=1).")
+        raise InvalidInputError("data.tasks is empty: name at least one task (e.g. --set data.tasks.asr.weight=1).")
     return entries
 
 
@@ -51,7 +52,7 @@ def _source_and_adapter(task: str, entry: dict, data_config: dict):
         return source, data_config.get("adapter") or (None if is_canonical_folder(source) else entry.get("adapter"))
     if entry.get("adapter"):
         return entry["adapter"], entry["adapter"]
-    raise ValueError(
+    raise InvalidInputError(
         f"Task {task!r} has no data: pass --data <canonical corpus folder or Hub id>, or set "
         f"data.tasks.{task}.adapter (a Hub dataset adapter) or data.tasks.{task}.source."
     )
@@ -96,7 +97,7 @@ def load_codec(path: str | Path) -> Codec:
 def add_codes(splits: TaskSplits, codec: Codec | None, batch_size: int = 8, num_proc: int | None = None) -> TaskSplits:
     """Codec targets on the tts/se splits (train and eval); every split gets the ``target_codes`` column."""
     if splits.codec_tasks and codec is None:
-        raise ValueError(f"Tasks {splits.codec_tasks} predict codec tokens: set codec.path (a codec or vocoder folder).")
+        raise InvalidInputError(f"Tasks {splits.codec_tasks} predict codec tokens: set codec.path (a codec or vocoder folder).")
 
     def coded(task: str, rows: Dataset) -> Dataset:
         if needs_codes(task):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import InvalidInputError
 from ..run_cli import positive_int
 
 
@@ -53,7 +54,7 @@ def resolve_config(args: argparse.Namespace) -> dict:
         wanted = [t.strip() for t in args.tasks.split(",") if t.strip()]
         unknown = sorted(set(wanted) - set(config["data"]["tasks"]))
         if unknown:
-            raise ValueError(f"--tasks {unknown} are not in data.tasks ({sorted(config['data']['tasks'])}).")
+            raise InvalidInputError(f"--tasks {unknown} are not in data.tasks ({sorted(config['data']['tasks'])}).")
         config["data"]["tasks"] = {t: e for t, e in config["data"]["tasks"].items() if t in wanted}
     return config
 
@@ -72,37 +73,30 @@ def check_training_section(config: dict) -> None:
     for key, value in config["training"].items():
         default = defaults.get(key)
         if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, str):
-            raise TypeError(f"the recipe's training.{key} must be a number, got {value!r}.")
+            raise InvalidInputError(f"the recipe's training.{key} must be a number, got {value!r}.")
     with tempfile.TemporaryDirectory() as scratch:
         try:
             training_arguments(config, scratch)
         except (TypeError, ValueError) as error:
-            raise ValueError(f"the recipe's training section is invalid: {error}") from None
+            raise InvalidInputError(f"the recipe's training section is invalid: {error}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import yaml
 
-    try:
+    try:  # a refusal of a value or file goes to lauragpt's error boundary (modeling_lauragpt/cli.py)
         config = resolve_config(args)
-        check_training_section(config)
     except yaml.YAMLError as error:
-        print(f"error: the recipe config {args.config} is not valid YAML: {error}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError, TypeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise InvalidInputError(f"the recipe config {args.config} is not valid YAML: {error}") from error
+    check_training_section(config)
     if args.print_config:
         print(yaml.safe_dump(config, sort_keys=False))
         return 0
     from .recipe import run_recipe
 
-    try:  # run_recipe checks the output folder before it reads any data
-        trainer = run_recipe(config, args.output_dir, resume=args.resume, overwrite=args.overwrite)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:  # output folder, data, codec or resume settings
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    # run_recipe checks the output folder before it reads any data
+    trainer = run_recipe(config, args.output_dir, resume=args.resume, overwrite=args.overwrite)
     if trainer.is_world_process_zero():
         losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
         last = f", last logged loss {losses[-1]:.4f}" if losses else ""

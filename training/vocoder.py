@@ -24,6 +24,7 @@ import torch
 from transformers import Trainer, TrainingArguments
 
 from ..codec import encode_codes, first_group
+from ..errors import InvalidInputError
 from ..modeling_vocoder import LauraGPTVocoder
 from ..processing.processing_lauragpt import LauraGPTProcessor
 from ..processing.tokenizer_utils import plain_text_ids
@@ -90,7 +91,7 @@ class VocoderCollator:
         targets = self._codes(rows, self.codes_column, self.audio_column)
         if any(t is None for t in targets):
             row = next(i for i, t in enumerate(targets) if t is None)
-            raise ValueError(f"Row {row} has neither {self.audio_column!r} nor {self.codes_column!r}: the vocoder needs target speech.")
+            raise InvalidInputError(f"Row {row} has neither {self.audio_column!r} nor {self.codes_column!r}: the vocoder needs target speech.")
         target_codes, codes_mask = _pad(targets)
         batch = {"codes": first_group(target_codes), "codes_mask": codes_mask, "target_codes": target_codes}
 

@@ -165,11 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        args.run(args)
-    except (ValueError, OSError) as error:  # refusals (CheckpointMismatchError is a ValueError), missing files or folders
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    args.run(args)  # refusals (CheckpointMismatchError is a ValueError), missing files: lauragpt's error boundary
     return 0
 
 

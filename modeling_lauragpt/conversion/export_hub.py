@@ -24,6 +24,7 @@ from pathlib import Path
 import transformers
 
 from .. import __version__
+from ..errors import OutputConflictError
 from .flatten import PACKAGE, module_closure, third_party_imports, write_flat_code
 from .model_card import build_model_card
 
@@ -123,9 +124,9 @@ def export_hub(
         raise ValueError(f"Write the export beside the model folder {source}: {target} is it, lies inside it, or holds it.")
     if target.exists() and any(target.iterdir()):
         if not overwrite:
-            raise FileExistsError(f"{target} is not empty; pass --overwrite to replace an earlier export there.")
+            raise OutputConflictError(f"{target} is not empty; pass --overwrite to replace an earlier export there.")
         if not _is_export(target):
-            raise FileExistsError(
+            raise OutputConflictError(
                 f"{target} holds files that are not an earlier `lauragpt export-hub` output; --overwrite replaces only "
                 "such an export. Pick a new or empty folder."
             )
@@ -172,11 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT")
     parser.add_argument("--verify", action="store_true", help="load the export in a fresh process without lauragpt importable")
     args = parser.parse_args(argv)
-    try:
-        out = export_hub(args.model_dir, args.out, args.repo_id, args.license, args.base_model, args.overwrite)
-    except (ValueError, OSError) as error:  # not a LauraGPT folder, OUT not empty, unreadable files
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    out = export_hub(args.model_dir, args.out, args.repo_id, args.license, args.base_model, args.overwrite)
     print(f"Exported {args.model_dir} to {out} ({len(list(out.glob('*.py')))} code files).")
     if args.verify:
         from .export_check import verify_export

@@ -52,6 +52,7 @@ from transformers import (
     WhisperTokenizerFast,
 )
 
+from ..errors import OutputConflictError
 from .key_report import CheckpointMismatchError, KeyReport, check_state_dict
 
 MODEL_FILE, TOKENIZER_FILE, CT2_CONFIG_FILE = "model.bin", "tokenizer.json", "config.json"
@@ -480,7 +481,7 @@ def check_transcribes(model, extractor, tokenizer, clip: str | Path = CHECK_CLIP
 def refuse_non_empty(out: Path, overwrite: bool) -> None:
     """FileExistsError if ``out`` exists and is a file or a non-empty folder, unless ``overwrite``."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise FileExistsError(f"{out} exists and is not empty; pass --overwrite to write into it (its other files are kept).")
+        raise OutputConflictError(f"{out} exists and is not empty; pass --overwrite to write into it (its other files are kept).")
 
 
 def save_whisper(out: str | Path, model, extractor, tokenizer, readme: str, overwrite: bool = False) -> Path:

@@ -16,6 +16,7 @@ import hashlib
 import torch
 from datasets import Dataset, List, Value
 
+from ...errors import InvalidInputError
 from ...tasks import AUDIO, task_spec
 
 AUDIO_FRAMES_COLUMN = "audio_frames"
@@ -59,13 +60,13 @@ def add_audio_frames(dataset: Dataset, model, processor, batch_size: int = 8, ma
         of the tower (``tower_fingerprint``), so a second call with the same tower reads the cache
     """
     if "task" not in dataset.column_names or "audio" not in dataset.column_names:
-        raise ValueError(
+        raise InvalidInputError(
             f"add_audio_frames needs canonical rows (task, audio, ...); got columns {dataset.column_names}. Load them "
             "with training.data.adapters.load_task_dataset."
         )
     processor.check_model_config(model.config)
     if any(p.requires_grad for p in model.model.audio_tower.parameters()):
-        raise ValueError(
+        raise InvalidInputError(
             "The audio tower is trainable, so its frames change every step and cannot be cached. Call "
             "model.freeze_audio_tower() first (or train without cached frames)."
         )

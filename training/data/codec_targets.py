@@ -11,6 +11,7 @@ from __future__ import annotations
 from datasets import Dataset, List, Value
 
 from ...codec import Codec, add_codec_codes
+from ...errors import InvalidInputError
 from ...tasks import CODEC, task_spec
 from .schema import CODES_COLUMN
 
@@ -29,7 +30,7 @@ def _encode_batch(tasks: list, ids: list, target_audio: list, codec: Codec, batc
     rows = [i for i, task in enumerate(tasks) if needs_codes(task)]
     missing = [ids[i] for i in rows if target_audio[i] is None]
     if missing:
-        raise ValueError(
+        raise InvalidInputError(
             f"Rows {missing[:5]} of an audio-output task have no target_audio: tts/se rows need their target speech "
             "(the adapter's clean/speech column)."
         )
@@ -53,7 +54,7 @@ def add_target_codes(dataset: Dataset, codec: Codec, batch_size: int = 8, map_ba
         ``datasets`` (fingerprint of the rows and the codec's weights), so a second call reads the cache
     """
     if "task" not in dataset.column_names or "target_audio" not in dataset.column_names:
-        raise ValueError(
+        raise InvalidInputError(
             f"add_target_codes needs canonical rows (task, target_audio, ...); got columns {dataset.column_names}. "
             "Load them with training.data.adapters.load_task_dataset."
         )

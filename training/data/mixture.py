@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from datasets import Dataset, Value, interleave_datasets
 
+from ...errors import InvalidInputError
 from ...processing.processing_lauragpt import LauraGPTProcessor
 from ...tasks import AUDIO, task_spec
 from .codec_targets import with_codes_column
@@ -32,9 +33,9 @@ def task_probabilities(sizes: Mapping[str, int], weights: Mapping[str, float] | 
         weights = {task: float(size) for task, size in sizes.items()}
     unknown, missing = sorted(set(weights) - set(sizes)), sorted(set(sizes) - set(weights))
     if unknown or missing:
-        raise ValueError(f"Task weights must name exactly the mixed tasks {sorted(sizes)}; extra {unknown}, missing {missing}.")
+        raise InvalidInputError(f"Task weights must name exactly the mixed tasks {sorted(sizes)}; extra {unknown}, missing {missing}.")
     if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-        raise ValueError(f"Task weights must be >= 0 and not all 0; got {dict(weights)}.")
+        raise InvalidInputError(f"Task weights must be >= 0 and not all 0; got {dict(weights)}.")
     total = float(sum(weights.values()))
     return {task: weights[task] / total for task in sizes}
 
@@ -70,10 +71,10 @@ def mix_tasks(
         a ``Dataset`` with ``example_features(with_codes=True)`` (+ ``length`` when every split has it).
     """
     if stopping_strategy not in STOPPING_STRATEGIES:
-        raise ValueError(f"stopping_strategy must be one of {STOPPING_STRATEGIES}; got {stopping_strategy!r}.")
+        raise InvalidInputError(f"stopping_strategy must be one of {STOPPING_STRATEGIES}; got {stopping_strategy!r}.")
     empty = [task for task, rows in datasets.items() if len(rows) == 0]
     if empty or not datasets:
-        raise ValueError(f"Nothing to mix: tasks {empty or 'all'} have no rows. Check their data source and split.")
+        raise InvalidInputError(f"Nothing to mix: tasks {empty or 'all'} have no rows. Check their data source and split.")
     probabilities = task_probabilities({task: len(rows) for task, rows in datasets.items()}, weights)
     tasks = [task for task, p in probabilities.items() if p > 0]
     with_length = all(LENGTH_COLUMN in datasets[task].column_names for task in tasks)

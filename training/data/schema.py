@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from datasets import Audio, Features, List, Value
 
+from ...errors import InvalidInputError
+
 SAMPLING_RATE = 16000
 COLUMNS = ("id", "task", "audio", "text", "target_text", "target_audio", "language", "speaker")
 CODES_COLUMN = "target_codes"
@@ -50,7 +52,7 @@ def make_example(task: str, id: str, **columns) -> dict:
     """A canonical row: the given columns, every other column ``None``. Unknown column names are refused."""
     unknown = set(columns) - set(COLUMNS) - {CODES_COLUMN}
     if unknown:
-        raise ValueError(f"Unknown example column(s) {sorted(unknown)}; the canonical columns are {list(COLUMNS)}.")
+        raise InvalidInputError(f"Unknown example column(s) {sorted(unknown)}; the canonical columns are {list(COLUMNS)}.")
     row = dict.fromkeys(COLUMNS)
     row.update(columns, task=task, id=id)
     return row

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ...errors import InvalidInputError
 from .scoring import SCORED_TASKS
 
 
@@ -49,23 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.batch_size < 1 or (args.max_examples is not None and args.max_examples < 1):
-        print("error: --batch-size and --max-examples must be at least 1", file=sys.stderr)
-        return 2
+        raise InvalidInputError("--batch-size and --max-examples must be at least 1")
     from .report import markdown_table
     from .runner import evaluate_model
 
     generate_kwargs = {k: v for k, v in (("max_new_tokens", args.max_new_tokens), ("min_new_tokens", args.min_new_tokens)) if v is not None}
-    try:
-        results = evaluate_model(
-            args.model, args.data, tasks=args.tasks, split=args.split, max_examples=args.max_examples,
-            batch_size=args.batch_size, output_dir=args.output_dir, generate_kwargs=generate_kwargs, device=args.device,
-            trainer_state=args.trainer_state, num_spectrograms=args.num_spectrograms, seed=args.seed,
-            tts_prompt=args.tts_prompt, meteor=not args.no_meteor, speaker_similarity=not args.no_speaker_similarity,
-            whisper_judge=args.whisper_judge,
-        )
-    except (ValueError, ImportError, OSError) as error:  # bad input, missing package, unreadable file
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    results = evaluate_model(  # refusals go to lauragpt's error boundary (modeling_lauragpt/cli.py)
+        args.model, args.data, tasks=args.tasks, split=args.split, max_examples=args.max_examples,
+        batch_size=args.batch_size, output_dir=args.output_dir, generate_kwargs=generate_kwargs, device=args.device,
+        trainer_state=args.trainer_state, num_spectrograms=args.num_spectrograms, seed=args.seed,
+        tts_prompt=args.tts_prompt, meteor=not args.no_meteor, speaker_similarity=not args.no_speaker_similarity,
+        whisper_judge=args.whisper_judge,
+    )
     print(markdown_table(results), end="")
     print(f"\nwrote {args.output_dir}/results.json, results.md, predictions/, plots/")
     return 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...errors import InvalidInputError
 from ..data.schema import SAMPLING_RATE
 
 
@@ -60,7 +61,7 @@ def check_data_source(data) -> None:
     if isinstance(data, (str, Path)):
         name = str(data)
         if not Path(name).exists() and (Path(name).is_absolute() or name.startswith((".", "~")) or name.count("/") > 1):
-            raise ValueError(f"Dataset folder {name!r} not found. Expected <data>/<task>/<split>-*.parquet, or a Hub dataset id.")
+            raise InvalidInputError(f"Dataset folder {name!r} not found. Expected <data>/<task>/<split>-*.parquet, or a Hub dataset id.")
 
 
 def dataset_tasks(data, split: str) -> list[str]:
@@ -86,7 +87,7 @@ def load_task_split(data, task: str, split: str):
         if split in data:
             return load_task_split(data[split], task, split)
         if task not in data:
-            raise ValueError(f"The dataset mapping has no {task!r} entry; its keys are {sorted(data)}.")
+            raise InvalidInputError(f"The dataset mapping has no {task!r} entry; its keys are {sorted(data)}.")
         data = data[task]
     if isinstance(data, Dataset):
         if "task" not in data.column_names:
@@ -100,7 +101,7 @@ def load_task_split(data, task: str, split: str):
     try:
         return load_dataset(str(data), task, split=split)
     except (ValueError, FileNotFoundError) as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"Could not load the {split!r} split of task {task!r} from {str(data)!r}: {error}. Expected the canonical "
             f"layout <data>/{task}/{split}-*.parquet (see modeling_lauragpt.training.data.schema)."
         ) from None
@@ -123,9 +124,9 @@ def _audio_key(array: np.ndarray) -> str:
 def _item(task: str, row: dict, audio_input: bool) -> EvalItem:
     audio = decode_audio(row.get("audio")) if audio_input else None
     if audio_input and audio is None:
-        raise ValueError(f"Example {row.get('id')!r} of task {task!r} has no input audio in its 'audio' column.")
+        raise InvalidInputError(f"Example {row.get('id')!r} of task {task!r} has no input audio in its 'audio' column.")
     if not audio_input and not row.get("text"):
-        raise ValueError(f"Example {row.get('id')!r} of task {task!r} has no input text in its 'text' column.")
+        raise InvalidInputError(f"Example {row.get('id')!r} of task {task!r} has no input text in its 'text' column.")
     return EvalItem(
         id=str(row.get("id")),
         input={"array": audio, "sampling_rate": SAMPLING_RATE} if audio_input else row["text"],
@@ -145,7 +146,7 @@ def load_items(data, task: str, split: str, audio_input: bool, max_examples: int
     """
     dataset = load_task_split(data, task, split)
     if len(dataset) == 0:
-        raise ValueError(f"Task {task!r} has no examples in split {split!r} of {data!r}.")
+        raise InvalidInputError(f"Task {task!r} has no examples in split {split!r} of {data!r}.")
     items: list[EvalItem] = []
     by_clip: dict[str, EvalItem] = {}
     for row in dataset:

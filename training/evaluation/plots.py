@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ...errors import InvalidInputError
+
 EVAL_LOSS_KEY = re.compile(r"^eval_(?:(?P<name>.+)_)?loss$")
 STFT_SIZE = 512  # 32 ms at 16 kHz
 STFT_HOP = 160  # 10 ms
@@ -60,7 +62,7 @@ def plot_training_curves(trainer_state: str | Path | dict, path: str | Path) -> 
     state = trainer_state if isinstance(trainer_state, dict) else json.loads(Path(trainer_state).read_text())
     curves = loss_curves(state.get("log_history", []))
     if not curves:
-        raise ValueError(f"{trainer_state!s:.80}: its log_history has no 'loss' or 'eval_*loss' entries to plot.")
+        raise InvalidInputError(f"{trainer_state!s:.80}: its log_history has no 'loss' or 'eval_*loss' entries to plot.")
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, (steps, values) in sorted(curves.items()):
@@ -96,7 +98,7 @@ def plot_spectrograms(rows: list[list[tuple[str, np.ndarray]]], path: str | Path
     output are both readable. Writes ``path`` (PNG) and returns it.
     """
     if not rows or not all(rows):
-        raise ValueError("plot_spectrograms needs at least one row of (label, waveform) panels")
+        raise InvalidInputError("plot_spectrograms needs at least one row of (label, waveform) panels")
     plt = _pyplot()
     columns = max(len(row) for row in rows)
     fig, axes = plt.subplots(len(rows), columns, figsize=(3.6 * columns + 1, 2.3 * len(rows) + 0.6), squeeze=False,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from ...errors import InvalidInputError
 from ...tasks import AUDIO, task_spec
 from ..data.schema import SAMPLING_RATE
 from .examples import (
@@ -58,7 +59,7 @@ def build_pipeline(model_or_pipeline, device: str | None = None):
         return model_or_pipeline
     name = str(model_or_pipeline)
     if not Path(name).is_dir() and (Path(name).is_absolute() or name.startswith((".", "~")) or name.count("/") > 1):
-        raise ValueError(f"Model folder {name!r} not found. Pass a folder written by save_pretrained (or a Hub id).")
+        raise InvalidInputError(f"Model folder {name!r} not found. Pass a folder written by save_pretrained (or a Hub id).")
     from transformers import pipeline
 
     import modeling_lauragpt  # noqa: F401  (registers the "lauragpt" pipeline task)
@@ -140,7 +141,7 @@ def evaluate_task(pipe, data, task: str, config: EvalConfig, known_tasks=None) -
     outputs, errors = generate_outputs(pipe, task, items, config.batch_size, config.generate_kwargs)
     generation_seconds = time.perf_counter() - start
     if errors and len(errors) == len(items):
-        raise ValueError(f"Every generation of task {task!r} failed, nothing to score. First error: {errors[0]}")
+        raise InvalidInputError(f"Every generation of task {task!r} failed, nothing to score. First error: {errors[0]}")
     scores = score_task(task, items, outputs, ScoreOptions(meteor=config.meteor, speaker_similarity=config.speaker_similarity,
                                                          whisper_judge=config.whisper_judge))
     result = {
@@ -161,16 +162,16 @@ def select_tasks(pipe, data, tasks, split: str) -> tuple[list[str], list[str]]:
     if tasks:
         for task in tasks:
             if known is not None and task not in known:
-                raise ValueError(f"The model has no task {task!r}; its tasks are {', '.join(known)}.")
+                raise InvalidInputError(f"The model has no task {task!r}; its tasks are {', '.join(known)}.")
             if task not in SCORED_TASKS:
-                raise ValueError(f"No metric is defined for task {task!r}; the harness scores {', '.join(SCORED_TASKS)}.")
+                raise InvalidInputError(f"No metric is defined for task {task!r}; the harness scores {', '.join(SCORED_TASKS)}.")
         return list(tasks), []
     found = dataset_tasks(data, split)
     order = list(known or ()) + [t for t in SCORED_TASKS if t not in (known or ())]  # the model's task order
     chosen = sorted((t for t in found if t in SCORED_TASKS and (known is None or t in known)), key=order.index)
     skipped = [f"task {t!r} in the data is not evaluated (unknown to the model or without a metric)" for t in found if t not in chosen]
     if not chosen:
-        raise ValueError(f"No task of the model found in split {split!r} of {data!r} (found: {found}). Pass tasks=[...].")
+        raise InvalidInputError(f"No task of the model found in split {split!r} of {data!r} (found: {found}). Pass tasks=[...].")
     return chosen, skipped
 
 
@@ -201,7 +202,7 @@ def evaluate_model(
 
     config = EvalConfig(split=split, max_examples=max_examples, batch_size=batch_size, generate_kwargs=dict(generate_kwargs or {}), **options)
     if config.tts_prompt not in ("none", "same-speaker"):
-        raise ValueError(f"tts_prompt must be 'none' or 'same-speaker', got {config.tts_prompt!r}")
+        raise InvalidInputError(f"tts_prompt must be 'none' or 'same-speaker', got {config.tts_prompt!r}")
     check_data_source(dataset_or_folder)
     pipe = build_pipeline(model_or_pipeline, device)
     chosen, notes = select_tasks(pipe, dataset_or_folder, tasks, split)

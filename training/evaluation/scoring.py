@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...errors import InvalidInputError
 from ..data.schema import SAMPLING_RATE
 from ..metrics import (
     compute_bleu,
@@ -86,7 +87,7 @@ def _text_records(items, predictions):
 def _single_references(task: str, items: list[EvalItem]) -> list[str]:
     missing = [it.id for it in items if not it.references]
     if missing:
-        raise ValueError(f"Task {task!r}: examples {missing[:5]} have no target_text to score against.")
+        raise InvalidInputError(f"Task {task!r}: examples {missing[:5]} have no target_text to score against.")
     return [it.references[0] for it in items]
 
 
@@ -238,7 +239,7 @@ def _add_speaker_similarity(items, audios, with_reference, metrics, records, not
 def _score_se(items, outputs, options) -> TaskScores:
     missing = [it.id for it in items if it.target_audio is None]
     if missing:
-        raise ValueError(f"Task 'se': examples {missing[:5]} have no clean target_audio to score against.")
+        raise InvalidInputError(f"Task 'se': examples {missing[:5]} have no clean target_audio to score against.")
     enhanced = [output_audio(o) for o in outputs]
     metrics, records = {}, [{"id": it.id} for it in items]
     for prefix, signals in (("", enhanced), ("noisy_", [it.input_audio for it in items])):
@@ -269,9 +270,9 @@ def _score_se(items, outputs, options) -> TaskScores:
 def score_task(task: str, items: list[EvalItem], outputs: list[dict | None], options: ScoreOptions | None = None) -> TaskScores:
     """Metrics, per-item records and notes of ``task`` (see the module table)."""
     if task not in SCORED_TASKS:
-        raise ValueError(f"No metric is defined for task {task!r}; the harness scores {', '.join(SCORED_TASKS)}.")
+        raise InvalidInputError(f"No metric is defined for task {task!r}; the harness scores {', '.join(SCORED_TASKS)}.")
     if len(items) != len(outputs):
-        raise ValueError(f"{len(items)} examples but {len(outputs)} outputs for task {task!r}")
+        raise InvalidInputError(f"{len(items)} examples but {len(outputs)} outputs for task {task!r}")
     options = options or ScoreOptions()
     if task == "tts":
         scores = _score_tts(items, outputs, options)

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ...errors import InvalidInputError
+
 RECOGNIZER_SAMPLING_RATE = 16000  # the acoustic model in the pocketsphinx wheel is a 16 kHz model
 INSTALL_HINT = "pip install pocketsphinx  (or pip install 'lauragpt[eval]')"
 
@@ -64,7 +66,7 @@ def _to_pcm16(audio, sampling_rate: int) -> np.ndarray:
     """A mono clip as int16 PCM at 16 kHz."""
     array = np.asarray(audio)
     if array.ndim != 1:
-        raise ValueError(f"pocketsphinx takes one mono clip of shape (samples,); got shape {array.shape}. Downmix it first.")
+        raise InvalidInputError(f"pocketsphinx takes one mono clip of shape (samples,); got shape {array.shape}. Downmix it first.")
     if array.dtype == np.int16:
         array = array.astype(np.float32) / 32768.0
     array = array.astype(np.float32)
@@ -90,7 +92,7 @@ def intelligibility(
     from ..metrics import compute_wer
 
     if len(audios) != len(texts):
-        raise ValueError(f"{len(audios)} clips but {len(texts)} texts")
+        raise InvalidInputError(f"{len(audios)} clips but {len(texts)} texts")
     recognizer = recognizer or PocketsphinxRecognizer()
     hypotheses = [recognizer.transcribe(audio, sampling_rate) for audio in audios]
     return {**compute_wer(hypotheses, list(texts)), "hypotheses": hypotheses}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 
+from ...errors import InvalidInputError
 from .functional import (
     caption_tokenize,
     char_distance,
@@ -48,7 +49,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 def metric_path(name: str) -> str:
     """Absolute path of the folder of the metric module ``name`` (folder name == script name, as evaluate wants)."""
     if name not in METRICS:
-        raise ValueError(f"unknown metric {name!r}; available: {', '.join(METRICS)}")
+        raise InvalidInputError(f"unknown metric {name!r}; available: {', '.join(METRICS)}")
     return os.path.join(_HERE, name)
 
 

@@ -28,6 +28,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ...errors import InvalidInputError
+
 # ---------------------------------------------------------------------------------------------------------------
 # Text normalisation (ASR scoring)
 # ---------------------------------------------------------------------------------------------------------------
@@ -330,9 +332,9 @@ def compute_speech_quality(
 def _paired(predictions: Sequence, references: Sequence) -> tuple[list, list]:
     predictions, references = list(predictions), list(references)
     if len(predictions) != len(references):
-        raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
+        raise InvalidInputError(f"{len(predictions)} predictions but {len(references)} references")
     if not references:
-        raise ValueError("no predictions to score")
+        raise InvalidInputError("no predictions to score")
     return predictions, references
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from datasets import Audio, ClassLabel, Dataset
 
+from ....errors import InvalidInputError
 from ..schema import COLUMNS, example_features
 
 # convert(row, key, adapter) -> canonical rows (``make_example`` dicts). ``row`` has its Hub columns, with audio
@@ -121,7 +122,7 @@ def _check_columns(dataset: Dataset, adapter: DatasetAdapter) -> None:
     required = [adapter.column(role) for role in (*adapter.audio_roles, *adapter.required_roles)]
     missing = [name for name in required if name not in dataset.column_names]
     if missing:
-        raise ValueError(
+        raise InvalidInputError(
             f"Dataset for adapter {adapter.name!r} lacks column(s) {missing}; it has {dataset.column_names}. "
             f"If this mirror names them differently, override: get_adapter({adapter.name!r}).with_options("
             "columns={'<role>': '<column>'})."

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from datasets import Audio, Dataset, load_dataset
 
+from ....errors import InvalidInputError
 from ....tasks import DEFAULT_TASKS
 from ..schema import CODES_COLUMN, COLUMNS, SAMPLING_RATE
 from .base import ADAPTERS, DatasetAdapter, get_adapter, to_canonical
@@ -50,7 +51,7 @@ def load_canonical(source, task: str, split: str = "train") -> Dataset:
         dataset = load_dataset(str(source), task, split=split)
     missing = [c for c in COLUMNS if c not in dataset.column_names]
     if missing:
-        raise ValueError(
+        raise InvalidInputError(
             f"{source} ({task}/{split}) is not canonical: it lacks {missing}. Pass the adapter of its Hub schema "
             f"(one of {sorted(ADAPTERS)}) instead of adapter={CANONICAL!r}."
         )
@@ -78,7 +79,7 @@ def resolve_adapter(name_or_path, adapter: str | DatasetAdapter | None = None) -
             pass
     if is_canonical_folder(name):
         return None
-    raise ValueError(
+    raise InvalidInputError(
         f"Cannot tell which adapter reads {name!r}. Pass adapter=<name> (one of {sorted(ADAPTERS)}) for a dataset in "
         f"that Hub schema, or adapter={CANONICAL!r} for a canonical corpus (<task>/<split>-*.parquet)."
     )
@@ -91,7 +92,7 @@ def _load_hub_split(source: str, adapter: DatasetAdapter, split: str) -> Dataset
             return load_dataset(source, split=hub_split)
         return load_dataset(source, adapter.config, split=hub_split)
     except ValueError as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"Could not load config {adapter.config!r}, split {hub_split!r} of {source!r} with adapter {adapter.name!r}: "
             f"{error}. Pass config=... and a split this dataset has (canonical {split!r} maps to {hub_split!r})."
         ) from error
@@ -123,11 +124,11 @@ def load_task_dataset(
     resolved = resolve_adapter(name_or_path, adapter)
     if resolved is None:
         if task is None:
-            raise ValueError(f"A canonical corpus holds one config per task: pass task= (one of {list(DEFAULT_TASKS)}).")
+            raise InvalidInputError(f"A canonical corpus holds one config per task: pass task= (one of {list(DEFAULT_TASKS)}).")
         dataset = load_canonical(name_or_path, task, split)
         return dataset.select(range(min(max_examples, len(dataset)))) if max_examples is not None else dataset
     if task is not None and task != resolved.task:
-        raise ValueError(f"Adapter {resolved.name!r} gives {resolved.task!r} rows, not {task!r}: pick an adapter of task {task!r}.")
+        raise InvalidInputError(f"Adapter {resolved.name!r} gives {resolved.task!r} rows, not {task!r}: pick an adapter of task {task!r}.")
     resolved = resolved.with_options(config=config, columns=columns, options=options)
     source = str(name_or_path)
     if source == resolved.name and not Path(source).exists():  # an adapter name stands for its Hub dataset

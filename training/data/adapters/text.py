@@ -7,6 +7,7 @@ Which side is the source is an option: ``options={"source_language": "en", "targ
 
 from __future__ import annotations
 
+from ....errors import InvalidInputError
 from ..schema import make_example
 from .base import DatasetAdapter, register_adapter
 from .speech import row_id
@@ -17,7 +18,7 @@ def translation_pair(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]
     pair = adapter.value(row, "translation") or {}
     source, target = adapter.options["source_language"], adapter.options["target_language"]
     if source not in pair or target not in pair:
-        raise ValueError(
+        raise InvalidInputError(
             f"{adapter.name}: translation {sorted(pair)} lacks {source!r} or {target!r}. Pick the languages of this "
             f"config: get_adapter({adapter.name!r}).with_options(config=..., options={{'source_language': ..., "
             "'target_language': ...}})."
