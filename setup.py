@@ -23,6 +23,7 @@ INSTALL_REQUIRES = [
     "numpy>=1.26",
     "pyyaml>=6",  # recipe configs (training/configs/*.yaml) and model cards
     "matplotlib>=3.7",  # lauragpt demo / eval write spectrogram and training-curve PNGs
+    "gradio>=6",  # `lauragpt serve`, app.py on a Space (web_demo.py uses 6.0 APIs: launch(theme=), buttons=)
 ]
 EVAL_REQUIRES = [  # the metric modules of modeling_lauragpt.training.metrics
     "jiwer>=4.0",
@@ -41,6 +42,7 @@ TEST_REQUIRES = EVAL_REQUIRES + [
     "kaldi-native-fbank>=1.20",  # an independent fbank implementation the feature-extractor tests compare against
     "parameterized>=0.9",  # imported by transformers' common test suites (tests/upstream_suites.py)
     "hypothesis>=6.100",  # property-based reliability tests (tests/test_reliability_properties.py)
+    "selenium>=4.20",  # the web demo's real-browser test (tests/test_web_demo.py) drives the system Chromium
 ]
 
 

@@ -24,6 +24,7 @@ COMMANDS = {
     "convert": (".conversion.cli", "convert FunCodec / FunASR checkpoints to our safetensors folders"),
     "export-hub": (".conversion.export_hub", "write a self-contained folder ready for push_to_hub"),
     "bench": (".bench.cli", "quick benchmark suite (ratios measured side by side)"),
+    "serve": (".serve_cli", "start the Gradio web demo (every task, in a browser)"),
 }
 
 
