@@ -40,10 +40,11 @@ def write_text_atomic(target: str | Path, text: str) -> Path:
     return Path(target)
 
 
-def write_audio_atomic(target: str | Path, audio, sampling_rate: int) -> Path:
-    """``soundfile.write`` of float32 ``audio`` (samples,) at ``sampling_rate``, atomically."""
+def write_audio_atomic(target: str | Path, audio, sampling_rate: int, subtype: str | None = None) -> Path:
+    """``soundfile.write`` of float32 ``audio`` (samples,) at ``sampling_rate`` (``subtype`` e.g. ``"PCM_16"``;
+    None: soundfile's default for the suffix), atomically."""
     with atomic_path(target) as temporary:
-        soundfile.write(str(temporary), np.asarray(audio, dtype=np.float32), sampling_rate)
+        soundfile.write(str(temporary), np.asarray(audio, dtype=np.float32), sampling_rate, subtype=subtype)
     return Path(target)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...atomic_files import atomic_path
 from ...errors import InvalidInputError
 
 EVAL_LOSS_KEY = re.compile(r"^eval_(?:(?P<name>.+)_)?loss$")
@@ -31,6 +32,14 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _save(fig, path: str | Path, dpi: int) -> Path:
+    """Save ``fig`` to ``path`` atomically (its format from the suffix) and close it."""
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=dpi)
+    _pyplot().close(fig)
+    return Path(path)
 
 
 def loss_curves(log_history: list[dict]) -> dict[str, tuple[list[int], list[float]]]:
@@ -74,11 +83,7 @@ def plot_training_curves(trainer_state: str | Path | dict, path: str | Path) -> 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=100)
 
 
 def log_spectrogram(audio: np.ndarray) -> np.ndarray:
@@ -124,11 +129,7 @@ def plot_spectrograms(rows: list[list[tuple[str, np.ndarray]]], path: str | Path
     fig.colorbar(image, ax=axes.ravel().tolist(), label="dB re. panel peak", shrink=0.9)
     if title:
         fig.suptitle(title, fontsize=10)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=90)
 
 
 __all__ = ["log_spectrogram", "loss_curves", "plot_spectrograms", "plot_training_curves"]

@@ -21,8 +21,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-import soundfile
 
+from ...atomic_files import write_audio_atomic, write_text_atomic
 from .plots import plot_spectrograms, plot_training_curves
 from .scoring import output_audio
 
@@ -99,15 +99,15 @@ def _safe_name(text: str) -> str:
 def _write_predictions(output_dir: Path, task: str, items, outputs, records) -> None:
     (output_dir / "predictions").mkdir(parents=True, exist_ok=True)
     audio_task = task in ("tts", "se")
-    with open(output_dir / "predictions" / f"{task}.jsonl", "w", encoding="utf-8") as handle:
-        for index, (item, output, record) in enumerate(zip(items, outputs, records)):
-            record = dict(record, failed=output is None)
-            if audio_task and output is not None:
-                relative = Path("audio") / task / f"{index:05d}_{_safe_name(item.id)}.wav"
-                (output_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-                soundfile.write(output_dir / relative, np.asarray(output["audio"], dtype=np.float32), output["sampling_rate"], subtype="PCM_16")
-                record["audio"] = str(relative)
-            handle.write(json.dumps(json_safe(record), ensure_ascii=False) + "\n")
+    lines = []
+    for index, (item, output, record) in enumerate(zip(items, outputs, records)):
+        record = dict(record, failed=output is None)
+        if audio_task and output is not None:
+            relative = Path("audio") / task / f"{index:05d}_{_safe_name(item.id)}.wav"
+            write_audio_atomic(output_dir / relative, output["audio"], output["sampling_rate"], subtype="PCM_16")
+            record["audio"] = str(relative)
+        lines.append(json.dumps(json_safe(record), ensure_ascii=False) + "\n")
+    write_text_atomic(output_dir / "predictions" / f"{task}.jsonl", "".join(lines))
 
 
 def _spectrogram_plots(output_dir: Path, task: str, items, outputs, count: int) -> list[str]:
@@ -138,10 +138,8 @@ def write_report(results: dict, details: dict, output_dir, trainer_state=None, n
         path = plot_training_curves(trainer_state, output_dir / "plots" / "training_curves.png")
         plots.append(str(path.relative_to(output_dir)))
     results["plots"] = plots
-    (output_dir / "results.md").write_text(markdown_table(results), encoding="utf-8")
-    path = output_dir / "results.json"
-    path.write_text(json.dumps(json_safe(results), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    write_text_atomic(output_dir / "results.md", markdown_table(results))
+    return write_text_atomic(output_dir / "results.json", json.dumps(json_safe(results), indent=2, ensure_ascii=False) + "\n")
 
 
 __all__ = ["format_value", "json_safe", "markdown_table", "metric_label", "write_report"]

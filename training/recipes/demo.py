@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from ...atomic_files import write_text_atomic
 from ..recipe_config import apply_override
 
 RECIPE_CONFIG = Path(__file__).with_suffix(".yaml")
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config, args.overrides)
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    (work / "recipe.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    write_text_atomic(work / "recipe.yaml", yaml.safe_dump(config, sort_keys=False))
     torch.set_num_threads(config["threads"])
     torch.manual_seed(config["seed"])
     for stage in STAGES:
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.time()
         stage.run(work, config)
         seconds = round(time.time() - started)
-        marker.write_text(f"{seconds} s\n")
+        write_text_atomic(marker, f"{seconds} s\n")
         write_timings(work)
         print(f"[{stage.name}] done in {seconds} s", flush=True)
     return 0
@@ -179,7 +180,7 @@ def write_timings(work: Path) -> dict[str, int]:
         marker = work / f"{stage.name}.done"
         if marker.exists():
             timings[stage.name] = int(marker.read_text().split()[0])
-    (work / "timings.json").write_text(json.dumps({**timings, "total_s": sum(timings.values())}, indent=1))
+    write_text_atomic(work / "timings.json", json.dumps({**timings, "total_s": sum(timings.values())}, indent=1))
     return timings
 
 

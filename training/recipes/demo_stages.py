@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
 from datasets import concatenate_datasets, load_dataset
 
+from ...atomic_files import write_audio_atomic, write_text_atomic
 from ...codec import Codec
 from ...modeling_vocoder import LauraGPTVocoder
 from ...processing.processing_lauragpt import LauraGPTProcessor
@@ -58,7 +58,6 @@ DEMO_SAMPLE_TASKS = ("asr", "s2tt", "tts", "se", "aac", "ser", "slu", "mt")
 def export_demo_samples(corpus: str | Path, out_dir: str | Path, per_task: int = 1) -> list[dict]:
     """Copy the first ``per_task`` test rows of each task (held-out voice and sentences) into ``out_dir``:
     16 kHz WAV inputs, ``manifest.json`` (task, input, language, reference, source id) and ``PROVENANCE.md``."""
-    import soundfile
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +68,7 @@ def export_demo_samples(corpus: str | Path, out_dir: str | Path, per_task: int =
             sample = {"task": task, "source_id": row["id"], "speaker": row["speaker"]}
             if row["audio"] is not None:
                 name = f"{task}_{len(samples):02d}.wav"
-                soundfile.write(str(out_dir / name), np.asarray(row["audio"]["array"], dtype=np.float32), 16000)
+                write_audio_atomic(out_dir / name, row["audio"]["array"], 16000)
                 sample["audio"] = name
             else:
                 sample["text"] = row["text"]
@@ -77,7 +76,7 @@ def export_demo_samples(corpus: str | Path, out_dir: str | Path, per_task: int =
                 sample["language"] = row["language"]
             sample["reference"] = row["target_text"] or (row["text"] if task in ("tts", "se") else None)
             samples.append(sample)
-    (out_dir / "manifest.json").write_text(json.dumps(samples, indent=1, ensure_ascii=False))
+    write_text_atomic(out_dir / "manifest.json", json.dumps(samples, indent=1, ensure_ascii=False))
     lines = ["# Demo samples: provenance", "",
              ("Each clip is a test-split row of the demo corpus (`lauragpt build-demo-data`, seed 0): held-out voice "
               "`flite_awb` or a held-out sentence of a real recording. Sources and licences: see the corpus card "
@@ -85,6 +84,6 @@ def export_demo_samples(corpus: str | Path, out_dir: str | Path, per_task: int =
               "asterisk-core-sounds), flite voices (BSD-style), freedesktop/sound-icons sounds, TimGM6mb soundfont."), "",
              "| file / text | task | corpus row id | speaker |", "|---|---|---|---|"]
     lines += [f"| {s.get('audio') or s.get('text')} | {s['task']} | {s['source_id']} | {s['speaker']} |" for s in samples]
-    (out_dir / "PROVENANCE.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(out_dir / "PROVENANCE.md", "\n".join(lines) + "\n")
     return samples
 __all__ = ["export_demo_samples", "train_demo_vocoder", "vocoder_rows"]

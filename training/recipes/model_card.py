@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from ...atomic_files import write_text_atomic
+
 TASK_TYPES = {  # Hub task types for model-index entries
     "asr": ("automatic-speech-recognition", "Speech recognition"),
     "s2tt": ("automatic-speech-recognition", "Speech-to-text translation"),
@@ -175,10 +177,8 @@ def write_model_card(work: Path, model_dir: Path) -> Path:
     ]
     front = yaml.safe_dump(_metadata(results), sort_keys=False, allow_unicode=True)
     text = f"---\n{front}---\n\n" + "\n".join(body)
-    (model_dir / "README.md").write_text(text)
-    REPO_CARD.parent.mkdir(exist_ok=True)
-    REPO_CARD.write_text(text)
-    return REPO_CARD
+    write_text_atomic(model_dir / "README.md", text)
+    return write_text_atomic(REPO_CARD, text)
 
 
 __all__ = ["TARGETS", "write_model_card"]
