@@ -42,11 +42,13 @@ def _read_config(folder: Path) -> dict:
 def _check_weights(folder: Path) -> None:
     from safetensors import safe_open
 
+    if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")):
+        raise ModelLoadError(f"{folder} has no weights (model.safetensors): the copy or download is incomplete; {SAVE_HINT}.")
     for path in sorted(folder.glob("*.safetensors")):
         try:
             with safe_open(str(path), framework="pt") as weights:
                 weights.keys()
-        except Exception as error:  # noqa: BLE001  (safetensors raises its own SafetensorError and OSError kinds)
+        except Exception as error:
             raise ModelLoadError(f"{path} cannot be read ({error}): the file is truncated or damaged; "
                                  f"{SAVE_HINT}.") from error
 
@@ -76,6 +78,10 @@ def check_model_folder(name_or_path, expected_model_type: str | None = None, sub
         hint = " (the model is its parent folder)" if found.endswith("vocoder") else ""
         raise ModelLoadError(f"{folder} is a {LAURAGPT_FOLDER_KINDS[found]} folder{hint}, not a "
                              f"{LAURAGPT_FOLDER_KINDS.get(expected_model_type, expected_model_type)} folder.")
+    if expected_model_type in LAURAGPT_FOLDER_KINDS and found not in LAURAGPT_FOLDER_KINDS:
+        # without this, transformers builds a default-size LauraGPT from the foreign or empty config (tens of GB)
+        raise ModelLoadError(f"{folder}/config.json has model_type {found!r}: it is not a LauraGPT folder. Pass a folder "
+                             f"saved with save_pretrained by lauragpt, or {SAVE_HINT}.")
     _check_weights(folder)
 
 

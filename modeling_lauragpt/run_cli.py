@@ -67,7 +67,7 @@ def load_pipeline(model: str, device: str | None):
         return pipeline("lauragpt", model=model, device=device)
     except LauraGPTError:
         raise
-    except Exception as error:  # noqa: BLE001  (any other loading failure becomes one clear line)
+    except Exception as error:
         raise ModelLoadError(
             f"could not load the model at {model}: {type(error).__name__}: {error}. Fix: re-save it with "
             "save_pretrained, or re-download it (a truncated or corrupt file cannot be read)."
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
     known = set(BUILTIN_TASKS) | set(CHAINED_TASKS)
     if args.task not in known:
-        raise InvalidInputError(f"unknown task {args.task!r}.\n{task_help()}")
+        raise InvalidInputError(f"unknown task {args.task!r}; pick one of {', '.join(sorted(known))} (lauragpt run --help describes them).")
     audio_in = args.task in CHAINED_TASKS or task_spec(args.task, list(BUILTIN_TASKS)).input_modality == AUDIO
     if audio_in:
         inputs = collect_audio(args.inputs)

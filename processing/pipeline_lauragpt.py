@@ -12,13 +12,15 @@ Inputs of audio tasks: file paths, 1-D/2-D numpy arrays (with ``sampling_rate=``
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import soundfile
 import torch
-from transformers import Pipeline
+from transformers import GenerationConfig, Pipeline
+from transformers.generation.utils import GenerationMixin
 
-from ..errors import InvalidInputError
+from ..errors import DeviceUnavailableError, InvalidInputError
 from ..generation_lauragpt import ChoiceLogitsProcessor
 from ..slu_format import parse_slu
 from ..tasks import AUDIO, CODEC, TRANSLATION_TASKS, task_spec
@@ -35,19 +37,36 @@ VOCODER_SUBFOLDER = "vocoder"
 # generate() options that must be numbers: the kind each takes and its smallest allowed value
 GENERATE_NUMBERS = {"max_new_tokens": (int, 1), "min_new_tokens": (int, 0), "top_k": (int, 0), "num_beams": (int, 1),
                     "top_p": (float, 0.0), "temperature": (float, 0.0), "repetition_penalty": (float, 0.0)}
+GENERATE_HIGHEST = {"top_p": 1.0}  # transformers skips top-p filtering above 1 without a word
+# generate() keyword arguments transformers takes out of **kwargs itself (not GenerationConfig fields)
+GENERATE_POPPED = {"tokenizer", "assistant_tokenizer", "target_tokenizer", "use_model_defaults", "trust_remote_code"}
 
 
 def check_generate_numbers(options: dict) -> None:
-    """Refuse a numeric ``generate()`` option that is not a number or is below its range, naming it (transformers
-    would fail deep inside a logits processor with a bare TypeError)."""
+    """Refuse a numeric ``generate()`` option that is not a number or is outside its range, naming it (transformers
+    would fail deep inside a logits processor with a bare TypeError, or ignore a ``top_p`` above 1)."""
     for name, (kind, lowest) in GENERATE_NUMBERS.items():
         value = options.get(name)
         if value is None:
             continue
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not is_number or (kind is int and value != int(value)) or value < lowest:
+        highest = GENERATE_HIGHEST.get(name, float("inf"))
+        if not is_number or (kind is int and value != int(value)) or not lowest <= value <= highest:
             wanted = "a whole number" if kind is int else "a number"
-            raise InvalidInputError(f"{name} must be {wanted} of at least {lowest}, got {value!r}.")
+            span = f"from {lowest} to {highest}" if name in GENERATE_HIGHEST else f"of at least {lowest}"
+            raise InvalidInputError(f"{name} must be {wanted} {span}, got {value!r}.")
+
+
+def check_generate_names(model, options: dict) -> None:
+    """Refuse a ``generate()`` argument that is neither a ``GenerationConfig`` field nor taken by ``generate()`` or the
+    model (transformers would raise its ValueError about unused ``model_kwargs`` from deep inside generate)."""
+    known = set(GenerationConfig().to_dict()) | GENERATE_POPPED
+    for function in (type(model).generate, GenerationMixin.generate, model.prepare_inputs_for_generation, model.forward):
+        known |= set(inspect.signature(function).parameters)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise InvalidInputError(f"Unknown generate() argument(s) {unknown}: no GenerationConfig field or generate() option has "
+                                "that name. Check the spelling (e.g. max_new_tokens=, do_sample=, top_k=).")
 
 
 def load_audio_file(path: str | Path) -> dict:
@@ -77,8 +96,13 @@ class LauraGPTPipeline(Pipeline):
     _load_feature_extractor = False
     _load_image_processor = False
     _pipeline_calls_generate = True
+    _first_index = 0  # position of the current batch's first input in the caller's list (quoted in error messages)
 
     def __init__(self, *args, vocoder=None, **kwargs):
+        device = kwargs.get("device")  # an int >= 0 is a CUDA index, as in every transformers pipeline
+        wants_cuda = str(device).startswith("cuda") or (isinstance(device, int) and not isinstance(device, bool) and device >= 0)
+        if wants_cuda and not torch.cuda.is_available():
+            raise DeviceUnavailableError(f"device={str(device)!r} but no CUDA device is visible here; use device='cpu'.")
         super().__init__(*args, **kwargs)
         self.processor.check_model_config(self.model.config)
         self.vocoder = vocoder if vocoder is not None else find_companion_vocoder(self.model)
@@ -100,12 +124,16 @@ class LauraGPTPipeline(Pipeline):
         items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         if not items:
             raise InvalidInputError("Got an empty list of inputs.")
-        if batch_size < 1:
-            raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}.")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInputError(f"batch_size must be a whole number of at least 1, got {batch_size!r}.")
         run = self._run_chained if task in CHAINED_TASKS else self._run_batch
         results = []
         for start in range(0, len(items), batch_size):
-            results += run(task, list(items[start : start + batch_size]), **kwargs)
+            self._first_index = start
+            try:
+                results += run(task, list(items[start : start + batch_size]), **kwargs)
+            finally:
+                self._first_index = 0
         return results if isinstance(inputs, (list, tuple)) else results[0]
 
     def known_tasks(self) -> list[str]:
@@ -115,6 +143,7 @@ class LauraGPTPipeline(Pipeline):
     def _sanitize_parameters(self, language=None, voice=None, sampling_rate=None, text_for_vocoder=None, **generate_kwargs):
         """Split keyword arguments into (preprocess, _forward, postprocess) parameters, as HF pipelines do."""
         check_generate_numbers(generate_kwargs)
+        check_generate_names(self.model, generate_kwargs)
         return {"language": language, "voice": voice, "sampling_rate": sampling_rate}, generate_kwargs, {"text_for_vocoder": text_for_vocoder}
 
     def _run_batch(self, task, items, chunk_length_s=None, **kwargs):
@@ -125,7 +154,8 @@ class LauraGPTPipeline(Pipeline):
             raise InvalidInputError(f"chunk_length_s must be a number of seconds from 1 to {longest:g} (the longest clip the tower "
                              f"takes); got {chunk_length_s!r}.")
         if chunk_length_s and spec.input_modality == AUDIO and spec.output_modality != CODEC:
-            clips = [self._to_waveform(task, item, preprocess_params["sampling_rate"], i, False) for i, item in enumerate(items)]
+            rate = preprocess_params["sampling_rate"]
+            clips = [self._to_waveform(task, item, rate, i, False) for i, item in enumerate(items, self._first_index)]
             return [self._run_chunked(task, clip, chunk_length_s, **kwargs) for clip in clips]
         self._check_language(task, preprocess_params["language"])
         self._check_voice(task, preprocess_params["voice"])
@@ -157,10 +187,10 @@ class LauraGPTPipeline(Pipeline):
         spec = task_spec(task, self.model.config.tasks)
         prepared = {"task": task, "texts": None, "voice_codes": None}
         if spec.input_modality == AUDIO:
-            clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items)]
+            clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items, self._first_index)]
             prepared["batch"] = self.processor(task=task, audio=clips, language=language, sampling_rate=self.sampling_rate)
         else:
-            prepared["texts"] = [self._to_text(task, item, i) for i, item in enumerate(items)]
+            prepared["texts"] = [self._to_text(task, item, i) for i, item in enumerate(items, self._first_index)]
             if voice is not None:
                 prepared["voice_codes"] = self._voice_codes(voice, len(items))
             prompt = [codes[0] for codes in prepared["voice_codes"]] if voice is not None else None
@@ -202,7 +232,7 @@ class LauraGPTPipeline(Pipeline):
         """s2st: s2tt then tts; s2st_voice: asr + s2tt, then tts of "asr text + translation" prompted by the input."""
         if task == "s2st_voice" and voice is not None:
             raise InvalidInputError("s2st_voice speaks in the input's own voice and takes no voice=; use s2st with voice=... instead.")
-        clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items)]
+        clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items, self._first_index)]
         same_rate = {"sampling_rate": self.sampling_rate, **generate_kwargs}
         translations = [r["text"] for r in self._run_batch("s2tt", clips, language=language, **same_rate)]
         if task == "s2st":
@@ -222,6 +252,9 @@ class LauraGPTPipeline(Pipeline):
         return self.processor.feature_extractor.sampling_rate
 
     def _to_waveform(self, task, item, sampling_rate, index, limit_duration: bool = True) -> torch.Tensor:
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            raise InvalidInputError(f"Task {task!r} takes audio, but input {index} is a number: the pipeline reads a list as a "
+                                    "batch of inputs, one clip each. Pass one clip as a numpy array, e.g. np.asarray(samples).")
         if isinstance(item, (str, Path)):
             if not Path(item).is_file():
                 raise InvalidInputError(
@@ -292,4 +325,4 @@ class LauraGPTPipeline(Pipeline):
         return {"text": text}
 
 
-__all__ = ["CHAINED_TASKS", "LauraGPTPipeline", "check_generate_numbers", "find_companion_vocoder", "load_audio_file"]
+__all__ = ["CHAINED_TASKS", "LauraGPTPipeline", "check_generate_names", "check_generate_numbers", "find_companion_vocoder", "load_audio_file"]

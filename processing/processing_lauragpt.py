@@ -13,6 +13,7 @@ audio tower the feature extractor belongs to: ``LauraGPTFeatureExtractor`` (Conf
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import ClassVar
 
 import torch
@@ -26,7 +27,7 @@ from ..audio_lengths import (
     whisper_num_tokens,
     window_seconds,
 )
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, ModelLoadError
 from ..tasks import (
     AUDIO,
     BUILTIN_TASKS,
@@ -43,6 +44,7 @@ from .tokenizer_utils import plain_text_ids
 from .whisper_features import whisper_features
 
 IGNORE_INDEX = -100
+PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json")  # any one of them
 DEFAULT_CODEBOOK_SIZE = 1024  # FunCodec's first group (the paper's codec)
 DEFAULT_AUDIO_TASK, DEFAULT_TEXT_TASK = "asr", "tts"  # the task of a row given no task=: reading or speaking
 
@@ -106,6 +108,16 @@ class LauraGPTProcessor(ProcessorMixin):
             tokenizer.pad_token = tokenizer.eos_token
         self.vocabulary = _extend_tokenizer(tokenizer, codebook_size, tuple(self.tasks))
         super().__init__(feature_extractor, tokenizer, chat_template=chat_template)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        """``ProcessorMixin.from_pretrained``, after checking that a local folder holds processor files: a folder
+        without them raises ``ModelLoadError`` naming the fix (transformers' OSError speaks of the Hub)."""
+        folder = Path(str(pretrained_model_name_or_path)).expanduser() / (kwargs.get("subfolder") or "")
+        if folder.is_dir() and not any((folder / name).is_file() for name in PROCESSOR_FILES):
+            raise ModelLoadError(f"{folder} has no processor files ({', '.join(PROCESSOR_FILES)}): save the processor beside "
+                                 "the model with processor.save_pretrained(folder), or copy or download the folder again.")
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     @staticmethod
     def config_kwargs(config) -> dict:

@@ -47,7 +47,7 @@ def find_config(name_or_path: str | Path) -> Path:
 def _read(path: Path) -> dict:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
-        raise TypeError(f"{path} must hold a YAML mapping at the top level.")
+        raise InvalidInputError(f"{path} must hold a YAML mapping at the top level (key: value lines), not a {type(data).__name__}.")
     return data
 
 

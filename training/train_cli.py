@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     try:  # a refusal of a value or file goes to lauragpt's error boundary (modeling_lauragpt/cli.py)
         config = resolve_config(args)
     except yaml.YAMLError as error:
-        raise InvalidInputError(f"the recipe config {args.config} is not valid YAML: {error}") from error
+        where = " ".join(str(error).split())  # PyYAML's message spans lines; the error boundary prints one
+        raise InvalidInputError(f"the recipe config {args.config} is not valid YAML: {where}") from error
     check_training_section(config)
     if args.print_config:
         print(yaml.safe_dump(config, sort_keys=False))

@@ -6,6 +6,7 @@ import argparse
 import os
 import shlex
 
+from ...run_cli import positive_int
 from .build import build_demo_corpus
 from .tasks import TASKS, BuildPlan
 
@@ -23,14 +24,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="lauragpt build-demo-data", description=__doc__)
     parser.add_argument("out", help="output folder (Hub dataset layout)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (voices, SNRs, noises, melodies)")
-    parser.add_argument("--per-task", type=int, default=800, metavar="N",
+    parser.add_argument("--per-task", type=positive_int, default=800, metavar="N",
                         help="training rows per task (validation ~6%% and test ~8%% of it); default 800")
     parser.add_argument("--task-train", nargs="+", default=[], metavar="TASK=N", type=_task_rows,
                         help="training rows of some tasks instead of --per-task, e.g. asr=6000 (their validation "
                              "and test splits keep the --per-task size)")
     parser.add_argument("--small", action="store_true", help=f"a few rows per task and split ({SMALL_PLAN}), for tests")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS, help="tasks to build (default all)")
-    parser.add_argument("--workers", type=int, default=2, help="synthesis processes (default 2)")
+    parser.add_argument("--workers", type=positive_int, default=2, help="synthesis processes (default 2)")
     parser.add_argument("--cache-dir", help="keep synthesised clips here so that rebuilds reuse them")
     parser.add_argument("--max-seconds", type=float, default=7.0, help="drop rows with a longer clip (default 7)")
     parser.add_argument("--vocab-size", type=int, default=1000, help="size of the BPE tokenizer saved in OUT/tokenizer")
