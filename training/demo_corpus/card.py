@@ -13,7 +13,7 @@ from .voices import TRAIN_VOICES
 from .writer import SplitSummary
 
 TASK_DESCRIPTIONS = {
-    "asr": ("English speech", "transcript", "asterisk prompts (real) + synthetic voices"),
+    "asr": ("English speech", "transcript", "asterisk prompts (real) + synthetic voices (3 per sentence, espeak-ng too)"),
     "s2tt": ("English speech", "fr / es / de text (`language`)",
              ("asterisk en->fr/es pairs with target speech in `target_audio` (real); "
               "gettext en->de with synthetic English speech")),
@@ -39,7 +39,8 @@ generator, not real-world performance:
   count); event captions were written from the sound files' names (nobody listened to each clip).
 - **se** (clean target): mixtures are made here by adding noise to clean speech at a random SNR.
 - All speech of **tts**, **ser** and **slu**, and the synthetic part of **asr**/**s2tt**/**se**, is synthesised
-  (flite/festival); the rest of asr/s2tt/se is real recorded speech (asterisk prompts).
+  (flite/festival, and espeak-ng in asr's training rows); the rest of asr/s2tt/se is real recorded speech
+  (asterisk prompts).
 """
 
 SOURCE_ROWS = [  # (source, used for, licence)
@@ -52,6 +53,8 @@ SOURCE_ROWS = [  # (source, used for, licence)
      "each package's licence (LGPL-2+ / LGPL-2.1+ / GPL-2 / GPL-2+)"),
     ("flite voices kal16, rms, slt, awb; festival voices cmu_us_slt_arctic_hts, kal_diphone", "synthetic speech",
      "BSD-style (CMU / festvox)"),
+    ("espeak-ng 1.51 voices en-us, en-gb-x-rp, en-us-nyc, en-029, en-gb-x-gbclan, en-gb-x-gbcwmd with variants",
+     "asr training speech", "GPL-3.0+ (the synthesiser; its output is data)"),
     ("Debian `sound-theme-freedesktop`", "aac, se noise", "CC-BY-SA-3.0 / CC-BY-3.0 / GPL-2+ (per file)"),
     ("Debian `sound-icons`", "aac, se noise", "GPL-2+"),
     ("Debian `timgm6mb-soundfont` rendered by fluidsynth", "aac melodies, se music noise", "GPL-2"),
