@@ -202,10 +202,13 @@ class LauraGPTPipeline(Pipeline):
         ``LauraGPTForConditionalGeneration.generate``) and any ``generate()`` arguments given."""
         batch = model_inputs["batch"].to(self.model.device)
         labels = (self.model.config.task_labels or {}).get(model_inputs["task"])
-        if labels:  # a classifier: decode inside its label set
+        if labels:  # a classifier: decode inside its label set, whose longest label sets the length (a shorter
+            # max_new_tokens would cut "happy" to "happ", a min_new_tokens would run past the end token)
             eos = self.processor.tokenizer.eos_token_id
-            choices = ChoiceLogitsProcessor([plain_text_ids(self.processor.tokenizer, label) + [eos] for label in labels])
-            generate_kwargs = {**generate_kwargs, "logits_processor": [*generate_kwargs.get("logits_processor", []), choices]}
+            label_ids = [plain_text_ids(self.processor.tokenizer, label) + [eos] for label in labels]
+            generate_kwargs = {**generate_kwargs, "max_new_tokens": max(map(len, label_ids)), "min_new_tokens": 0,
+                               "logits_processor": [*generate_kwargs.get("logits_processor", []),
+                                                    ChoiceLogitsProcessor(label_ids)]}
         with torch.no_grad():
             generated = self.model.generate(**batch, **generate_kwargs)
         return {**model_inputs, "generated": generated[:, batch["input_ids"].shape[1] :].cpu()}

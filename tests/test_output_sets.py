@@ -61,6 +61,13 @@ def test_ser_decodes_inside_its_label_set_even_when_sampling(labelled_pipe):
         assert label["label"] in {"angry", "happy", "neutral", "sad"}, label
 
 
+def test_a_label_is_whole_whatever_length_options_are_given(labelled_pipe):
+    """The label set decides the length: max_new_tokens=1 would cut "neutral" short, min_new_tokens run past it."""
+    for options in ({"max_new_tokens": 1}, {"min_new_tokens": 5, "max_new_tokens": 5}):
+        label = labelled_pipe(make_audio(0.6, 1), task="ser", sampling_rate=16000, **options)["label"]
+        assert label in {"angry", "happy", "neutral", "sad"}, (options, label)
+
+
 def test_translation_needs_a_language_the_model_was_trained_on(labelled_pipe):
     with pytest.raises(ValueError, match=r"not trained to translate into 'xx' \(this model was trained on: de\)"):
         labelled_pipe("hello world", task="mt", language="xx")

@@ -284,3 +284,34 @@ def test_browser_page_asks_nothing_of_the_internet(server_url, browser):
             if url.scheme not in LOCAL_SCHEMES:
                 hosts.add(url.hostname)
     assert hosts == {"127.0.0.1"}, hosts
+
+
+@pytest.mark.browser
+def test_browser_every_other_task_answers_in_the_page(server_url, browser, tabs, wav_path):
+    """S2TT, SE, AAC, SER, SLU, MT and S2ST, each run from its own tab as a person would: an upload (or typed text),
+    Run, then a "Done" status and the output a person reads or hears."""
+    from selenium.webdriver.common.by import By
+
+    _open_page(browser, server_url)
+    for task in [task for task in tabs if task not in ("asr", "tts")]:
+        tab = tabs[task]
+        _open_tab(browser, tab.title)
+        if tab.takes_audio:
+            box = _by_id(browser, f"{task}-input")
+            box.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(wav_path))
+            _wait(browser, lambda box=box: box.find_elements(By.CSS_SELECTOR, "[data-testid^=waveform-]"), f"{task}'s upload")
+        else:
+            _by_id(browser, f"{task}-input").find_element(By.TAG_NAME, "textarea").send_keys("turn on the lights")
+        status = _run(browser, task, then="")
+        assert status.startswith("Done"), (task, status)
+        if tab.gives_audio:
+            player = _by_id(browser, f"{task}-output-audio")
+            _wait(browser, lambda player=player: player.find_elements(By.CSS_SELECTOR, "audio[src]"), f"{task}'s audio")
+        if not tab.gives_audio or tab.translates:  # text a person reads: a transcript, translation or label
+            shown = _by_id(browser, f"{task}-output-text").find_element(By.TAG_NAME, "textarea").get_attribute("value")
+            assert shown is not None, task
+            if tab.labels:
+                assert shown in tab.labels, (task, shown)
+        if tab.table:
+            assert _by_id(browser, f"{task}-output-table").find_elements(By.TAG_NAME, "td"), task
+    assert "Traceback" not in browser.page_source
