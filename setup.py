@@ -5,6 +5,8 @@ The repository keeps ``processing/`` and ``training/`` at the top level for read
 own top-level ``processing`` or ``training`` module.
 """
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 INSTALL_REQUIRES = [
@@ -42,6 +44,7 @@ TEST_REQUIRES = EVAL_REQUIRES + [
     "kaldi-native-fbank>=1.20",  # an independent fbank implementation the feature-extractor tests compare against
     "parameterized>=0.9",  # imported by transformers' common test suites (tests/upstream_suites.py)
     "hypothesis>=6.100",  # property-based reliability tests (tests/test_reliability_properties.py)
+    "ruff>=0.17.6,<0.18",  # tests/test_lint.py: CI runs ruff check through the test command
     "selenium>=4.20",  # the web demo's real-browser test (tests/test_web_demo.py) drives the system Chromium
 ]
 
@@ -67,7 +70,7 @@ setup(
     name="lauragpt",
     version="0.1.0",
     description="LauraGPT (arXiv 2310.04673) as a Hugging Face-native model: listen, attend, understand and regenerate audio",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10",
@@ -83,6 +86,6 @@ setup(
         "modeling_lauragpt.conversion": ["data/*.flac", "data/*.txt", "data/*.md"],  # the Whisper conversion check clip
     },
     install_requires=INSTALL_REQUIRES,
-    extras_require={"test": TEST_REQUIRES, "dev": TEST_REQUIRES + ["ruff"], "eval": EVAL_REQUIRES, "speaker": SPEAKER_REQUIRES},
+    extras_require={"test": TEST_REQUIRES, "dev": TEST_REQUIRES, "eval": EVAL_REQUIRES, "speaker": SPEAKER_REQUIRES},
     entry_points={"console_scripts": ["lauragpt=modeling_lauragpt.cli:main"]},
 )

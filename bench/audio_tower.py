@@ -11,14 +11,12 @@ converted tiny.en (speed does not depend on the weights' values).
 
 from __future__ import annotations
 
-import sys
-
-if __package__ in (None, ""):  # run as `python bench/audio_tower.py`: keep bench/ from shadowing top-level modules
-    sys.path.pop(0)
-
 from pathlib import Path
 
 import torch
+from transformers import WhisperFeatureExtractor, WhisperModel
+
+from modeling_lauragpt import LauraGPTFeatureExtractor, LauraGPTModel, LauraGPTProcessor
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -33,9 +31,6 @@ from modeling_lauragpt.bench.fixtures import (
     lauragpt_config,
     synthetic_voice,
 )
-from transformers import WhisperFeatureExtractor, WhisperModel
-
-from modeling_lauragpt import LauraGPTFeatureExtractor, LauraGPTModel, LauraGPTProcessor
 
 NAME = "audio_tower"
 CLIP_SECONDS = (2.0, 5.0, 10.0)

@@ -12,14 +12,10 @@ stop the others; the exit status is then 1.
 
 from __future__ import annotations
 
-import sys
-
-if __package__ in (None, ""):  # run as `python bench/cli.py`: keep bench/ from shadowing top-level modules
-    sys.path.pop(0)
-
 import argparse
 import os
 import subprocess
+import sys
 import time
 
 from modeling_lauragpt.bench.common import (

@@ -17,11 +17,6 @@ group alone (what LauraGPT writes), against the original clip:
 
 from __future__ import annotations
 
-import sys
-
-if __package__ in (None, ""):  # run as `python bench/cpu_codec.py`: keep bench/ from shadowing top-level modules
-    sys.path.pop(0)
-
 import math
 import tempfile
 from pathlib import Path
@@ -29,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
+
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -37,6 +33,8 @@ from modeling_lauragpt.bench.common import (
     run_main,
     write_results,
 )
+from modeling_lauragpt.codec import codes_to_latent, encode_codes, latent_to_waveform
+from modeling_lauragpt.modeling_cpu_codec import LauraGPTCPUCodec, griffin_lim, stft
 from modeling_lauragpt.training.demo_corpus.splits import (
     HELD_OUT_VOICE,
     TEST,
@@ -45,9 +43,6 @@ from modeling_lauragpt.training.demo_corpus.splits import (
 from modeling_lauragpt.training.demo_corpus.text_sources import english_sentences
 from modeling_lauragpt.training.demo_corpus.voices import VOICES, Prosody, flite_to_file
 from modeling_lauragpt.training.metrics.functional import compute_wer, pesq_wb, stoi
-
-from modeling_lauragpt.codec import codes_to_latent, encode_codes, latent_to_waveform
-from modeling_lauragpt.modeling_cpu_codec import LauraGPTCPUCodec, griffin_lim, stft
 
 NAME = "cpu_codec"
 SAMPLING_RATE = 16000  # Hz

@@ -14,16 +14,14 @@ resident set (``VmHWM``, reset before each call; ``ru_maxrss`` where that cannot
 
 from __future__ import annotations
 
-import sys
-
-if __package__ in (None, ""):  # run as `python bench/end_to_end.py`: keep bench/ from shadowing top-level modules
-    sys.path.pop(0)
-
 import tempfile
 import tracemalloc
 from pathlib import Path
 
 import torch
+from transformers import pipeline
+
+from modeling_lauragpt import LauraGPTForConditionalGeneration
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -42,9 +40,6 @@ from modeling_lauragpt.bench.fixtures import (
     speech_clip,
     tiny_codec,
 )
-from transformers import pipeline
-
-from modeling_lauragpt import LauraGPTForConditionalGeneration
 from modeling_lauragpt.modeling_vocoder import LauraGPTVocoder
 
 NAME = "end_to_end"

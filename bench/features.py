@@ -11,15 +11,12 @@ a batch tensor); the two references compute the fbank only, one utterance at a t
 
 from __future__ import annotations
 
-import sys
-
-if __package__ in (None, ""):  # run as `python bench/features.py`: keep bench/ from shadowing top-level modules
-    sys.path.pop(0)
-
 import kaldi_native_fbank as knf
 import numpy as np
 import torch
 import torchaudio
+
+from modeling_lauragpt import LauraGPTFeatureExtractor
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -29,8 +26,6 @@ from modeling_lauragpt.bench.common import (
     write_results,
 )
 from modeling_lauragpt.bench.fixtures import SAMPLING_RATE, synthetic_voice
-
-from modeling_lauragpt import LauraGPTFeatureExtractor
 
 NAME = "features"
 BATCHES = (1, 8, 32)

@@ -15,8 +15,6 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import torch
-from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 from transformers import EncodecModel
 
 from modeling_lauragpt import (
@@ -25,6 +23,8 @@ from modeling_lauragpt import (
     LauraGPTProcessor,
 )
 from modeling_lauragpt.codec import codec_config, init_codebooks_from_audio
+from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 SAMPLING_RATE = 16000
 SENTENCES = [

@@ -14,14 +14,11 @@ timed (a static cache has one shape per length), so its times are steady-state d
 
 from __future__ import annotations
 
-import sys
-
-if __package__ in (None, ""):  # run as `python bench/generation.py`: keep bench/ from shadowing top-level modules
-    sys.path.pop(0)
-
 import numpy as np
 import torch
 from transformers import CompileConfig
+
+from modeling_lauragpt import LauraGPTForConditionalGeneration
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -36,8 +33,6 @@ from modeling_lauragpt.bench.fixtures import (
     count_parameters,
     lauragpt_config,
 )
-
-from modeling_lauragpt import LauraGPTForConditionalGeneration
 from modeling_lauragpt.generation_lauragpt import TaskVocabularyLogitsProcessor
 
 NAME = "generation"

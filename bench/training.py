@@ -18,12 +18,11 @@ larger batch, against a bf16 matmul loop on the same GPU. Skipped with a note ot
 
 from __future__ import annotations
 
-import sys
-
-if __package__ in (None, ""):  # run as `python bench/training.py`: keep bench/ from shadowing top-level modules
-    sys.path.pop(0)
-
 import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration
+from modeling_lauragpt.audio_lengths import encoder_num_frames
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -34,10 +33,6 @@ from modeling_lauragpt.bench.common import (
 )
 from modeling_lauragpt.bench.fixtures import count_parameters
 from modeling_lauragpt.processing.processing_lauragpt import IGNORE_INDEX
-from torch.utils.flop_counter import FlopCounterMode
-
-from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration
-from modeling_lauragpt.audio_lengths import encoder_num_frames
 
 NAME = "training"
 CPU_WORKLOAD = {"rows": 8, "feature_frames": 33, "text_tokens": 16, "codec_tokens": 50}  # 33 LFR frames = 2 s

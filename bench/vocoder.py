@@ -12,12 +12,8 @@ Quality: see ``vocoder_quality`` (a tiny pair trained for the same number of ste
 
 from __future__ import annotations
 
-import sys
-
-if __package__ in (None, ""):  # run as `python bench/vocoder.py`: keep bench/ from shadowing top-level modules
-    sys.path.pop(0)
-
 import torch
+
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,

@@ -16,11 +16,6 @@ Then, on sentences none of them saw, read by the held-out voice awb:
 
 from __future__ import annotations
 
-import sys
-
-if __package__ in (None, ""):  # run as `python bench/vocoder_heldout.py`: keep bench/ from shadowing top-level modules
-    sys.path.pop(0)
-
 import math
 import shutil
 import subprocess
@@ -30,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import torch
+
 from modeling_lauragpt.bench.common import (
     parse_args,
     print_table,
@@ -44,6 +40,11 @@ from modeling_lauragpt.bench.vocoder_quality import (
     train,
     training_batches,
 )
+from modeling_lauragpt.codec import (
+    codec_spec,
+    codes_to_latent,
+    latent_to_waveform,
+)
 from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
 from modeling_lauragpt.training.demo_corpus.text_sources import english_sentences
 from modeling_lauragpt.training.evaluation.tts_intelligibility import (
@@ -52,12 +53,6 @@ from modeling_lauragpt.training.evaluation.tts_intelligibility import (
 )
 from modeling_lauragpt.training.metrics.functional import pesq_wb, stoi
 from modeling_lauragpt.training.recipe_data import load_codec
-
-from modeling_lauragpt.codec import (
-    codec_spec,
-    codes_to_latent,
-    latent_to_waveform,
-)
 
 NAME = "vocoder_heldout"
 SAMPLING_RATE = 16000

@@ -24,6 +24,13 @@ import time
 
 import numpy as np
 import torch
+
+from modeling_lauragpt import (
+    LauraGPTMultiStepVocoder,
+    LauraGPTMultiStepVocoderConfig,
+    LauraGPTVocoder,
+    LauraGPTVocoderConfig,
+)
 from modeling_lauragpt.bench.fixtures import (
     SENTENCES,
     build_processor,
@@ -32,21 +39,14 @@ from modeling_lauragpt.bench.fixtures import (
     speech_clip,
     tiny_codec,
 )
-from modeling_lauragpt.training.metrics.functional import pesq_wb, si_sdr, stoi
-from modeling_lauragpt.training.vocoder import VocoderCollator
-
-from modeling_lauragpt import (
-    LauraGPTMultiStepVocoder,
-    LauraGPTMultiStepVocoderConfig,
-    LauraGPTVocoder,
-    LauraGPTVocoderConfig,
-)
 from modeling_lauragpt.codec import (
     codec_spec,
     codes_to_latent,
     encode_codes,
     latent_to_waveform,
 )
+from modeling_lauragpt.training.metrics.functional import pesq_wb, si_sdr, stoi
+from modeling_lauragpt.training.vocoder import VocoderCollator
 
 KINDS = ("one_step", "multi_step")
 TASKS = ("tts", "se")

@@ -15,11 +15,6 @@ reading the demo corpus' English sentences. Needs the converted tiny.en (``laura
 
 from __future__ import annotations
 
-import sys
-
-if __package__ in (None, ""):  # run as `python bench/whisper_window.py`: keep bench/ from shadowing top-level modules
-    sys.path.pop(0)
-
 import re
 import shutil
 import subprocess
@@ -30,17 +25,6 @@ import jiwer
 import numpy as np
 import soundfile
 import torch
-from modeling_lauragpt.bench.common import (
-    interleaved,
-    parse_args,
-    print_table,
-    run_main,
-    write_results,
-)
-from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
-from modeling_lauragpt.processing.whisper_features import whisper_features
-from modeling_lauragpt.training.demo_corpus.asterisk import prompt_recordings
-from modeling_lauragpt.training.demo_corpus.text_sources import english_sentences
 from transformers import (
     WhisperFeatureExtractor,
     WhisperForConditionalGeneration,
@@ -48,7 +32,18 @@ from transformers import (
 )
 from transformers.modeling_outputs import BaseModelOutput
 
+from modeling_lauragpt.bench.common import (
+    interleaved,
+    parse_args,
+    print_table,
+    run_main,
+    write_results,
+)
 from modeling_lauragpt.modeling_whisper_tower import LauraGPTWhisperEncoder
+from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
+from modeling_lauragpt.processing.whisper_features import whisper_features
+from modeling_lauragpt.training.demo_corpus.asterisk import prompt_recordings
+from modeling_lauragpt.training.demo_corpus.text_sources import english_sentences
 
 NAME = "whisper_window"
 SAMPLING_RATE = 16000

@@ -191,4 +191,4 @@ VOCODER_PRESETS: dict[str, dict] = {
 }
 
 
-__all__ = ["LauraGPTVocoderConfig", "VOCODER_PRESETS"]
+__all__ = ["VOCODER_PRESETS", "LauraGPTVocoderConfig"]

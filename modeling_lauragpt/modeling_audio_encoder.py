@@ -13,7 +13,6 @@ Sub-module names follow ESPnet (``feed_forward_macaron``, ``self_attn.linear_q``
 attention masks padded keys, and the convolution module zeroes padded frames before its depthwise convolution.
 """
 
-import math
 from dataclasses import dataclass
 
 import torch

@@ -137,4 +137,4 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
         return LauraGPTMultiStepVocoderOutput(loss=loss, logits=logits, group=group)
 
 
-__all__ = ["LauraGPTMultiStepVocoderConfig", "LauraGPTMultiStepVocoder", "LauraGPTMultiStepVocoderOutput"]
+__all__ = ["LauraGPTMultiStepVocoder", "LauraGPTMultiStepVocoderConfig", "LauraGPTMultiStepVocoderOutput"]

@@ -78,4 +78,4 @@ class VocabularyLayout:
         return (token_id >= self.codec_token_offset) & (token_id < self.codec_end_token_id)
 
 
-__all__ = ["CODEC_END_TOKEN", "AUDIO_TOKEN", "codec_token", "task_token", "VocabularyLayout"]
+__all__ = ["AUDIO_TOKEN", "CODEC_END_TOKEN", "VocabularyLayout", "codec_token", "task_token"]

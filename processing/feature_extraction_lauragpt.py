@@ -12,6 +12,7 @@ and the model.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from numbers import Real
 
@@ -86,7 +87,7 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
         self.set_cmvn(cmvn_mean, cmvn_istd)
 
     # ----------------------------------------------------------------------------------------------- CMVN state
-    def set_cmvn(self, mean, istd) -> "LauraGPTFeatureExtractor":
+    def set_cmvn(self, mean, istd) -> LauraGPTFeatureExtractor:
         """Set (or clear, with `None, None`) the global CMVN, each `feature_size` values; stored as float lists."""
         if (mean is None) != (istd is None):
             raise InvalidInputError("cmvn_mean and cmvn_istd must be given together (or both None).")
@@ -100,7 +101,7 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
         self.cmvn_mean, self.cmvn_istd = mean, istd
         return self
 
-    def fit_cmvn(self, audios: Iterable, sampling_rate: int = 16000) -> "LauraGPTFeatureExtractor":
+    def fit_cmvn(self, audios: Iterable, sampling_rate: int = 16000) -> LauraGPTFeatureExtractor:
         """Fit the global CMVN on any iterable of clips (arrays, tensors, `{"array", "sampling_rate"}` dicts, a
         `datasets` audio column), streaming float64 sums over all real LFR frames. Sets and returns `self`."""
         total = torch.zeros(self.feature_size, dtype=torch.float64)
@@ -118,13 +119,13 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
         std = (total_sq / count - mean.square()).clamp(min=0).sqrt().clamp(min=MIN_CMVN_STD)
         return self.set_cmvn(mean.tolist(), (1.0 / std).tolist())
 
-    def load_am_mvn(self, path) -> "LauraGPTFeatureExtractor":
+    def load_am_mvn(self, path) -> LauraGPTFeatureExtractor:
         """Read a FunASR Kaldi-nnet text `am.mvn`: the `<LearnRateCoef>` row after `<AddShift>` holds -mean and the
         one after `<Rescale>` holds 1/std (fields [3:-1] of the line). Sets the CMVN and returns `self`."""
         with open(path, encoding="utf-8") as f:
             lines = [line.split() for line in f]
         rows = {}
-        for tag, next_line in zip(lines, lines[1:]):
+        for tag, next_line in itertools.pairwise(lines):
             if tag and tag[0] in ("<AddShift>", "<Rescale>") and next_line and next_line[0] == "<LearnRateCoef>":
                 rows[tag[0]] = [float(v) for v in next_line[3:-1]]
         if set(rows) != {"<AddShift>", "<Rescale>"}:
@@ -132,7 +133,7 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
         return self.set_cmvn([-v for v in rows["<AddShift>"]], rows["<Rescale>"])
 
     @classmethod
-    def from_am_mvn(cls, path, **kwargs) -> "LauraGPTFeatureExtractor":
+    def from_am_mvn(cls, path, **kwargs) -> LauraGPTFeatureExtractor:
         """A feature extractor (settings from `kwargs`) with the global CMVN of a FunASR `am.mvn` file."""
         return cls(**kwargs).load_am_mvn(path)
 

@@ -113,8 +113,6 @@ def snapshot(folder: Path) -> dict[str, str]:
 def build_tiny_model(folder: Path) -> None:
     """A tiny LauraGPT with its processor and vocoder, saved in ``folder`` (as the tests' fixtures build it), with the
     default model's ``task_languages`` and ``task_labels`` and a 20 s clip limit (so a too-long clip is cheap)."""
-    from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
-
     from modeling_lauragpt import (
         LauraGPTConfig,
         LauraGPTFeatureExtractor,
@@ -123,6 +121,7 @@ def build_tiny_model(folder: Path) -> None:
     )
     from modeling_lauragpt.configuration_vocoder import LauraGPTVocoderConfig
     from modeling_lauragpt.modeling_vocoder import LauraGPTVocoder
+    from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
     tokenizer = train_text_tokenizer(SENTENCES, vocab_size=160)
     processor = LauraGPTProcessor(LauraGPTFeatureExtractor(max_duration_s=MAX_DURATION_S), tokenizer)
@@ -968,10 +967,9 @@ def _hub_corpus(ctx: Ctx, name: str, task: str) -> Path:
 
 
 def _modules():
+    from modeling_lauragpt import demo, web_demo
     from modeling_lauragpt.training import peft_finetune, recipe
     from modeling_lauragpt.training.demo_corpus import build
-
-    from modeling_lauragpt import demo, web_demo
     return {"recipe": recipe, "build": build, "peft": peft_finetune, "web_demo": web_demo, "demo": demo}
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 from transformers import EncodecModel
 
 import modeling_lauragpt  # noqa: F401  (registers the Auto classes)
@@ -15,6 +14,7 @@ from modeling_lauragpt import (
     LauraGPTProcessor,
 )
 from modeling_lauragpt.codec import codec_config, init_codebooks_from_audio
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 from .helpers import SENTENCES, make_audio
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from datasets import Dataset
 from datasets.table import embed_table_storage
+
 from modeling_lauragpt.training.data.schema import example_features, make_example
 
 from .helpers import SENTENCES, make_audio

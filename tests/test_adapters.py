@@ -10,6 +10,8 @@ import pytest
 import soundfile as sf
 from datasets import Audio, ClassLabel, Dataset, Features, Value
 from datasets.table import embed_table_storage
+
+from modeling_lauragpt.slu_format import parse_slu
 from modeling_lauragpt.training.data.adapters import (
     ADAPTERS,
     get_adapter,
@@ -21,8 +23,6 @@ from modeling_lauragpt.training.data.schema import (
     example_features,
     make_example,
 )
-
-from modeling_lauragpt.slu_format import parse_slu
 
 from .helpers import make_audio, write_hub_folder
 

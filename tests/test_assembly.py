@@ -6,7 +6,6 @@ import json
 
 import pytest
 import torch
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 from transformers import (
     AutoModelForCausalLM,
     AutoProcessor,
@@ -25,6 +24,7 @@ from modeling_lauragpt import (
 )
 from modeling_lauragpt.conversion import cli
 from modeling_lauragpt.conversion.assembly import assemble
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 from .helpers import SENTENCES, make_audio
 from .test_conversion import HEADS, funasr_conformer_state, write_am_mvn

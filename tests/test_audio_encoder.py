@@ -12,19 +12,25 @@ import torch
 
 from modeling_lauragpt import LauraGPTAudioEncoder, LauraGPTAudioEncoderConfig
 from modeling_lauragpt.audio_lengths import encoder_num_frames
-from modeling_lauragpt.modeling_audio_encoder import LauraGPTConformerAttention, padding_key_bias
-from modeling_lauragpt.positional_encoding import LauraGPTRelPositionalEncoding, LauraGPTSinusoidalPositionalEncoding
+from modeling_lauragpt.modeling_audio_encoder import (
+    LauraGPTConformerAttention,
+    padding_key_bias,
+)
+from modeling_lauragpt.positional_encoding import (
+    LauraGPTRelPositionalEncoding,
+    LauraGPTSinusoidalPositionalEncoding,
+)
 
 COMBINATIONS = list(itertools.product(["linear", "conv2d"], ["sinusoidal", "relative"]))
 HIDDEN, LAYERS, HEADS = 32, 2, 4
 
 
 def tiny_config(input_layer="linear", positions="sinusoidal", **overrides) -> LauraGPTAudioEncoderConfig:
-    settings = dict(
-        hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=HEADS, intermediate_size=64,
-        conv_kernel_size=5, input_layer=input_layer, position_embedding_type=positions, hidden_dropout=0.0,
-        positional_dropout=0.0,
-    )
+    settings = {
+        "hidden_size": HIDDEN, "num_hidden_layers": LAYERS, "num_attention_heads": HEADS, "intermediate_size": 64,
+        "conv_kernel_size": 5, "input_layer": input_layer, "position_embedding_type": positions, "hidden_dropout": 0.0,
+        "positional_dropout": 0.0,
+    }
     return LauraGPTAudioEncoderConfig(**{**settings, **overrides})
 
 
@@ -236,7 +242,7 @@ def test_gradient_checkpointing_recomputes_and_gives_the_same_gradients():
                 encoder.gradient_checkpointing_enable()
             assert all(layer.gradient_checkpointing for layer in encoder.layers)
         calls = []
-        encoder.layers[0].self_attn.register_forward_hook(lambda *args: calls.append(1))
+        encoder.layers[0].self_attn.register_forward_hook(lambda *args, calls=calls: calls.append(1))
         encoder(x, mask).last_hidden_state.pow(2).mean().backward()
         assert len(calls) == (2 if checkpointing else 1)  # checkpointing replays the block in backward
         grads.append(torch.cat([p.grad.flatten() for p in encoder.parameters()]))

@@ -7,17 +7,6 @@ import numpy as np
 import pytest
 import torch
 from datasets import Dataset
-from modeling_lauragpt.processing.tokenizer_utils import (
-    train_text_tokenizer,
-    plain_text_ids,
-)
-from modeling_lauragpt.training.data.codec_targets import add_target_codes
-from modeling_lauragpt.training.data.schema import (
-    CODES_COLUMN,
-    example_features,
-    make_example,
-)
-from modeling_lauragpt.training.vocoder import VocoderCollator
 from transformers import AutoModel, WhisperConfig, pipeline
 
 from modeling_lauragpt import (
@@ -41,6 +30,17 @@ from modeling_lauragpt.codec import (
     init_codebooks_from_audio,
     latent_to_waveform,
 )
+from modeling_lauragpt.processing.tokenizer_utils import (
+    plain_text_ids,
+    train_text_tokenizer,
+)
+from modeling_lauragpt.training.data.codec_targets import add_target_codes
+from modeling_lauragpt.training.data.schema import (
+    CODES_COLUMN,
+    example_features,
+    make_example,
+)
+from modeling_lauragpt.training.vocoder import VocoderCollator
 
 from .helpers import SENTENCES, make_audio
 

@@ -12,15 +12,15 @@ import sys
 
 import pytest
 import soundfile
+from transformers import pipeline
+
+from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR, DEMO_SAMPLES_DIR
+from modeling_lauragpt.demo import load_samples
 from modeling_lauragpt.training.demo_corpus.tasks.ser import EMOTIONS
 from modeling_lauragpt.training.metrics.functional import (
     compute_bleu,
     compute_captioning,
 )
-from transformers import pipeline
-
-from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR, DEMO_SAMPLES_DIR
-from modeling_lauragpt.demo import load_samples
 
 
 @pytest.fixture(scope="module")

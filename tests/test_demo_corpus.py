@@ -10,6 +10,9 @@ import pytest
 import soundfile
 import yaml
 from datasets import Audio, get_dataset_config_names, load_dataset
+from transformers import PreTrainedTokenizerFast
+
+from modeling_lauragpt.cli import main as lauragpt
 from modeling_lauragpt.training.demo_corpus import TASKS, BuildPlan, build_demo_corpus
 from modeling_lauragpt.training.demo_corpus.cli import main as cli_main
 from modeling_lauragpt.training.demo_corpus.render import synthesize
@@ -23,9 +26,6 @@ from modeling_lauragpt.training.demo_corpus.voices import (
     ASR_TRAIN_VOICES,
     ESPEAK_VOICES,
 )
-from transformers import PreTrainedTokenizerFast
-
-from modeling_lauragpt.cli import main as lauragpt
 
 pytestmark = pytest.mark.skipif(
     any(shutil.which(program) is None for program in ("flite", "festival", "fluidsynth"))

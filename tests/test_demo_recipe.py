@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from modeling_lauragpt.training import recipe
 from modeling_lauragpt.training.recipe_config import load_recipe_config
 from modeling_lauragpt.training.recipes import demo

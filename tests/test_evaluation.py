@@ -16,6 +16,10 @@ import pytest
 import soundfile
 import torch
 from datasets import Dataset
+
+from modeling_lauragpt import LauraGPTForConditionalGeneration
+from modeling_lauragpt.configuration_vocoder import LauraGPTVocoderConfig
+from modeling_lauragpt.modeling_vocoder import LauraGPTVocoder
 from modeling_lauragpt.training.data.schema import example_features, make_example
 from modeling_lauragpt.training.evaluation import evaluate_model, load_items, score_task
 from modeling_lauragpt.training.evaluation.eval_cli import main as eval_main
@@ -27,10 +31,6 @@ from modeling_lauragpt.training.evaluation.tts_intelligibility import (
     PocketsphinxRecognizer,
     intelligibility,
 )
-
-from modeling_lauragpt import LauraGPTForConditionalGeneration
-from modeling_lauragpt.configuration_vocoder import LauraGPTVocoderConfig
-from modeling_lauragpt.modeling_vocoder import LauraGPTVocoder
 
 from .helpers import SENTENCES, make_audio
 

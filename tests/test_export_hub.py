@@ -8,7 +8,6 @@ import re
 import numpy as np
 import pytest
 import torch
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 from transformers import Qwen2Config, Qwen2ForCausalLM
 from transformers.dynamic_module_utils import get_class_from_dynamic_module
 
@@ -27,6 +26,7 @@ from modeling_lauragpt.conversion.assembly import assemble
 from modeling_lauragpt.conversion.export_check import summary_of, verify_export
 from modeling_lauragpt.conversion.flatten import flat_source, module_closure
 from modeling_lauragpt.conversion.model_card import split_card
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 from .helpers import SENTENCES
 

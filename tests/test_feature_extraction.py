@@ -12,12 +12,12 @@ import kaldi_native_fbank as knf
 import numpy as np
 import pytest
 import torch
+
+from modeling_lauragpt.audio_lengths import fbank_num_frames, lfr_num_frames
 from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
 from modeling_lauragpt.processing.feature_extraction_lauragpt import (
     LauraGPTFeatureExtractor,
 )
-
-from modeling_lauragpt.audio_lengths import fbank_num_frames, lfr_num_frames
 
 SR = 16000
 # kaldi_native_fbank vs torchaudio.compliance.kaldi on log-mel values (natural log of power, int16-scaled input):
@@ -26,7 +26,7 @@ KALDI_TOLERANCE = 5e-3
 
 
 def _time(seconds: float, sr: int = SR) -> np.ndarray:
-    return np.arange(int(round(seconds * sr))) / sr
+    return np.arange(round(seconds * sr)) / sr
 
 
 def _chirp(seconds: float, sr: int = SR, f0: float = 100.0, f1: float = 7000.0, amp: float = 0.3) -> np.ndarray:
@@ -278,7 +278,7 @@ def test_save_pretrained_round_trip(tmp_path):
 def test_load_funasr_am_mvn(tmp_path, fe):
     rng = np.random.default_rng(10)
     shift, rescale = np.round(-rng.uniform(5, 15, 560), 6), np.round(rng.uniform(0.1, 0.5, 560), 6)
-    row = lambda values: " ".join(f"{v:.6f}" for v in values)  # noqa: E731
+    row = lambda values: " ".join(f"{v:.6f}" for v in values)
     path = tmp_path / "am.mvn"
     path.write_text(
         "<Nnet>\n<Splice> 560 560\n[ 0 ]\n"
@@ -297,7 +297,11 @@ def test_load_funasr_am_mvn(tmp_path, fe):
 
 
 def test_odd_and_implausible_sampling_rates():
-    from modeling_lauragpt.processing.audio_inputs import MAX_RESAMPLING_FACTOR, resampled_length, resampling_ratio
+    from modeling_lauragpt.processing.audio_inputs import (
+        MAX_RESAMPLING_FACTOR,
+        resampled_length,
+        resampling_ratio,
+    )
 
     assert max(resampling_ratio(22051, 16000)) <= MAX_RESAMPLING_FACTOR  # coprime: the exact kernel takes gigabytes
     wave = to_mono_waveform(_tones(1.0, 22051), 22051)

@@ -11,6 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the modules are local files: not
 import evaluate
 import numpy as np
 import pytest
+
 from modeling_lauragpt.training.metrics import (
     METRICS,
     compute_bleu,

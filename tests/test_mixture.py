@@ -8,6 +8,8 @@ import pytest
 import torch
 from datasets import Dataset, load_dataset
 from datasets.table import embed_table_storage
+
+from modeling_lauragpt.codec import encode_codes
 from modeling_lauragpt.training.data.codec_targets import add_target_codes
 from modeling_lauragpt.training.data.mixture import (
     LENGTH_COLUMN,
@@ -21,8 +23,6 @@ from modeling_lauragpt.training.data.schema import (
     example_features,
     make_example,
 )
-
-from modeling_lauragpt.codec import encode_codes
 
 from .helpers import make_audio
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
+
 from modeling_lauragpt.training.recipe import run_recipe
 from modeling_lauragpt.training.recipe_config import load_recipe_config
-from safetensors.torch import load_file
 
 from .recipe_corpus import TASKS, recipe_overrides, write_corpus
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datasets
 import pytest
 import torch
-from modeling_lauragpt.training.vocoder import VocoderCollator, train_vocoder
 from transformers import AutoModel
 
 from modeling_lauragpt import (
@@ -14,6 +13,7 @@ from modeling_lauragpt import (
     LauraGPTVocoder,
     LauraGPTVocoderConfig,
 )
+from modeling_lauragpt.training.vocoder import VocoderCollator, train_vocoder
 
 from .helpers import SENTENCES, make_audio
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from modeling_lauragpt.training.data.output_sets import (
-    merge_output_sets,
-    task_output_sets,
-)
 from transformers import pipeline
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration
 from modeling_lauragpt.generation_lauragpt import ChoiceLogitsProcessor
+from modeling_lauragpt.training.data.output_sets import (
+    merge_output_sets,
+    task_output_sets,
+)
 
 from .helpers import make_audio
 

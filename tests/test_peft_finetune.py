@@ -9,8 +9,6 @@ import pytest
 import torch
 from datasets import Dataset
 from huggingface_hub.errors import StrictDataclassClassValidationError
-from modeling_lauragpt.training.data.schema import example_features, make_example
-from modeling_lauragpt.training.peft_finetune import add_task, load_adapter
 from transformers import pipeline
 
 from modeling_lauragpt import (
@@ -28,6 +26,8 @@ from modeling_lauragpt.tasks import (
     register_task,
     task_spec,
 )
+from modeling_lauragpt.training.data.schema import example_features, make_example
+from modeling_lauragpt.training.peft_finetune import add_task, load_adapter
 
 from .helpers import make_audio, write_hub_folder
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 from modeling_lauragpt import (
     LauraGPTConfig,
@@ -14,6 +13,7 @@ from modeling_lauragpt import (
     LauraGPTProcessor,
 )
 from modeling_lauragpt.audio_lengths import audio_num_tokens
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 from .helpers import SENTENCES, make_audio
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import unittest
 
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 from transformers import WhisperFeatureExtractor
 
 from modeling_lauragpt import LauraGPTFeatureExtractor, LauraGPTProcessor
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 from .helpers import SENTENCES
 from .upstream_suites import upstream_suite

@@ -8,6 +8,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from modeling_lauragpt.processing.audio_inputs import MAX_PEAK_AMPLITUDE
 
 pytestmark = pytest.mark.reliability

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from modeling_lauragpt.training.loss import ExampleMeanLoss, training_loss
 from transformers import TrainingArguments
+
+from modeling_lauragpt.training.loss import ExampleMeanLoss, training_loss
 
 
 def _rows(lengths, vocab=7, sequence=9, seed=0):

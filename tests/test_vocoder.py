@@ -6,7 +6,6 @@ import datasets
 import pytest
 import torch
 from huggingface_hub.errors import StrictDataclassClassValidationError
-from modeling_lauragpt.training.vocoder import VocoderCollator, train_vocoder
 from transformers import AutoModel
 
 from modeling_lauragpt import LauraGPTConfig, LauraGPTVocoder, LauraGPTVocoderConfig
@@ -15,6 +14,7 @@ from modeling_lauragpt.codec import (
     encode_codes,
 )
 from modeling_lauragpt.modeling_vocoder import corrupt_codes
+from modeling_lauragpt.training.vocoder import VocoderCollator, train_vocoder
 
 from .helpers import SENTENCES, make_audio
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 from datasets import Dataset
-from modeling_lauragpt.training.data.schema import example_features, make_example
 from transformers import (
     Qwen2Config,
     Qwen2ForCausalLM,
@@ -24,13 +23,14 @@ from modeling_lauragpt.cli import main as lauragpt
 from modeling_lauragpt.conversion import export_hub
 from modeling_lauragpt.conversion.export_check import summary_of, verify_export
 from modeling_lauragpt.modeling_whisper_tower import LauraGPTWhisperEncoder
+from modeling_lauragpt.training.data.schema import example_features, make_example
 
 from .helpers import make_audio
 
-TINY_WHISPER = dict(d_model=32, encoder_layers=2, encoder_attention_heads=4, encoder_ffn_dim=64, decoder_layers=1,
-                    decoder_attention_heads=4, decoder_ffn_dim=64, vocab_size=100, max_source_positions=1500,
-                    max_target_positions=64, num_mel_bins=80, pad_token_id=0, bos_token_id=1, eos_token_id=2,
-                    decoder_start_token_id=1)
+TINY_WHISPER = {"d_model": 32, "encoder_layers": 2, "encoder_attention_heads": 4, "encoder_ffn_dim": 64, "decoder_layers": 1,
+                    "decoder_attention_heads": 4, "decoder_ffn_dim": 64, "vocab_size": 100, "max_source_positions": 1500,
+                    "max_target_positions": 64, "num_mel_bins": 80, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2,
+                    "decoder_start_token_id": 1}
 GREEDY = {"do_sample": False, "max_new_tokens": 5}
 FIXED = {"min_new_tokens": 4, "max_new_tokens": 4}
 

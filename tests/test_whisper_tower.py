@@ -7,12 +7,6 @@ import pytest
 import torch
 from datasets import Dataset
 from huggingface_hub.errors import StrictDataclassClassValidationError
-from modeling_lauragpt.training.collator import LauraGPTCollator
-from modeling_lauragpt.training.data.audio_frames import (
-    AUDIO_FRAMES_COLUMN,
-    add_audio_frames,
-)
-from modeling_lauragpt.training.data.schema import example_features, make_example
 from transformers import (
     AutoConfig,
     AutoModel,
@@ -37,6 +31,12 @@ from modeling_lauragpt.audio_lengths import (
     whisper_window_samples,
 )
 from modeling_lauragpt.modeling_whisper_tower import LauraGPTWhisperEncoder
+from modeling_lauragpt.training.collator import LauraGPTCollator
+from modeling_lauragpt.training.data.audio_frames import (
+    AUDIO_FRAMES_COLUMN,
+    add_audio_frames,
+)
+from modeling_lauragpt.training.data.schema import example_features, make_example
 
 from .helpers import make_audio
 from .whisper_fixtures import whisper_config, whisper_model, whisper_processor

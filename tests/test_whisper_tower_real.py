@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import soundfile
 import torch
-from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 from transformers import (
     Qwen2Config,
     Qwen2ForCausalLM,
@@ -19,6 +18,7 @@ from transformers.modeling_outputs import BaseModelOutput
 from modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTProcessor
 from modeling_lauragpt.conversion.assembly import assemble
 from modeling_lauragpt.conversion.whisper_ct2 import CHECK_CLIP, CHECK_TEXT
+from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
 from .helpers import SENTENCES
 

@@ -137,7 +137,7 @@ def train_codec(codec: EncodecModel, waveforms: Sequence, args: CodecTrainingArg
     if not clips:
         raise InvalidInputError("train_codec needs at least one clip of speech.")
     hop = codec.config.hop_length
-    segment = max(hop, int(round(args.segment_seconds * codec.config.sampling_rate / hop)) * hop)
+    segment = max(hop, round(args.segment_seconds * codec.config.sampling_rate / hop) * hop)
     spectral_loss = MultiResolutionSpectralLoss(codec.config.sampling_rate)
     optimizer = torch.optim.AdamW(
         [p for n, p in codec.named_parameters() if not n.startswith("quantizer")], lr=args.learning_rate, betas=(0.8, 0.99)

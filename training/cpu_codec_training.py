@@ -37,6 +37,9 @@ from pathlib import Path
 import soundfile as sf
 import torch
 import torchaudio
+
+from modeling_lauragpt.configuration_cpu_codec import LauraGPTCPUCodecConfig
+from modeling_lauragpt.modeling_cpu_codec import LauraGPTCPUCodec
 from modeling_lauragpt.training.demo_corpus.asterisk import prompt_recordings
 from modeling_lauragpt.training.demo_corpus.splits import TEST, sentence_split
 from modeling_lauragpt.training.demo_corpus.text_sources import english_sentences
@@ -47,9 +50,6 @@ from modeling_lauragpt.training.demo_corpus.voices import (
     flite_to_file,
     require_program,
 )
-
-from modeling_lauragpt.configuration_cpu_codec import LauraGPTCPUCodecConfig
-from modeling_lauragpt.modeling_cpu_codec import LauraGPTCPUCodec
 
 SAMPLING_RATE = 16000  # Hz
 ASTERISK_MAX_SECONDS = 12.0  # longest real prompt kept

@@ -58,4 +58,4 @@ def make_example(task: str, id: str, **columns) -> dict:
     return row
 
 
-__all__ = ["SAMPLING_RATE", "COLUMNS", "CODES_COLUMN", "example_features", "make_example"]
+__all__ = ["CODES_COLUMN", "COLUMNS", "SAMPLING_RATE", "example_features", "make_example"]

@@ -2,6 +2,7 @@
 
 import datasets
 import evaluate
+
 from modeling_lauragpt.training.metrics.functional import compute_bleu
 
 _DESCRIPTION = """Corpus BLEU (Papineni et al., 2002) and chrF (Popovic, 2015) computed with sacrebleu, on the 0-100

@@ -2,6 +2,7 @@
 
 import datasets
 import evaluate
+
 from modeling_lauragpt.training.metrics.functional import compute_captioning
 
 _DESCRIPTION = """The coco-caption metrics used for automated audio captioning, computed with pycocoevalcap's

@@ -2,6 +2,7 @@
 
 import datasets
 import evaluate
+
 from modeling_lauragpt.training.metrics.functional import compute_classification
 
 _DESCRIPTION = """Single-label classification scores as reported for speech emotion recognition: weighted accuracy

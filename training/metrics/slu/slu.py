@@ -2,6 +2,7 @@
 
 import datasets
 import evaluate
+
 from modeling_lauragpt.training.metrics.functional import compute_slu
 
 _DESCRIPTION = """Intent accuracy and SLU-F1 (SLURP) for outputs written as `intent | slot=value | slot=value`.

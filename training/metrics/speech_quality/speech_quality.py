@@ -2,6 +2,7 @@
 
 import datasets
 import evaluate
+
 from modeling_lauragpt.training.metrics.functional import compute_speech_quality
 
 _DESCRIPTION = """Objective speech quality of generated or enhanced waveforms against references: wide-band PESQ

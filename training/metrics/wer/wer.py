@@ -2,6 +2,7 @@
 
 import datasets
 import evaluate
+
 from modeling_lauragpt.training.metrics.functional import compute_wer
 
 _DESCRIPTION = """Corpus word error rate and character error rate computed with jiwer: (substitutions + deletions +
