@@ -1,9 +1,10 @@
 """Corpus BLEU and chrF (speech and text translation) as a local `evaluate` metric."""
 
-import datasets
-import evaluate
-
 from modeling_lauragpt.training.metrics.functional import compute_bleu
+from modeling_lauragpt.training.metrics.metric_module import (
+    TEXT_WITH_REFERENCES,
+    metric_class,
+)
 
 _DESCRIPTION = """Corpus BLEU (Papineni et al., 2002) and chrF (Popovic, 2015) computed with sacrebleu, on the 0-100
 scale, with one or several references per prediction."""
@@ -31,29 +32,4 @@ Example:
 """
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class Bleu(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=[
-                datasets.Features(
-                    {
-                        "predictions": datasets.Value("string", id="sequence"),
-                        "references": datasets.Sequence(datasets.Value("string", id="sequence"), id="references"),
-                    }
-                ),
-                datasets.Features(
-                    {
-                        "predictions": datasets.Value("string", id="sequence"),
-                        "references": datasets.Value("string", id="sequence"),
-                    }
-                ),
-            ],
-            codebase_urls=["https://github.com/mjpost/sacrebleu"],
-        )
-
-    def _compute(self, predictions, references, tokenize="13a"):
-        return compute_bleu(predictions, references, tokenize=tokenize)
+Bleu = metric_class("Bleu", __name__, compute_bleu, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_WITH_REFERENCES, codebase_urls=["https://github.com/mjpost/sacrebleu"])

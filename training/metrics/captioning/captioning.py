@@ -1,9 +1,10 @@
 """Audio-captioning metrics (BLEU-1..4, ROUGE-L, CIDEr-D, optional METEOR) as a local `evaluate` metric."""
 
-import datasets
-import evaluate
-
 from modeling_lauragpt.training.metrics.functional import compute_captioning
+from modeling_lauragpt.training.metrics.metric_module import (
+    TEXT_WITH_REFERENCES,
+    metric_class,
+)
 
 _DESCRIPTION = """The coco-caption metrics used for automated audio captioning, computed with pycocoevalcap's
 pure-Python scorers on lower-cased, regex-tokenised text (no Java needed): corpus BLEU-1..4, ROUGE-L and CIDEr-D.
@@ -40,29 +41,4 @@ Example:
 """
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class Captioning(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=[
-                datasets.Features(
-                    {
-                        "predictions": datasets.Value("string", id="sequence"),
-                        "references": datasets.Sequence(datasets.Value("string", id="sequence"), id="references"),
-                    }
-                ),
-                datasets.Features(
-                    {
-                        "predictions": datasets.Value("string", id="sequence"),
-                        "references": datasets.Value("string", id="sequence"),
-                    }
-                ),
-            ],
-            codebase_urls=["https://github.com/salaniz/pycocoevalcap"],
-        )
-
-    def _compute(self, predictions, references, meteor=False):
-        return compute_captioning(predictions, references, meteor=meteor)
+Captioning = metric_class("Captioning", __name__, compute_captioning, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_WITH_REFERENCES, codebase_urls=["https://github.com/salaniz/pycocoevalcap"])

@@ -1,9 +1,7 @@
 """WA, UA and weighted F1 (speech emotion recognition) as a local `evaluate` metric."""
 
-import datasets
-import evaluate
-
 from modeling_lauragpt.training.metrics.functional import compute_classification
+from modeling_lauragpt.training.metrics.metric_module import TEXT_PAIRS, metric_class
 
 _DESCRIPTION = """Single-label classification scores as reported for speech emotion recognition: weighted accuracy
 (WA, plain accuracy), unweighted accuracy (UA, the mean over the reference classes of their recall) and the
@@ -32,17 +30,4 @@ Example:
 """
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class Classification(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
-        )
-
-    def _compute(self, predictions, references):
-        return compute_classification(predictions, references)
+Classification = metric_class("Classification", __name__, compute_classification, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_PAIRS)

@@ -1,9 +1,7 @@
 """Intent accuracy and SLURP's SLU-F1 (spoken language understanding) as a local `evaluate` metric."""
 
-import datasets
-import evaluate
-
 from modeling_lauragpt.training.metrics.functional import compute_slu
+from modeling_lauragpt.training.metrics.metric_module import TEXT_PAIRS, metric_class
 
 _DESCRIPTION = """Intent accuracy and SLU-F1 (SLURP) for outputs written as `intent | slot=value | slot=value`.
 SLU-F1 scores the (slot, value) pairs twice, with a word-level distance (WER of the values) and a character-level
@@ -32,18 +30,4 @@ Example:
 """
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class Slu(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
-            codebase_urls=["https://github.com/pswietojanski/slurp/tree/master/scripts/evaluation"],
-        )
-
-    def _compute(self, predictions, references):
-        return compute_slu(predictions, references)
+Slu = metric_class("Slu", __name__, compute_slu, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_PAIRS, codebase_urls=["https://github.com/pswietojanski/slurp/tree/master/scripts/evaluation"])

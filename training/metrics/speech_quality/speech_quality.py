@@ -1,9 +1,10 @@
 """PESQ, STOI and SI-SDR (speech enhancement, TTS audio) as a local `evaluate` metric."""
 
-import datasets
-import evaluate
-
 from modeling_lauragpt.training.metrics.functional import compute_speech_quality
+from modeling_lauragpt.training.metrics.metric_module import (
+    WAVEFORM_PAIRS,
+    metric_class,
+)
 
 _DESCRIPTION = """Objective speech quality of generated or enhanced waveforms against references: wide-band PESQ
 (ITU-T P.862.2, via the `pesq` package), STOI (via `pystoi`) and SI-SDR in dB, each averaged over the pairs. Every
@@ -43,20 +44,4 @@ Example:
 """
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class SpeechQuality(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "predictions": datasets.Sequence(datasets.Value("float32")),
-                    "references": datasets.Sequence(datasets.Value("float32")),
-                }
-            ),
-        )
-
-    def _compute(self, predictions, references, sample_rate=16000):
-        return compute_speech_quality(predictions, references, sample_rate=sample_rate)
+SpeechQuality = metric_class("SpeechQuality", __name__, compute_speech_quality, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, WAVEFORM_PAIRS)

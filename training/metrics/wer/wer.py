@@ -1,9 +1,7 @@
 """Word and character error rates (ASR; content consistency of SE and TTS) as a local `evaluate` metric."""
 
-import datasets
-import evaluate
-
 from modeling_lauragpt.training.metrics.functional import compute_wer
+from modeling_lauragpt.training.metrics.metric_module import TEXT_PAIRS, metric_class
 
 _DESCRIPTION = """Corpus word error rate and character error rate computed with jiwer: (substitutions + deletions +
 insertions) / number of reference words (characters). By default both sides are normalised first: lower-cased,
@@ -31,18 +29,4 @@ Example:
 """
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class Wer(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
-            codebase_urls=["https://github.com/jitsi/jiwer"],
-        )
-
-    def _compute(self, predictions, references, normalize=True):
-        return compute_wer(predictions, references, normalize=normalize)
+Wer = metric_class("Wer", __name__, compute_wer, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_PAIRS, codebase_urls=["https://github.com/jitsi/jiwer"])
