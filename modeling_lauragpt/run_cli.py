@@ -22,14 +22,13 @@ from tqdm.auto import tqdm
 
 from .atomic_files import write_audio_atomic
 from .errors import (
-    DeviceUnavailableError,
     InvalidInputError,
     LauraGPTError,
     ModelLoadError,
     OutputConflictError,
 )
 from .model_folder import check_model_folder
-from .processing.pipeline_lauragpt import CHAINED_TASKS
+from .processing.pipeline_lauragpt import CHAINED_TASKS, check_device
 from .tasks import AUDIO, BUILTIN_TASKS, CODEC
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3"}
@@ -54,14 +53,13 @@ def positive_int(text: str) -> int:
 
 def load_pipeline(model: str, device: str | None):
     """``pipeline("lauragpt")`` for a command line: a missing, empty or corrupt model folder raises
-    ``ModelLoadError``, and a CUDA device on a machine without one ``DeviceUnavailableError``; the CLI's error
+    ``ModelLoadError``, and a CUDA device on a machine without one ``DeviceUnavailableError`` (``check_device``); the CLI's error
     boundary prints either as one line that names the problem and the fix."""
     from transformers import pipeline
 
     import modeling_lauragpt  # noqa: F401  (registers the pipeline)
 
-    if device and str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise DeviceUnavailableError(f"--device {device} but no CUDA device is visible here; use --device cpu.")
+    check_device(device)  # before the folder is read: a wrong device costs nothing
     check_model_folder(model, "lauragpt")
     try:
         return pipeline("lauragpt", model=model, device=device)

@@ -69,6 +69,15 @@ def check_generate_names(model, options: dict) -> None:
                                 "that name. Check the spelling (e.g. max_new_tokens=, do_sample=, top_k=).")
 
 
+def check_device(device) -> None:
+    """Raise ``DeviceUnavailableError`` when ``device`` asks for CUDA (``"cuda"``, ``"cuda:1"``, or an int >= 0, as
+    in every transformers pipeline) on a machine without one."""
+    wants_cuda = str(device).startswith("cuda") or (isinstance(device, int) and not isinstance(device, bool) and device >= 0)
+    if wants_cuda and not torch.cuda.is_available():
+        raise DeviceUnavailableError(f"device={str(device)!r} but no CUDA device is visible here; use device='cpu' "
+                                     "(--device cpu on the command line).")
+
+
 def load_audio_file(path: str | Path) -> dict:
     """Read an audio file with soundfile: ``{"array": (samples,) or (samples, channels) float32, "sampling_rate"}``."""
     try:
@@ -99,10 +108,7 @@ class LauraGPTPipeline(Pipeline):
     _first_index = 0  # position of the current batch's first input in the caller's list (quoted in error messages)
 
     def __init__(self, *args, vocoder=None, **kwargs):
-        device = kwargs.get("device")  # an int >= 0 is a CUDA index, as in every transformers pipeline
-        wants_cuda = str(device).startswith("cuda") or (isinstance(device, int) and not isinstance(device, bool) and device >= 0)
-        if wants_cuda and not torch.cuda.is_available():
-            raise DeviceUnavailableError(f"device={str(device)!r} but no CUDA device is visible here; use device='cpu'.")
+        check_device(kwargs.get("device"))
         super().__init__(*args, **kwargs)
         self.processor.check_model_config(self.model.config)
         self.vocoder = vocoder if vocoder is not None else find_companion_vocoder(self.model)
@@ -328,4 +334,4 @@ class LauraGPTPipeline(Pipeline):
         return {"text": text}
 
 
-__all__ = ["CHAINED_TASKS", "LauraGPTPipeline", "check_generate_names", "check_generate_numbers", "find_companion_vocoder", "load_audio_file"]
+__all__ = ["CHAINED_TASKS", "LauraGPTPipeline", "check_device", "check_generate_names", "check_generate_numbers", "find_companion_vocoder", "load_audio_file"]
