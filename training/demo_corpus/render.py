@@ -42,10 +42,9 @@ def _single_threaded_worker() -> None:
     """Pool initializer: torch in a forked worker runs on one thread. A parent that already ran a multi-threaded
     torch op leaves the OpenMP pool in a state a forked child deadlocks in (measured: the second build of one
     process hung in the 22.05 kHz espeak-ng resampling); one thread per worker is also what 2 workers on 2 cores want."""
-    import sys
+    import torch  # already imported by the parent (the package needs it): no import cost in a forked worker
 
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
+    torch.set_num_threads(1)
 
 
 def _run_job(job: tuple[str, list, Path]) -> int:
@@ -72,7 +71,7 @@ def _jobs(todo: list, cache_dir: Path) -> list[tuple[str, list, Path]]:
             jobs.append(("midi", [leaf], cache_dir))
         elif VOICES[leaf.voice].engine != "flite" and leaf.prosody != NEUTRAL_PROSODY:
             raise InvalidInputError(f"{VOICES[leaf.voice].engine} voice {leaf.voice!r} takes no prosody settings "
-                             "(use a flite voice)")
+                                    "(use a flite voice)")
         elif VOICES[leaf.voice].engine == "festival":
             festival.setdefault(leaf.voice, []).append(leaf)
         else:

@@ -103,22 +103,25 @@ class Prosody:
 NEUTRAL_PROSODY = Prosody()
 
 
+def _speak_to_file(command: list[str], voice: Voice, text: str, path: Path) -> None:
+    """Run one synthesiser ``command`` that writes ``path``; a ``RuntimeError`` names the engine, voice and text when
+    it fails or writes nothing."""
+    result = subprocess.run(command, check=False, capture_output=True, text=True)
+    if result.returncode != 0 or not path.exists():
+        raise RuntimeError(f"{voice.engine} failed for voice {voice.engine_voice!r} on {text!r}: {result.stderr.strip()}")
+
+
 def flite_to_file(voice: Voice, text: str, prosody: Prosody, path: Path) -> None:
     """Speak ``text`` with a flite voice into the wav file ``path`` (16 kHz for the voices above)."""
     flite = require_program("flite", "flite")
-    command = [flite, "-voice", voice.engine_voice, *prosody.flite_arguments(), "-t", text, "-o", str(path)]
-    result = subprocess.run(command, check=False, capture_output=True, text=True)
-    if result.returncode != 0 or not path.exists():
-        raise RuntimeError(f"flite failed for voice {voice.engine_voice!r} on {text!r}: {result.stderr.strip()}")
+    _speak_to_file([flite, "-voice", voice.engine_voice, *prosody.flite_arguments(), "-t", text, "-o", str(path)],
+                   voice, text, path)
 
 
 def espeak_to_file(voice: Voice, text: str, path: Path) -> None:
     """Speak ``text`` with an espeak-ng voice into the wav file ``path`` (22.05 kHz; the build resamples it)."""
     espeak = require_program("espeak-ng", "espeak-ng")
-    command = [espeak, "-v", voice.engine_voice, *voice.engine_options, "-w", str(path), "--", text]
-    result = subprocess.run(command, check=False, capture_output=True, text=True)
-    if result.returncode != 0 or not path.exists():
-        raise RuntimeError(f"espeak-ng failed for voice {voice.engine_voice!r} on {text!r}: {result.stderr.strip()}")
+    _speak_to_file([espeak, "-v", voice.engine_voice, *voice.engine_options, "-w", str(path), "--", text], voice, text, path)
 
 
 def _scheme_string(text: str) -> str:
