@@ -25,6 +25,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
+from modeling_lauragpt.audio import SAMPLING_RATE
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -45,7 +46,6 @@ from modeling_lauragpt.training.demo_corpus.voices import VOICES, Prosody, flite
 from modeling_lauragpt.training.metrics.functional import compute_wer, pesq_wb, stoi
 
 NAME = "cpu_codec"
-SAMPLING_RATE = 16000  # Hz
 DEFAULT_CODEC = Path("runs/cpu_codec/codec")
 DEFAULT_WHISPER = Path("/work/whisper-tiny-en")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "modeling_lauragpt" / "default_model"

@@ -22,6 +22,7 @@ import torch
 from transformers import pipeline
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration
+from modeling_lauragpt.audio import SAMPLING_RATE
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -65,7 +66,7 @@ def workloads(pipe, clips, texts, seconds: float, batch: int) -> dict:
     """``{"asr_b<batch>": call, "tts_b<batch>": call}`` (TTS only with a vocoder) and the audio seconds each covers."""
     asr_tokens, tts_tokens = int(ASR_TOKENS_PER_S * seconds), int(CODEC_HZ * seconds)
     calls = {
-        f"asr_b{batch}": (lambda: pipe(clips[:batch], task="asr", batch_size=batch, sampling_rate=16000,
+        f"asr_b{batch}": (lambda: pipe(clips[:batch], task="asr", batch_size=batch, sampling_rate=SAMPLING_RATE,
                                        min_new_tokens=asr_tokens, max_new_tokens=asr_tokens), batch * seconds),
     }
     if pipe.vocoder is not None:

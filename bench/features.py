@@ -17,6 +17,7 @@ import torch
 import torchaudio
 
 from modeling_lauragpt import LauraGPTFeatureExtractor
+from modeling_lauragpt.audio import SAMPLING_RATE
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -25,7 +26,7 @@ from modeling_lauragpt.bench.common import (
     run_main,
     write_results,
 )
-from modeling_lauragpt.bench.fixtures import SAMPLING_RATE, synthetic_voice
+from modeling_lauragpt.bench.fixtures import synthetic_voice
 
 NAME = "features"
 BATCHES = (1, 8, 32)

@@ -22,11 +22,10 @@ from modeling_lauragpt import (
     LauraGPTFeatureExtractor,
     LauraGPTProcessor,
 )
+from modeling_lauragpt.audio import SAMPLING_RATE, to_mono_waveform
 from modeling_lauragpt.codec import codec_config, init_codebooks_from_audio
-from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
 from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 
-SAMPLING_RATE = 16000
 SENTENCES = [
     "please leave a message after the tone",
     "the weather today is sunny with a light breeze",
@@ -122,7 +121,6 @@ def count_parameters(module: torch.nn.Module, trainable_only: bool = False) -> i
 
 
 __all__ = [
-    "SAMPLING_RATE",
     "SENTENCES",
     "build_processor",
     "clip_source",

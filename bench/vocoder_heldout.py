@@ -26,6 +26,7 @@ import numpy as np
 import soundfile
 import torch
 
+from modeling_lauragpt.audio import SAMPLING_RATE, to_mono_waveform
 from modeling_lauragpt.bench.common import (
     parse_args,
     print_table,
@@ -45,7 +46,6 @@ from modeling_lauragpt.codec import (
     codes_to_latent,
     latent_to_waveform,
 )
-from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
 from modeling_lauragpt.training.demo_corpus.text_sources import english_sentences
 from modeling_lauragpt.training.evaluation.tts_intelligibility import (
     PocketsphinxRecognizer,
@@ -55,7 +55,6 @@ from modeling_lauragpt.training.metrics.functional import pesq_wb, stoi
 from modeling_lauragpt.training.recipe_data import load_codec
 
 NAME = "vocoder_heldout"
-SAMPLING_RATE = 16000
 TRAIN_VOICES = ("kal16", "rms", "slt")
 HELD_OUT_VOICE = "awb"
 SIZES = {"full": {"train": 150, "test": 24, "steps": 600}, "quick": {"train": 12, "test": 4, "steps": 6}}

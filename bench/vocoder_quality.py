@@ -31,6 +31,7 @@ from modeling_lauragpt import (
     LauraGPTVocoder,
     LauraGPTVocoderConfig,
 )
+from modeling_lauragpt.audio import SAMPLING_RATE
 from modeling_lauragpt.bench.fixtures import (
     SENTENCES,
     build_processor,
@@ -146,7 +147,7 @@ def run_quality(steps: int, clip_count: int, seed: int = 0) -> dict:
     train_s = {kind: train(model, batches["all"], steps, seed=seed) for kind, model in pair.items()}
     return {
         "setup": {
-            "clips": clip_count, "clip_source": clip_source(), "audio_s": sum(len(c) for c in clips) / 16000,
+            "clips": clip_count, "clip_source": clip_source(), "audio_s": sum(len(c) for c in clips) / SAMPLING_RATE,
             "train_steps": steps, "optimizer": "AdamW lr 1e-3, one batch = every clip as a TTS row and as an SE row",
             "predictor": "tiny preset (d 64, 2 blocks, 4 heads, FFN 128) over the tiny codec (32 x 1024 codes)",
             "evaluated_on": "the training clips (fitting under an equal step budget, not generalisation)",

@@ -32,6 +32,7 @@ from transformers import (
 )
 from transformers.modeling_outputs import BaseModelOutput
 
+from modeling_lauragpt.audio import SAMPLING_RATE, to_mono_waveform
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -40,13 +41,11 @@ from modeling_lauragpt.bench.common import (
     write_results,
 )
 from modeling_lauragpt.modeling_whisper_tower import LauraGPTWhisperEncoder
-from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
 from modeling_lauragpt.processing.whisper_features import whisper_features
 from modeling_lauragpt.training.demo_corpus.asterisk import prompt_recordings
 from modeling_lauragpt.training.demo_corpus.text_sources import english_sentences
 
 NAME = "whisper_window"
-SAMPLING_RATE = 16000
 FLITE_VOICES = ("awb", "rms", "slt", "kal16")
 CLIPS_PER_SOURCE = {"full": 40, "quick": 8}
 WINDOWS = ("30s", "20s", "10s", "clip")

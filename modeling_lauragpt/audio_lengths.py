@@ -8,29 +8,34 @@ The feature extractor (how many feature frames a clip gives), the processor (how
 placeholders to write) and the model (which encoder frames are real) all call these functions, so they can
 never disagree. Every function accepts Python ints or integer tensors.
 
-Units: samples at ``sampling_rate`` Hz; frame length and shift in milliseconds.
+Units: samples at ``sampling_rate`` Hz; frame length and shift in milliseconds. The rates, hops and windows
+themselves are the constants block of ``audio.py``.
 """
 
 from __future__ import annotations
 
 import torch
 
+from .audio import (
+    CODEC_HOP_LENGTH,
+    FBANK_FRAME_LENGTH_MS,
+    FBANK_FRAME_SHIFT_MS,
+    SAMPLING_RATE,
+    WHISPER_CONV_STRIDE,
+    WHISPER_HOP_LENGTH,
+    WHISPER_WINDOW_S,
+    window_samples,
+)
 from .errors import InvalidInputError
 
 INPUT_LAYERS = ("linear", "conv2d")
-
-WHISPER_HOP_LENGTH = 160  # samples between Whisper log-mel frames (10 ms at 16 kHz)
-WHISPER_CONV_STRIDE = 2  # Whisper's conv2 halves the mel frame rate: 100 Hz -> 50 Hz encoder frames
-WHISPER_WINDOW_S = 30.0  # Whisper's training window: 30 s = 3000 log-mel frames = 1500 encoder positions
 CLIP_WINDOW = "clip"  # audio_window value: no silence added, the clip is its own window (whisper.cpp's audio_ctx)
 
 
-def window_samples(sampling_rate: int, milliseconds: float) -> int:
-    """Samples in ``milliseconds`` of audio, truncated as Kaldi does (``int(sr * ms / 1000)``)."""
-    return int(sampling_rate * milliseconds * 0.001)
-
-
-def fbank_num_frames(num_samples, sampling_rate: int = 16000, frame_length_ms: float = 25.0, frame_shift_ms: float = 10.0):
+def fbank_num_frames(
+    num_samples, sampling_rate: int = SAMPLING_RATE, frame_length_ms: float = FBANK_FRAME_LENGTH_MS,
+    frame_shift_ms: float = FBANK_FRAME_SHIFT_MS,
+):
     """Kaldi fbank frames with ``snip_edges=True``: ``1 + (N - window) // shift`` (0 if shorter than a window)."""
     window = window_samples(sampling_rate, frame_length_ms)
     shift = window_samples(sampling_rate, frame_shift_ms)
@@ -65,9 +70,9 @@ def pooled_num_frames(num_frames, pooling: int = 1):
 
 def audio_num_tokens(
     num_samples,
-    sampling_rate: int = 16000,
-    frame_length_ms: float = 25.0,
-    frame_shift_ms: float = 10.0,
+    sampling_rate: int = SAMPLING_RATE,
+    frame_length_ms: float = FBANK_FRAME_LENGTH_MS,
+    frame_shift_ms: float = FBANK_FRAME_SHIFT_MS,
     lfr_n: int = 6,
     input_layer: str = "linear",
     pooling: int = 1,
@@ -92,7 +97,7 @@ def window_seconds(audio_window: str) -> float:
     return seconds
 
 
-def whisper_window_samples(num_samples, audio_window: str, sampling_rate: int = 16000):
+def whisper_window_samples(num_samples, audio_window: str, sampling_rate: int = SAMPLING_RATE):
     """Samples of the window a clip of ``num_samples`` is encoded in: the clip, padded with silence to
     ``window_seconds(audio_window)`` when shorter."""
     least = round(window_seconds(audio_window) * sampling_rate)
@@ -125,7 +130,7 @@ def length_mask(lengths, num_frames: int):
     return torch.arange(num_frames, device=lengths.device)[None, :] < lengths[:, None]
 
 
-def codec_num_frames(num_samples, hop_length: int = 640):
+def codec_num_frames(num_samples, hop_length: int = CODEC_HOP_LENGTH):
     """Codec frames ``transformers.EncodecModel`` (non-causal or causal, no chunking) returns for a clip of
     ``num_samples`` samples: ``ceil(N / hop)``; its encoder pads the last partial hop. FunCodec's 16 kHz codec has
     ``hop_length = 8*5*4*2*2 = 640`` samples (25 Hz); decoding ``F`` frames gives ``F * hop_length`` samples."""
@@ -135,8 +140,6 @@ def codec_num_frames(num_samples, hop_length: int = 640):
 __all__ = [
     "CLIP_WINDOW",
     "INPUT_LAYERS",
-    "WHISPER_HOP_LENGTH",
-    "WHISPER_WINDOW_S",
     "audio_num_tokens",
     "codec_num_frames",
     "encoder_num_frames",
@@ -148,6 +151,5 @@ __all__ = [
     "whisper_mel_frames",
     "whisper_num_tokens",
     "whisper_window_samples",
-    "window_samples",
     "window_seconds",
 ]

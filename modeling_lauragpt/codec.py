@@ -31,11 +31,11 @@ import torch
 from torch.nn import functional as F
 from transformers import EncodecConfig, EncodecModel, PreTrainedConfig, PreTrainedModel
 
+from .audio import SAMPLING_RATE, to_mono_waveform, unpack_clip
 from .audio_lengths import codec_num_frames
 from .configuration_cpu_codec import LauraGPTCPUCodecConfig
 from .errors import InvalidInputError
 from .modeling_cpu_codec import LauraGPTCPUCodec
-from .processing.audio_inputs import to_mono_waveform, unpack_clip
 
 # target_bandwidths in kbps: 0.25 kbps per quantizer (log2(1024) bits x 25 Hz), so 8.0 kbps = 32 quantizers.
 _FUNCODEC_BANDWIDTHS = [0.25 * k for k in (1, 2, 4, 8, 16, 32)]
@@ -45,7 +45,7 @@ CODEC_PRESETS: dict[str, dict] = {
     # 16 kHz), SEANet with 32 filters, 2-layer LSTM, time_group_norm, non-causal, 32 x 1024 x 128 RVQ.
     # EncodecModel(this) has 57,549,987 parameters, FunCodec's recipe count.
     "paper": {
-        "sampling_rate": 16000,
+        "sampling_rate": SAMPLING_RATE,
         "upsampling_ratios": [8, 5, 4, 2, 2],
         "hidden_size": 128,
         "codebook_dim": 128,

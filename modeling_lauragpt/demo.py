@@ -91,7 +91,7 @@ def summary_table(records: list[dict]) -> str:
 
 def write_spectrograms(records: list[dict], samples: list[dict], path: Path) -> Path | None:
     """One row per audio output: the input clip (when there is one) beside the generated audio."""
-    from .training.evaluation.plots import plot_spectrograms
+    from .figures import plot_spectrograms
 
     rows = []
     for record, sample in zip(records, samples):

@@ -35,9 +35,8 @@ from transformers.modeling_outputs import (
 from transformers.utils import can_return_tuple, logging
 from transformers.utils.deprecation import deprecate_kwarg
 
+from .audio import WHISPER_HOP_LENGTH, WHISPER_WINDOW_S
 from .audio_lengths import (
-    WHISPER_HOP_LENGTH,
-    WHISPER_WINDOW_S,
     length_mask,
     pooled_num_frames,
     whisper_encoder_frames,

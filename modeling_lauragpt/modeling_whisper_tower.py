@@ -20,7 +20,8 @@ from transformers.models.whisper.modeling_whisper import WhisperEncoder
 from transformers.utils.generic import merge_with_config_defaults
 from transformers.utils.output_capturing import capture_outputs
 
-from .audio_lengths import WHISPER_CONV_STRIDE, length_mask, whisper_encoder_frames
+from .audio import WHISPER_CONV_STRIDE
+from .audio_lengths import length_mask, whisper_encoder_frames
 from .errors import InvalidInputError
 from .modeling_audio_encoder import padding_key_bias
 

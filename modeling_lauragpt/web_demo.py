@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .audio import SAMPLING_RATE, to_mono_waveform, unpack_clip
 from .cli import EXPECTED_ERRORS
 from .defaults import default_model_dir
 from .demo import load_samples
 from .errors import InvalidInputError, ModelLoadError
-from .processing.audio_inputs import to_mono_waveform, unpack_clip
 from .processing.pipeline_lauragpt import CHAINED_TASKS, load_audio_file
 from .tasks import AUDIO, BUILTIN_TASKS, CODEC, TRANSLATION_TASKS, task_spec
 
@@ -46,7 +46,6 @@ DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 QUEUE_SIZE = 32  # requests waiting at most; the next one is told the demo is busy
 MAX_TEXT_CHARACTERS = 1_000  # longest tts/mt input text
 MAX_UPLOAD_SIZE = "200mb"  # largest uploaded file (10 min of 44.1 kHz stereo 16-bit WAV is 106 MB; refused readably)
-SPECTROGRAM_RATE = 16_000  # Hz: every spectrogram panel is drawn at the model's rate
 CONCURRENCY_ID = "lauragpt-model"  # every Run button shares one worker: one model, one request at a time
 SHOWN_TASKS = (*BUILTIN_TASKS, "s2st")  # tab order; a task the model was not trained for gets no tab
 TAB_TITLES = {task: task.upper() for task in SHOWN_TASKS}  # short, so that all nine tabs fit in one row
@@ -160,15 +159,15 @@ def _to_16bit(audio: np.ndarray) -> np.ndarray:
 
 
 def spectrogram_image(panels: list[tuple[str, dict]]) -> np.ndarray:
-    """One row of log-power spectrograms (``training.evaluation.plots.plot_spectrograms``), one panel per
+    """One row of log-power spectrograms (``figures.plot_spectrograms``), one panel per
     ``(label, clip)``; returns the figure as an ``(height, width, 4)`` float RGBA array."""
     import matplotlib.image
 
-    from .training.evaluation.plots import plot_spectrograms
+    from .figures import plot_spectrograms
 
-    row = [(label, to_mono_waveform(*unpack_clip(clip, None), SPECTROGRAM_RATE, None).numpy()) for label, clip in panels]
+    row = [(label, to_mono_waveform(*unpack_clip(clip, None), SAMPLING_RATE, None).numpy()) for label, clip in panels]
     with tempfile.TemporaryDirectory(prefix="lauragpt_serve_") as folder:
-        path = plot_spectrograms([row], Path(folder) / "spectrogram.png", sampling_rate=SPECTROGRAM_RATE)
+        path = plot_spectrograms([row], Path(folder) / "spectrogram.png", sampling_rate=SAMPLING_RATE)
         return matplotlib.image.imread(path)
 
 

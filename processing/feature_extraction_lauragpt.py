@@ -22,9 +22,15 @@ import torchaudio
 from transformers import BatchFeature, SequenceFeatureExtractor
 from transformers.utils import logging
 
+from ..audio import (
+    FBANK_FRAME_LENGTH_MS,
+    FBANK_FRAME_SHIFT_MS,
+    SAMPLING_RATE,
+    to_mono_waveform,
+    unpack_clip,
+)
 from ..audio_lengths import fbank_num_frames, length_mask, lfr_num_frames
 from ..errors import InvalidInputError
-from .audio_inputs import to_mono_waveform, unpack_clip
 
 logger = logging.get_logger(__name__)
 
@@ -56,10 +62,10 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
 
     def __init__(
         self,
-        sampling_rate: int = 16000,
+        sampling_rate: int = SAMPLING_RATE,
         num_mel_bins: int = 80,
-        frame_length_ms: float = 25.0,
-        frame_shift_ms: float = 10.0,
+        frame_length_ms: float = FBANK_FRAME_LENGTH_MS,
+        frame_shift_ms: float = FBANK_FRAME_SHIFT_MS,
         window_type: str = "hamming",
         dither: float = 0.0,
         lfr_m: int = 7,
@@ -101,7 +107,7 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
         self.cmvn_mean, self.cmvn_istd = mean, istd
         return self
 
-    def fit_cmvn(self, audios: Iterable, sampling_rate: int = 16000) -> LauraGPTFeatureExtractor:
+    def fit_cmvn(self, audios: Iterable, sampling_rate: int = SAMPLING_RATE) -> LauraGPTFeatureExtractor:
         """Fit the global CMVN on any iterable of clips (arrays, tensors, `{"array", "sampling_rate"}` dicts, a
         `datasets` audio column), streaming float64 sums over all real LFR frames. Sets and returns `self`."""
         total = torch.zeros(self.feature_size, dtype=torch.float64)

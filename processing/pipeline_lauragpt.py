@@ -20,11 +20,11 @@ import torch
 from transformers import GenerationConfig, Pipeline
 from transformers.generation.utils import GenerationMixin
 
+from ..audio import to_mono_waveform, unpack_clip
 from ..errors import DeviceUnavailableError, InvalidInputError
 from ..generation_lauragpt import ChoiceLogitsProcessor
 from ..slu_format import parse_slu
 from ..tasks import AUDIO, CODEC, TRANSLATION_TASKS, task_spec
-from .audio_inputs import to_mono_waveform, unpack_clip
 from .tokenizer_utils import plain_text_ids
 
 CHAINED_TASKS = {

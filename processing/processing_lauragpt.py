@@ -20,6 +20,7 @@ import torch
 from transformers import BatchFeature, ProcessorMixin, WhisperFeatureExtractor
 from transformers.processing_utils import ProcessingKwargs, Unpack
 
+from ..audio import to_mono_waveform, unpack_clip
 from ..audio_lengths import (
     encoder_num_frames,
     length_mask,
@@ -39,7 +40,6 @@ from ..tasks import (
     task_spec,
 )
 from ..vocabulary import AUDIO_TOKEN, CODEC_END_TOKEN, VocabularyLayout, codec_token
-from .audio_inputs import to_mono_waveform, unpack_clip
 from .tokenizer_utils import plain_text_ids
 from .whisper_features import whisper_features
 

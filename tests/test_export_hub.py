@@ -57,7 +57,7 @@ def test_export_loads_without_the_package(model_dir, tmp_path):
     out = tmp_path / "export"
     assert export_hub.main([str(model_dir), str(out), "--repo-id", "me/tiny-lauragpt", "--base-model", "Qwen/Qwen2-0.5B"]) == 0
     code = sorted(p.name for p in out.glob("*.py"))
-    assert {"modeling_lauragpt.py", "processing_lauragpt.py", "feature_extraction_lauragpt.py", "pipeline_lauragpt.py", "audio_inputs.py"} <= set(code)
+    assert {"modeling_lauragpt.py", "processing_lauragpt.py", "feature_extraction_lauragpt.py", "pipeline_lauragpt.py", "audio.py"} <= set(code)
     for path in list(out.glob("*.py")) + list((out / "vocoder").glob("*.py")):
         text = path.read_text()
         assert not re.search(r"^\s*from\s+\.\.", text, re.MULTILINE) and not re.search(r"^\s*(from|import)\s+modeling_lauragpt", text, re.MULTILINE), path
@@ -109,10 +109,10 @@ def test_export_refuses_wrong_folders(model_dir, tmp_path, capsys):
 
 def test_flattening_rewrites_relative_imports_to_flat_files():
     source = flat_source("modeling_lauragpt.processing.processing_lauragpt")
-    assert "from .audio_lengths import" in source and "from .audio_inputs import" in source
+    assert "from .audio_lengths import" in source and "from .audio import" in source
     assert "from .." not in source and "from .processing" not in source
     closure = module_closure(["modeling_lauragpt.modeling_vocoder"])
-    assert "modeling_lauragpt.processing.audio_inputs" in closure and "modeling_lauragpt.modeling_lauragpt" not in closure
+    assert "modeling_lauragpt.audio" in closure and "modeling_lauragpt.modeling_lauragpt" not in closure
 
 
 def test_export_carries_the_cpu_codec(tmp_path):

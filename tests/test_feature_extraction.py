@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
+from modeling_lauragpt.audio import to_mono_waveform
 from modeling_lauragpt.audio_lengths import fbank_num_frames, lfr_num_frames
-from modeling_lauragpt.processing.audio_inputs import to_mono_waveform
 from modeling_lauragpt.processing.feature_extraction_lauragpt import (
     LauraGPTFeatureExtractor,
 )
@@ -297,7 +297,7 @@ def test_load_funasr_am_mvn(tmp_path, fe):
 
 
 def test_odd_and_implausible_sampling_rates():
-    from modeling_lauragpt.processing.audio_inputs import (
+    from modeling_lauragpt.audio import (
         MAX_RESAMPLING_FACTOR,
         resampled_length,
         resampling_ratio,

@@ -9,7 +9,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modeling_lauragpt.processing.audio_inputs import MAX_PEAK_AMPLITUDE
+from modeling_lauragpt.audio import MAX_PEAK_AMPLITUDE
 
 pytestmark = pytest.mark.reliability
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

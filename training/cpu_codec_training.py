@@ -38,6 +38,7 @@ import soundfile as sf
 import torch
 import torchaudio
 
+from modeling_lauragpt.audio import CODEC_HOP_LENGTH, SAMPLING_RATE
 from modeling_lauragpt.configuration_cpu_codec import LauraGPTCPUCodecConfig
 from modeling_lauragpt.modeling_cpu_codec import LauraGPTCPUCodec
 from modeling_lauragpt.training.demo_corpus.asterisk import prompt_recordings
@@ -51,7 +52,6 @@ from modeling_lauragpt.training.demo_corpus.voices import (
     require_program,
 )
 
-SAMPLING_RATE = 16000  # Hz
 ASTERISK_MAX_SECONDS = 12.0  # longest real prompt kept
 ESPEAK_VOICES = ("en-us", "en-gb", "en-us+m3", "en-us+f2", "en-gb+m7", "en-us+f4", "en-gb-x-rp+m1")
 
@@ -226,7 +226,7 @@ def train(args: Arguments, log=print) -> LauraGPTCPUCodec:
     (out / "data").mkdir(exist_ok=True)
     speech = build_training_speech(args, out / "data" / "train_speech.pt", log)
     clips = speech["clips"]
-    segment = round(args.segment_seconds * SAMPLING_RATE / 640) * 640
+    segment = round(args.segment_seconds * SAMPLING_RATE / CODEC_HOP_LENGTH) * CODEC_HOP_LENGTH
 
     checkpoint = out / "checkpoint"
     if (checkpoint / "state.json").exists():  # resume

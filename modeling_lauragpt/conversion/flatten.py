@@ -73,7 +73,7 @@ def third_party_imports(modules: list[str]) -> list[str]:
 
 
 def flat_name(module: str) -> str:
-    """``modeling_lauragpt.processing.audio_inputs`` -> ``audio_inputs``."""
+    """``modeling_lauragpt.processing.processing_lauragpt`` -> ``processing_lauragpt``."""
     return module.rsplit(".", 1)[-1]
 
 

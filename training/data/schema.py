@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from datasets import Audio, Features, List, Value
 
+from ...audio import SAMPLING_RATE
 from ...errors import InvalidInputError
 
-SAMPLING_RATE = 16000
 COLUMNS = ("id", "task", "audio", "text", "target_text", "target_audio", "language", "speaker")
 CODES_COLUMN = "target_codes"
 

@@ -111,7 +111,7 @@ def decode_audio(value) -> np.ndarray | None:
     """A ``datasets`` audio value (torchcodec decoder or ``{"array", "sampling_rate"}``) as mono float32 at 16 kHz."""
     if value is None:
         return None
-    from ...processing.audio_inputs import to_mono_waveform, unpack_clip
+    from ...audio import to_mono_waveform, unpack_clip
 
     array, rate = unpack_clip(value, SAMPLING_RATE)
     return to_mono_waveform(array, rate, SAMPLING_RATE, max_duration_s=None).numpy()

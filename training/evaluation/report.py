@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ...atomic_files import write_audio_atomic, write_text_atomic
-from .plots import plot_spectrograms, plot_training_curves
+from ...figures import plot_spectrograms
+from .plots import plot_training_curves
 from .scoring import output_audio
 
 PERCENT_KEYS = re.compile(r"^(?:(?:reference|noisy|clean)_)?(?:wer|cer)$|^(?:wa|ua|wf1|intent_accuracy|slu_f1|slot_precision|slot_recall)$")

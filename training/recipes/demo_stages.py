@@ -13,6 +13,7 @@ import torch
 from datasets import concatenate_datasets, load_dataset
 
 from ...atomic_files import write_audio_atomic, write_text_atomic
+from ...audio import SAMPLING_RATE
 from ...codec import Codec
 from ...modeling_vocoder import LauraGPTVocoder
 from ...processing.processing_lauragpt import LauraGPTProcessor
@@ -68,7 +69,7 @@ def export_demo_samples(corpus: str | Path, out_dir: str | Path, per_task: int =
             sample = {"task": task, "source_id": row["id"], "speaker": row["speaker"]}
             if row["audio"] is not None:
                 name = f"{task}_{len(samples):02d}.wav"
-                write_audio_atomic(out_dir / name, row["audio"]["array"], 16000)
+                write_audio_atomic(out_dir / name, row["audio"]["array"], SAMPLING_RATE)
                 sample["audio"] = name
             else:
                 sample["text"] = row["text"]

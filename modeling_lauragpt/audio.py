@@ -1,4 +1,8 @@
-"""Turn whatever a user passes as audio into a clean mono float32 waveform at 16 kHz, with clear errors.
+"""LauraGPT's audio constants, with their units, and the one path from whatever a user passes as audio to a clean
+mono float32 waveform at 16 kHz, with clear errors (openai/whisper's ``audio.py`` is the model).
+
+Every rate, hop and window below is defined once; the others are derived from it. The length formulas that turn
+samples into frames and placeholders are in ``audio_lengths.py``.
 
 Accepted clips:
 - numpy arrays: float32/float64 in [-1, 1]; int16 (scaled by 1/32768); int32 (scaled by 1/2**31);
@@ -22,19 +26,35 @@ from numbers import Real
 
 import numpy as np
 import torch
-import torchaudio
 from transformers.utils import logging
 
-from ..audio_lengths import window_samples
-from ..errors import InvalidInputError
+from .errors import InvalidInputError
 
 logger = logging.get_logger(__name__)
 
+# The audio every part reads and writes
+SAMPLING_RATE = 16_000  # Hz: towers, codecs, vocoders and the pipeline's outputs
+FBANK_FRAME_LENGTH_MS = 25.0  # Kaldi fbank analysis window (Conformer tower), ms
+FBANK_FRAME_SHIFT_MS = 10.0  # Kaldi fbank hop, ms: 100 frames per second
+MEL_HOP_MS = 10.0  # Whisper log-mel hop, ms
+WHISPER_HOP_LENGTH = round(SAMPLING_RATE * MEL_HOP_MS / 1000)  # 160 samples between Whisper log-mel frames
+WHISPER_CONV_STRIDE = 2  # Whisper's conv2 halves the mel frame rate: 100 Hz -> 50 Hz encoder frames
+WHISPER_WINDOW_S = 30.0  # Whisper's training window, s: 3000 log-mel frames = 1500 encoder positions
+CODEC_HOP_LENGTH = 8 * 5 * 4 * 2 * 2  # 640 samples per codec frame: the paper codec's strides (FunCodec 16 kHz)
+CODEC_FRAME_RATE = SAMPLING_RATE / CODEC_HOP_LENGTH  # 25.0 Hz: LauraGPT's audio tokens per second
+MIN_CLIP_MS = FBANK_FRAME_LENGTH_MS  # shortest clip a tower can read: one analysis window, ms
+
+# What a user may pass
 MAX_CHANNELS = 8  # more than this on the smaller axis is taken for a batch passed as one array
 MAX_PEAK_AMPLITUDE = 2.0**31  # int32-scale floats are the loudest real audio; far beyond, fbank power overflows float32
 MIN_SAMPLING_RATE, MAX_SAMPLING_RATE = 4_000, 384_000  # Hz: real recordings; a header outside is a broken header
 MAX_RESAMPLING_FACTOR = 1_000  # largest reduced rate factor given to torchaudio's resampler (its kernel grows with it)
 INT_SCALES = {np.dtype(np.int16): 2.0**15, np.dtype(np.int32): 2.0**31}  # PCM integer full scale -> [-1, 1)
+
+
+def window_samples(sampling_rate: int, milliseconds: float) -> int:
+    """Samples in ``milliseconds`` of audio, truncated as Kaldi does (``int(sr * ms / 1000)``)."""
+    return int(sampling_rate * milliseconds * 0.001)
 
 
 def unpack_clip(clip, sampling_rate: int | None):
@@ -147,9 +167,9 @@ def _check_rate(sampling_rate, index: int | None) -> int:
 def to_mono_waveform(
     audio,
     sampling_rate: int | None,
-    target_sampling_rate: int = 16000,
+    target_sampling_rate: int = SAMPLING_RATE,
     max_duration_s: float | None = 300.0,
-    min_duration_ms: float = 25.0,
+    min_duration_ms: float = MIN_CLIP_MS,
     index: int | None = None,
 ) -> torch.Tensor:
     """Validate one clip and return it as a mono float32 waveform at ``target_sampling_rate``.
@@ -218,8 +238,31 @@ def to_mono_waveform(
         )
     waveform = torch.from_numpy(mono.astype(np.float32))
     if rate != target:
+        import torchaudio  # only here: most clips arrive at 16 kHz, and torchaudio is slow to import
+
         waveform = torchaudio.functional.resample(waveform, *resampling_ratio(rate, target))
     return waveform
 
 
-__all__ = ["MAX_CHANNELS", "MAX_PEAK_AMPLITUDE", "MAX_RESAMPLING_FACTOR", "MAX_SAMPLING_RATE", "MIN_SAMPLING_RATE", "resampled_length", "resampling_ratio", "to_mono_waveform", "unpack_clip"]
+__all__ = [
+    "CODEC_FRAME_RATE",
+    "CODEC_HOP_LENGTH",
+    "FBANK_FRAME_LENGTH_MS",
+    "FBANK_FRAME_SHIFT_MS",
+    "MAX_CHANNELS",
+    "MAX_PEAK_AMPLITUDE",
+    "MAX_RESAMPLING_FACTOR",
+    "MAX_SAMPLING_RATE",
+    "MEL_HOP_MS",
+    "MIN_CLIP_MS",
+    "MIN_SAMPLING_RATE",
+    "SAMPLING_RATE",
+    "WHISPER_CONV_STRIDE",
+    "WHISPER_HOP_LENGTH",
+    "WHISPER_WINDOW_S",
+    "resampled_length",
+    "resampling_ratio",
+    "to_mono_waveform",
+    "unpack_clip",
+    "window_samples",
+]
