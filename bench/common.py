@@ -30,7 +30,7 @@ from typing import Any
 import torch
 
 DEFAULT_RESULTS_DIR = Path(__file__).resolve().parent / "results"
-DEFAULT_THREADS = 2  # the CPU budget the project's figures are stated for (reference/data_env.md §6)
+DEFAULT_THREADS = 2  # the CPU budget the project's figures are stated for (2 cores, the machine every figure in docs/benchmarks.md was measured on)
 
 
 # ------------------------------------------------------------------------------------------------- command line

@@ -2,7 +2,7 @@
 ``torch.compile``, vs recomputing the whole prefix at every step.
 
 The baseline decodes the way the LauraTTS reference does (FunCodec ``decode_codec``: each step re-runs the LM on the
-whole sequence with no cache; `reference/reference_code.md` §1.6), on the same model, with the same task-vocabulary
+whole sequence with no cache), on the same model, with the same task-vocabulary
 rule and greedy choice, so both must write the same tokens (asserted). Lengths are 5, 10 and 30 s of audio
 (125, 250 and 750 first-group codec tokens at 25 Hz) from a TTS prompt; the end token is suppressed so every run
 writes exactly that many tokens. Time vs length is fitted on log-log axes: a cached decoder is about linear

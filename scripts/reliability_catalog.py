@@ -1,4 +1,4 @@
-"""The reliability catalogue of issue 16: bad or unusual inputs, tried as a new user would, each outcome classified.
+"""The reliability catalogue: bad or unusual inputs, tried as a new user would, each outcome classified.
 
     python scripts/reliability_catalog.py                     # every case (about 320; under a minute on 2 cores)
     python scripts/reliability_catalog.py --quick             # a representative subset (about 40 cases)
@@ -13,7 +13,7 @@ declared EXPECTED outcome:
 - ``ok``: the action must succeed (and its check, when it has one, hold);
 - ``either``: a clear refusal and a success are both right (e.g. a 10,000-character text may or may not fit).
 
-Outcomes (the issue's table): clear error, correct handling, warned (success with a logged warning) are good;
+Outcomes: clear error, correct handling, warned (success with a logged warning) are good;
 deep traceback (another library's frame or exception type instead of our message), silent wrong result (accepted
 where it should be refused, or a failed check), unclear error (a bare KeyError/IndexError/OverflowError..., an
 empty message, or a CLI error of several lines), buried message (a clear line under a traceback), resource blow-up

@@ -1,4 +1,4 @@
-"""The reliability catalogue of issue 16 (``scripts/reliability_catalog.py``), its ``--quick`` subset: every bad or
+"""The reliability catalogue (``scripts/reliability_catalog.py``), its ``--quick`` subset: every bad or
 unusual input gives a clear error or a correct result, never a deep traceback, a silent wrong result, an unclear or
 buried message, a resource blow-up or a lost file. A second test checks that the classifier notices each of those."""
 

@@ -1,1 +1,2 @@
-"""Training recipes (multi-task Trainer, data adapters, metrics): see the open training issue."""
+"""Training: data adapters and the task mixture, the collator, the multi-task Trainer recipe, codec and vocoder
+training, evaluation, metrics, PEFT fine-tuning and the demo corpus builder (``docs/training.md``)."""

@@ -1,8 +1,8 @@
 """CTranslate2 Whisper checkpoints (faster-whisper's ``model.bin`` folders) -> ``WhisperForConditionalGeneration``.
 
 A faster-whisper folder holds ``model.bin`` (CTranslate2's binary format, read here with numpy, no ctranslate2
-needed), ``tokenizer.json`` and ``config.json`` (suppressed tokens, alignment heads, language ids). The key map
-(``reference/offline_weights.md``), for ``part`` in encoder/decoder and each ``layer_i``::
+needed), ``tokenizer.json`` and ``config.json`` (suppressed tokens, alignment heads, language ids). The key map,
+for ``part`` in encoder/decoder and each ``layer_i``::
 
     encoder/conv{1,2}/{weight,bias}                -> model.encoder.conv{1,2}.*
     {part}/position_encodings/encodings            -> model.{part}.embed_positions.weight

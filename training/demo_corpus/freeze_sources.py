@@ -38,7 +38,7 @@ GETTEXT_CATALOGS = {
     "systemd": "systemd",
     "apt": "apt",
     "gdk-pixbuf": "libgdk-pixbuf2.0-common",
-    # added to grow the translation pairs (issue 14); net-tools' catalogs are not UTF-8 and are left out
+    # added to grow the translation pairs; net-tools' catalogs are not UTF-8 and are left out
     "libc": "libc-l10n",
     "appstream": "appstream",
     "gnupg2": "gnupg-l10n",

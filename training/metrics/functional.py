@@ -1,4 +1,4 @@
-"""The metrics of the paper's tasks as plain functions (paper §3.1; `reference/paper.md` §3.1).
+"""The metrics of the paper's tasks as plain functions (paper §3.1).
 
 Every function takes lists of predictions and references and returns a ``dict`` of floats. The local ``evaluate``
 modules beside this file (``wer/wer.py``, ``bleu/bleu.py``, ...) only declare their inputs and call these functions,
