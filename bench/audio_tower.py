@@ -16,7 +16,12 @@ from pathlib import Path
 import torch
 from transformers import WhisperFeatureExtractor, WhisperModel
 
-from modeling_lauragpt import LauraGPTFeatureExtractor, LauraGPTModel, LauraGPTProcessor
+from modeling_lauragpt import (
+    LauraGPTConfig,
+    LauraGPTFeatureExtractor,
+    LauraGPTModel,
+    LauraGPTProcessor,
+)
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -28,7 +33,6 @@ from modeling_lauragpt.bench.common import (
 from modeling_lauragpt.bench.fixtures import (
     SAMPLING_RATE,
     build_processor,
-    lauragpt_config,
     synthetic_voice,
 )
 
@@ -43,9 +47,12 @@ def _add_arguments(parser):
 
 
 def _tower(base: LauraGPTProcessor, preset: str, extractor, whisper_dir: Path | None, **overrides) -> tuple[LauraGPTModel, LauraGPTProcessor]:
-    """A preset's ``LauraGPTModel`` (random, or with tiny.en's encoder) and the processor holding ``extractor``."""
-    config = lauragpt_config(base, preset, codebook_size=base.codebook_size, **overrides)
-    processor = LauraGPTProcessor(extractor, base.tokenizer, **LauraGPTProcessor.config_kwargs(config))
+    """A preset's ``LauraGPTModel`` (random, or with tiny.en's encoder) and the processor holding ``extractor``
+    and ``base``'s tokenizer (whose codec tokens, ``base.codebook_size``, the model keeps)."""
+    overrides["codebook_size"] = base.codebook_size
+    shape = LauraGPTConfig.from_preset(preset, **overrides)
+    processor = LauraGPTProcessor(extractor, base.tokenizer, **LauraGPTProcessor.config_kwargs(shape))
+    config = LauraGPTConfig.from_processor(processor, preset, **overrides)
     model = LauraGPTModel(config).eval()
     if whisper_dir is not None and config.audio_tower_type == "whisper":
         model.audio_tower.load_state_dict(WhisperModel.from_pretrained(whisper_dir).get_encoder().state_dict())

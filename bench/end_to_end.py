@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from transformers import pipeline
 
-from modeling_lauragpt import LauraGPTForConditionalGeneration
+from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration
 from modeling_lauragpt.audio import SAMPLING_RATE
 from modeling_lauragpt.bench.common import (
     interleaved,
@@ -37,7 +37,6 @@ from modeling_lauragpt.bench.fixtures import (
     SENTENCES,
     build_processor,
     count_parameters,
-    lauragpt_config,
     speech_clip,
     tiny_codec,
 )
@@ -55,7 +54,7 @@ def save_tiny_model(folder: Path, clips) -> Path:
     """Save the tiny preset LauraGPT + processor, with a tiny vocoder in ``folder/vocoder``; returns ``folder``."""
     processor = build_processor(clips)
     torch.manual_seed(0)
-    LauraGPTForConditionalGeneration(lauragpt_config(processor)).save_pretrained(folder)
+    LauraGPTForConditionalGeneration(LauraGPTConfig.from_processor(processor, "tiny")).save_pretrained(folder)
     processor.save_pretrained(folder)
     vocoder = LauraGPTVocoder.from_codec(tiny_codec(clips), preset="tiny", text_vocab_size=processor.vocabulary.text_vocab_size)
     vocoder.save_pretrained(folder / "vocoder")

@@ -18,7 +18,6 @@ import torch
 from transformers import EncodecModel
 
 from modeling_lauragpt import (
-    LauraGPTConfig,
     LauraGPTFeatureExtractor,
     LauraGPTProcessor,
 )
@@ -97,18 +96,6 @@ def build_processor(clips: list[np.ndarray] | None = None, vocab_size: int = 200
     return LauraGPTProcessor(extractor, train_text_tokenizer(SENTENCES, vocab_size=vocab_size))
 
 
-def lauragpt_config(processor: LauraGPTProcessor, preset: str = "tiny", **overrides) -> LauraGPTConfig:
-    """``LauraGPTConfig.from_preset(preset)`` sized to ``processor``'s tokenizer (overrides as in ``from_preset``)."""
-    tokenizer = processor.tokenizer
-    return LauraGPTConfig.from_preset(
-        preset,
-        text_vocab_size=processor.vocabulary.text_vocab_size,
-        text_eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        **overrides,
-    )
-
-
 def tiny_codec(clips: list[np.ndarray], seed: int = 0) -> EncodecModel:
     """The tiny codec preset (same hop, 32 groups of 1024 codes) with codebooks initialised from ``clips``."""
     torch.manual_seed(seed)
@@ -125,7 +112,6 @@ __all__ = [
     "build_processor",
     "clip_source",
     "count_parameters",
-    "lauragpt_config",
     "noisy",
     "speech_clip",
     "synthetic_voice",

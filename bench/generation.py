@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from transformers import CompileConfig
 
-from modeling_lauragpt import LauraGPTForConditionalGeneration
+from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration
 from modeling_lauragpt.bench.common import (
     interleaved,
     parse_args,
@@ -31,7 +31,6 @@ from modeling_lauragpt.bench.fixtures import (
     SENTENCES,
     build_processor,
     count_parameters,
-    lauragpt_config,
 )
 from modeling_lauragpt.generation_lauragpt import TaskVocabularyLogitsProcessor
 
@@ -55,7 +54,7 @@ def build_model() -> tuple[LauraGPTForConditionalGeneration, dict]:
     """The benchmark's LauraGPT (random weights, eval mode) and a one-row TTS prompt for it."""
     processor = build_processor()
     torch.manual_seed(0)
-    model = LauraGPTForConditionalGeneration(lauragpt_config(processor, text_config=TEXT_CONFIG)).eval()
+    model = LauraGPTForConditionalGeneration(LauraGPTConfig.from_processor(processor, "tiny", text_config=TEXT_CONFIG)).eval()
     return model, dict(processor(task="tts", text=SENTENCES[0]))
 
 

@@ -47,7 +47,7 @@ from modeling_lauragpt.codec import (
     latent_to_waveform,
 )
 from modeling_lauragpt.training.metrics.functional import pesq_wb, si_sdr, stoi
-from modeling_lauragpt.training.vocoder import VocoderCollator
+from modeling_lauragpt.training.vocoder_training import VocoderCollator
 
 KINDS = ("one_step", "multi_step")
 TASKS = ("tts", "se")

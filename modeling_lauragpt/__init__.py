@@ -2,7 +2,14 @@
 
 ``import modeling_lauragpt`` registers every LauraGPT class with transformers' Auto classes, so that
 ``AutoConfig``, ``AutoModel``, ``AutoModelForCausalLM``, ``AutoModelForSpeechSeq2Seq``, ``AutoFeatureExtractor``
-and ``AutoProcessor`` load LauraGPT folders (the CPU codec's among them).
+and ``AutoProcessor`` load LauraGPT folders (the CPU codec's among them), and registers the package's own
+``"lauragpt"`` pipeline task. That is all it registers: transformers' standard tasks stay as transformers ships
+them. ``pipeline("automatic-speech-recognition" | "text-to-speech", model=<LauraGPT folder>)`` is an explicit
+opt-in: ``pipeline_class=`` per call, or ``enable_standard_pipelines()`` process-wide
+(``processing/standard_pipelines.py``).
+
+Start-up is almost all torch and transformers, which the registrations need (they take the classes themselves);
+the package's own modules add little, and no app (CLI, web demo, gradio, matplotlib) is imported here.
 """
 
 from transformers import (
@@ -39,7 +46,10 @@ from .modeling_vocoder import LauraGPTVocoder, VocoderConditions
 from .processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 from .processing.pipeline_lauragpt import LauraGPTPipeline
 from .processing.processing_lauragpt import LauraGPTProcessor
-from .processing.standard_pipelines import register_standard_pipelines
+from .processing.standard_pipelines import (
+    disable_standard_pipelines,
+    enable_standard_pipelines,
+)
 from .tasks import BUILTIN_TASKS, DEFAULT_TASKS
 
 __version__ = "0.1.0"
@@ -56,7 +66,7 @@ register_cpu_codec()  # AutoConfig / AutoModel for "lauragpt_cpu_codec"
 AutoModelForCausalLM.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 AutoModelForSpeechSeq2Seq.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 # Text in, speech out (codec tokens that the companion vocoder turns into a waveform): lets
-# pipeline("text-to-speech", model=dir) load LauraGPT folders.
+# pipeline("text-to-speech", model=dir, pipeline_class=TextToSpeechPipeline) load LauraGPT folders.
 AutoModelForTextToWaveform.register(LauraGPTConfig, LauraGPTForConditionalGeneration, exist_ok=True)
 AutoFeatureExtractor.register(LauraGPTConfig, LauraGPTFeatureExtractor, exist_ok=True)
 AutoProcessor.register(LauraGPTConfig, LauraGPTProcessor, exist_ok=True)
@@ -68,7 +78,7 @@ PIPELINE_REGISTRY.register_pipeline(
     default={"model": (str(DEFAULT_MODEL_DIR), "main")},
     type="multimodal",
 )
-register_standard_pipelines()
+# No patching of transformers' own tasks here: see enable_standard_pipelines().
 
 __all__ = [
     "BUILTIN_TASKS",
@@ -94,4 +104,6 @@ __all__ = [
     "ModelLoadError",
     "OutputConflictError",
     "VocoderConditions",
+    "disable_standard_pipelines",
+    "enable_standard_pipelines",
 ]

@@ -8,12 +8,11 @@ codec frames (25 Hz).
 
 from __future__ import annotations
 
-import copy
-
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
 from .errors import InvalidInputError
+from .presets import CPU_CODEC_PRESETS, cpu_codec_values
 
 DECODER_HEADS = ("griffin_lim", "istft")
 
@@ -131,27 +130,8 @@ class LauraGPTCPUCodecConfig(PreTrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> LauraGPTCPUCodecConfig:
-        """A config from a named preset (``"cpu"`` or ``"tiny"``) with keyword overrides."""
-        if name not in CPU_CODEC_PRESETS:
-            raise InvalidInputError(f"Unknown preset {name!r}; choose one of {sorted(CPU_CODEC_PRESETS)}.")
-        return cls(**{**copy.deepcopy(CPU_CODEC_PRESETS[name]), **overrides})
-
-
-CPU_CODEC_PRESETS: dict[str, dict] = {
-    # The trained CPU codec (training/cpu_codec_training.py): the class defaults.
-    "cpu": {},
-    # Tests: the same hop, STFT and code paths, narrow blocks and few small codebooks.
-    "tiny": {
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "encoder_layers": 1,
-        "decoder_layers": 1,
-        "codebook_dim": 8,
-        "num_quantizers": 3,
-        "codebook_size": 16,
-        "griffin_lim_iterations": 4,
-    },
-}
+        """A config from a named preset (``"cpu"`` or ``"tiny"``, ``presets.CPU_CODEC_PRESETS``) with keyword overrides."""
+        return cls(**{**cpu_codec_values(name), **overrides})
 
 
 __all__ = ["CPU_CODEC_PRESETS", "DECODER_HEADS", "LauraGPTCPUCodecConfig"]

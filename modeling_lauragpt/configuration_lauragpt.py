@@ -1,7 +1,9 @@
 """Configurations: the Conformer audio encoder and the whole LauraGPT model, with size presets.
 
 ``LauraGPTConfig.from_preset("paper")`` gives the paper's sizes (Conformer 32 x 512 + a Qwen-1.8B-shaped Qwen2
-LLM, about 2 B parameters); ``"tiny"`` gives a model of about 1.2 M parameters for tests and demos.
+LLM, about 2 B parameters); ``"tiny"`` gives a model of about 1.2 M parameters for tests and demos. The presets
+are rows of ``presets.PRESETS``, each taking its codebook size from its codec preset;
+``LauraGPTConfig.from_processor(processor, "tiny")`` sizes one to a processor's vocabulary.
 
 The audio tower is either our Conformer (``LauraGPTAudioEncoderConfig``) or transformers' Whisper encoder (a
 ``WhisperConfig`` of any size as ``audio_config``: ``from_preset("whisper-tiny")``).
@@ -9,14 +11,13 @@ The audio tower is either our Conformer (``LauraGPTAudioEncoderConfig``) or tran
 
 from __future__ import annotations
 
-import copy
-
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig, WhisperConfig
 from transformers.configuration_utils import SubConfigSpec
 
 from .audio_lengths import INPUT_LAYERS, window_seconds
 from .errors import InvalidInputError
+from .presets import PRESETS, get_preset, model_values
 from .tasks import DEFAULT_TASKS, register_custom_tasks
 from .vocabulary import VocabularyLayout
 
@@ -201,20 +202,84 @@ class LauraGPTConfig(PreTrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> LauraGPTConfig:
-        """Build a config from a named size preset (``"paper"``, ``"demo"`` or ``"tiny"``).
+        """Build a config from a named preset of ``presets.PRESETS`` (``"paper"``, ``"demo"``, ``"tiny"``,
+        ``"whisper-tiny"``, ``"tiny-whisper"``); its ``codebook_size`` is its codec preset's.
 
         Keyword overrides replace top-level fields; ``audio_config=`` / ``text_config=`` dicts are merged into the
-        preset's sub-config values. Example: ``LauraGPTConfig.from_preset("tiny", text_vocab_size=len(tokenizer))``.
+        preset's sub-config values. To size a preset to a processor's vocabulary, use ``from_processor``.
+        Example: ``LauraGPTConfig.from_preset("tiny", text_config={"num_hidden_layers": 1})``.
         """
-        if name not in PRESETS:
-            raise InvalidInputError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
-        values = copy.deepcopy(PRESETS[name])
+        values = model_values(name)
         for key in ("audio_config", "text_config"):
             values[key].update(overrides.pop(key, None) or {})
         values.update(overrides)
-        layout = VocabularyLayout(values["text_vocab_size"], values.get("codebook_size", 1024), tuple(values.get("tasks", DEFAULT_TASKS)))
+        layout = VocabularyLayout(values["text_vocab_size"], values["codebook_size"], tuple(values.get("tasks", DEFAULT_TASKS)))
         values["text_config"].setdefault("vocab_size", layout.vocab_size)
         return cls(**values)
+
+    @classmethod
+    def from_processor(cls, processor, preset: str, **overrides) -> LauraGPTConfig:
+        """Model preset ``preset`` sized to a ``LauraGPTProcessor``: the architecture is the preset's, the
+        vocabulary the processor's.
+
+        From the processor: ``text_vocab_size`` (its vocabulary layout), ``text_eos_token_id`` and ``pad_token_id``
+        (its tokenizer's), ``codebook_size``, ``tasks`` and ``custom_tasks``, and, for a Whisper-tower preset,
+        ``audio_window`` (how long a window its feature extractor encodes each clip in). Keyword ``overrides``
+        replace fields as in ``from_preset`` (``codebook_size=`` when the model writes the codes of another codec
+        than the preset's, e.g. a trained CPU codec).
+
+        Raises ``InvalidInputError`` when the processor and the preset cannot describe the same model: the
+        processor's codebook size differs from the preset's codec (or the ``codebook_size`` override), or its
+        feature extractor is for the other audio tower, gives other feature sizes, or its audio settings
+        (``audio_frame_pooling``, ``encoder_input_layer``) differ (``processor.check_model_config``).
+
+        Example::
+
+            processor = LauraGPTProcessor(LauraGPTFeatureExtractor(), tokenizer)  # 1024 codes by default
+            config = LauraGPTConfig.from_processor(processor, "tiny")  # replaces from_preset("tiny",
+            model = LauraGPTForConditionalGeneration(config)            #   text_vocab_size=..., codebook_size=..., tasks=...)
+        """
+        row = get_preset(preset)
+        tokenizer = processor.tokenizer
+        values = {
+            "text_vocab_size": processor.vocabulary.text_vocab_size,
+            "text_eos_token_id": tokenizer.eos_token_id,
+            "pad_token_id": tokenizer.pad_token_id,
+            "tasks": list(processor.tasks),
+            "custom_tasks": processor.custom_tasks or None,
+        }
+        if (row.model.get("audio_config") or {}).get("model_type") == WhisperConfig.model_type:
+            values["audio_window"] = processor.audio_window
+        wanted = overrides.get("codebook_size", row.codebook_size)
+        if processor.codebook_size != wanted:
+            source = ("the codebook_size override" if "codebook_size" in overrides
+                      else f"preset {preset!r} (its codec, {row.codec}, has {row.codebook_size} codes per group)")
+            fitting = sorted(name for name in PRESETS if PRESETS[name].codebook_size == processor.codebook_size)
+            raise InvalidInputError(
+                f"The processor's codebook_size is {processor.codebook_size} but {source} gives the model "
+                f"codebook_size={wanted}: the model would write codec ids the processor does not have. Fix: "
+                + (f"choose a preset whose codec has {processor.codebook_size} codes ({', '.join(fitting)}), " if fitting else "")
+                + f"build the processor with codebook_size={wanted}, or pass codebook_size={processor.codebook_size} "
+                "if the model's codec really has that many codes."
+            )
+        config = cls.from_preset(preset, **{**values, **overrides})
+        if config.vocabulary != processor.vocabulary:
+            raise InvalidInputError(
+                f"The overrides give a vocabulary of {config.text_vocab_size} text tokens, {config.codebook_size} codes "
+                f"and tasks {list(config.tasks)}, but the processor's has {processor.vocabulary.text_vocab_size}, "
+                f"{processor.codebook_size} and {list(processor.tasks)}. Fix: drop those overrides (the processor's "
+                "vocabulary is the model's), or build a processor with that vocabulary."
+            )
+        try:
+            processor.check_model_config(config)
+        except InvalidInputError as error:
+            raise InvalidInputError(
+                f"Preset {preset!r} does not fit the processor: {error} For from_processor: choose a preset of the "
+                "processor's audio tower, pass the preset's differing setting as an override (e.g. "
+                "audio_frame_pooling=...), or build the processor for the preset with LauraGPTProcessor(extractor, "
+                f"tokenizer, **LauraGPTProcessor.config_kwargs(LauraGPTConfig.from_preset({preset!r})))."
+            ) from error
+        return config
 
 
 def _resolve_audio_config(audio_config):
@@ -232,101 +297,4 @@ def _resolve_audio_config(audio_config):
     return audio_config
 
 
-# Encoder shapes of OpenAI's Whisper sizes (d_model, layers, heads, FFN, mel bins); the decoder fields of a
-# WhisperConfig are unused by the audio tower and kept at transformers' defaults.
-_WHISPER_ENCODER_SIZES = {
-    "tiny": {"d_model": 384, "encoder_layers": 4, "encoder_attention_heads": 6, "encoder_ffn_dim": 1536, "num_mel_bins": 80},
-}
-
-# The LLMs of the small presets (Qwen2 shapes): ~1 M parameters for tests, ~6 M for the embedded default.
-_TINY_LLM = {"model_type": "qwen2", "hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2,
-             "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 2048}
-_DEMO_LLM = {"model_type": "qwen2", "hidden_size": 256, "intermediate_size": 768, "num_hidden_layers": 4,
-             "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 1024}
-
-PRESETS: dict[str, dict] = {
-    # Paper §4: Conformer 32 blocks, d 512, 16 heads, FFN 1536 (x2 macaron), LayerNorm conv module, sinusoidal
-    # positions; Qwen-1.8B: 24 layers, hidden 2048, 16 heads, SwiGLU width 5504, 8192 context, untied head.
-    "paper": {
-        "audio_config": {},
-        "text_config": {
-            "model_type": "qwen2",
-            "hidden_size": 2048,
-            "intermediate_size": 5504,
-            "num_hidden_layers": 24,
-            "num_attention_heads": 16,
-            "num_key_value_heads": 16,
-            "max_position_embeddings": 8192,
-            "rms_norm_eps": 1e-6,
-        },
-        "text_vocab_size": 151851,
-        "text_eos_token_id": 151643,
-        "pad_token_id": 151643,
-    },
-    # For tests and demos: every code path of the paper model in about 1.2 M parameters (with a 256-token text vocabulary).
-    "tiny": {
-        "audio_config": {
-            "hidden_size": 128,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "intermediate_size": 256,
-            "conv_kernel_size": 5,
-            "hidden_dropout": 0.0,
-            "positional_dropout": 0.0,
-        },
-        "text_config": _TINY_LLM,
-        "text_vocab_size": 256,
-        "text_eos_token_id": 0,
-        "pad_token_id": 0,
-    },
-    # The embedded default model (training/recipes/demo.py): about 6 M parameters, trainable on a 2-core CPU in
-    # under an hour; its codec has 256 codes per group (codec preset "demo") and its tokenizer ~1,000 text tokens.
-    "demo": {
-        "audio_config": {
-            "hidden_size": 192,
-            "num_hidden_layers": 4,
-            "num_attention_heads": 4,
-            "intermediate_size": 512,
-            "conv_kernel_size": 15,
-        },
-        "text_config": _DEMO_LLM,
-        "codebook_size": 256,
-        "text_vocab_size": 1000,
-        "text_eos_token_id": 0,
-        "pad_token_id": 0,
-    },
-    # Whisper tiny(.en)'s encoder (4 layers, d 384, 6 heads, 80 mel bins, 30 s of 20 ms frames), pooled 2x to 25 Hz,
-    # under the demo-sized LLM: the shape of the embedded default, whose tower is the bundled Whisper tiny.en.
-    "whisper-tiny": {
-        "audio_config": {"model_type": "whisper", **_WHISPER_ENCODER_SIZES["tiny"]},
-        "text_config": _DEMO_LLM,
-        "audio_frame_pooling": 2,
-        "codebook_size": 256,
-        "text_vocab_size": 1000,
-        "text_eos_token_id": 0,
-        "pad_token_id": 0,
-    },
-    # For tests: a random 2-layer, 64-wide Whisper encoder (full 30 s position table) under the tiny LLM.
-    "tiny-whisper": {
-        "audio_config": {
-            "model_type": "whisper",
-            "d_model": 64,
-            "encoder_layers": 2,
-            "encoder_attention_heads": 4,
-            "encoder_ffn_dim": 128,
-            "decoder_layers": 1,
-            "decoder_attention_heads": 4,
-            "decoder_ffn_dim": 128,
-            "num_mel_bins": 80,
-            "max_source_positions": 1500,
-        },
-        "text_config": _TINY_LLM,
-        "audio_frame_pooling": 2,
-        "text_vocab_size": 256,
-        "text_eos_token_id": 0,
-        "pad_token_id": 0,
-    },
-}
-
-
-__all__ = ["PRESETS", "LauraGPTAudioEncoderConfig", "LauraGPTConfig"]
+__all__ = ["LauraGPTAudioEncoderConfig", "LauraGPTConfig"]

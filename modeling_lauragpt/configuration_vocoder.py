@@ -8,8 +8,6 @@ its config, resolved from a dict by its ``model_type``; ``LauraGPTVocoder.from_c
 either.
 """
 
-import copy
-
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
@@ -17,6 +15,7 @@ from transformers.configuration_utils import SubConfigSpec
 from .codec import CODEC_PRESETS, CodecSpec, codec_spec, resolve_codec_config
 from .configuration_lauragpt import LauraGPTAudioEncoderConfig
 from .errors import InvalidInputError
+from .presets import VOCODER_PRESETS, vocoder_values
 
 
 @strict
@@ -142,16 +141,16 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "LauraGPTVocoderConfig":
-        """Build a config from a named size preset (``"paper"``, ``"demo"`` or ``"tiny"``).
+        """Build a config from a named preset of ``presets.PRESETS`` (``"paper"``, ``"demo"`` or ``"tiny"``): its
+        ``codec_config`` and ``codebook_size`` are the row's codec preset, its ``text_vocab_size`` and
+        ``feature_size`` those of the row's model preset.
 
         Keyword overrides replace top-level fields; a ``codec_config=`` dict is merged into the preset's codec
         values when it names no other ``model_type`` (a codec config, or a dict of another codec class, replaces
         them). Example:
         ``LauraGPTVocoderConfig.from_preset("tiny", text_vocab_size=processor.vocabulary.text_vocab_size)``.
         """
-        if name not in VOCODER_PRESETS:
-            raise InvalidInputError(f"Unknown preset {name!r}; choose one of {sorted(VOCODER_PRESETS)}.")
-        values = copy.deepcopy(VOCODER_PRESETS[name])
+        values = vocoder_values(name)
         codec = overrides.pop("codec_config", None)
         preset_type = values["codec_config"].get("model_type", "encodec")
         if isinstance(codec, PreTrainedConfig) or (codec and codec.get("model_type", preset_type) != preset_type):
@@ -160,35 +159,6 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
             values["codec_config"].update(codec or {})
         values.update(overrides)
         return cls(**values)
-
-
-VOCODER_PRESETS: dict[str, dict] = {
-    # LauraTTS codec_encoder sizes (6 blocks, d 512, 8 heads, FFN 2048) over FunCodec's 16 kHz codec; Qwen's
-    # text vocabulary, as LauraGPTConfig's paper preset.
-    "paper": {"codec_config": dict(CODEC_PRESETS["paper"])},
-    # For tests and demos: every code path over the tiny codec (same hop, codebook size and 32 quantizers).
-    "tiny": {
-        "codec_config": dict(CODEC_PRESETS["tiny"]),
-        "hidden_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 128,
-        "dropout": 0.0,
-        "max_position_embeddings": 1500,
-        "text_vocab_size": 256,
-    },
-    # The embedded default model's vocoder, over the "demo" codec (256 codes x 8 quantizers, 64-d latent).
-    "demo": {
-        "codec_config": dict(CODEC_PRESETS["demo"]),
-        "hidden_size": 192,
-        "num_hidden_layers": 4,
-        "num_attention_heads": 4,
-        "intermediate_size": 512,
-        "max_position_embeddings": 1500,
-        "codebook_size": 256,
-        "text_vocab_size": 1000,
-    },
-}
 
 
 __all__ = ["VOCODER_PRESETS", "LauraGPTVocoderConfig"]

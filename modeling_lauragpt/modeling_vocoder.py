@@ -163,7 +163,7 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         if problems:
             raise InvalidInputError(
                 f"Mismatched codec/vocoder: {'; '.join(problems)}. Use the vocoder trained for this LauraGPT model "
-                "(same codec and tokenizer), or train one with modeling_lauragpt.training.vocoder.train_vocoder."
+                "(same codec and tokenizer), or train one with modeling_lauragpt.training.vocoder_training.train_vocoder."
             )
 
     # ------------------------------------------------------------------------------------------------ inputs

@@ -7,7 +7,7 @@
 Where the code lives: all of the demo's code, UI and handlers, is this ONE module, so that the app a Space runs and
 the app ``lauragpt serve`` starts cannot drift apart. A Space runs ``app.py`` from the repository root, which is not
 part of the installed package, so ``app.py`` is only a few-line launcher of ``build_app()`` here. Both run the very
-``transformers.pipeline("lauragpt", model=...)`` users get (``run_cli.load_pipeline``), no second code path.
+``transformers.pipeline("lauragpt", model=...)`` users get (``pipeline_loading.load_pipeline``), no second code path.
 
 The handlers (``respond`` and its helpers) know nothing of Gradio: they take the values Gradio passes (an audio file
 path or a ``(sampling_rate, samples)`` pair, text, a language) and return a ``DemoResult``, so they are tested
@@ -348,9 +348,9 @@ def build_blocks(pipe, generate_kwargs: dict | None = None):
 def build_app(model_dir: str | Path | None = None, device: str | None = None, generate_kwargs: dict | None = None):
     """``gr.Blocks`` of every task of the model at ``model_dir`` (default: the embedded default model).
 
-    Raises ``ModelLoadError`` when the folder is missing, incomplete or corrupt (``run_cli.load_pipeline``).
+    Raises ``ModelLoadError`` when the folder is missing, incomplete or corrupt (``pipeline_loading.load_pipeline``).
     """
-    from .run_cli import load_pipeline
+    from .pipeline_loading import load_pipeline
 
     pipe = load_pipeline(str(model_dir or default_model_dir()), device)
     return build_blocks(pipe, generate_kwargs)

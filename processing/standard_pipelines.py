@@ -1,10 +1,22 @@
-"""LauraGPT folders in transformers' standard speech pipelines.
+"""LauraGPT folders in transformers' standard speech pipelines: an explicit, opt-in hook.
 
-``pipeline("automatic-speech-recognition", model=dir)`` and ``pipeline("text-to-speech", model=dir)`` are built by
-transformers' own ``AutomaticSpeechRecognitionPipeline`` and ``TextToAudioPipeline``. Importing
-``modeling_lauragpt`` swaps in the subclasses below: for every other model they ARE those pipelines, unchanged;
-for a LauraGPT model they build a ``LauraGPTPipeline`` fixed to the matching task, so both routes give the same
-results.
+``import modeling_lauragpt`` registers only the package's own Auto classes and its ``"lauragpt"`` pipeline task; it
+leaves transformers' ``"automatic-speech-recognition"`` and ``"text-to-speech"`` (``"text-to-audio"``) tasks as
+transformers ships them. Two documented ways let those standard tasks build a LauraGPT pipeline:
+
+- per call, no global state: transformers' own ``pipeline_class=`` argument::
+
+      from modeling_lauragpt.processing.standard_pipelines import SpeechRecognitionPipeline, TextToSpeechPipeline
+      pipeline("automatic-speech-recognition", model=dir, pipeline_class=SpeechRecognitionPipeline)
+      pipeline("text-to-speech", model=dir, pipeline_class=TextToSpeechPipeline)
+
+- process-wide, for code that calls ``pipeline(task, model=dir)`` unchanged: call
+  ``modeling_lauragpt.enable_standard_pipelines()`` once (``disable_standard_pipelines()`` undoes it). It points
+  the two tasks of transformers' ``SUPPORTED_TASKS`` at the subclasses below.
+
+The subclasses ARE transformers' ``AutomaticSpeechRecognitionPipeline`` and ``TextToAudioPipeline`` for every other
+model (same code, unchanged results); for a LauraGPT model they build a ``LauraGPTPipeline`` fixed to the matching
+task, so both routes give the same results as ``pipeline("lauragpt")(..., task="asr" / "tts")``.
 """
 
 from __future__ import annotations
@@ -58,10 +70,38 @@ SpeechRecognitionPipeline = _dispatching(AutomaticSpeechRecognitionPipeline, "as
 TextToSpeechPipeline = _dispatching(TextToAudioPipeline, "tts")
 
 
-def register_standard_pipelines():
-    """Point transformers' ASR and text-to-audio tasks at the dispatching subclasses (idempotent)."""
-    SUPPORTED_TASKS["automatic-speech-recognition"]["impl"] = SpeechRecognitionPipeline
-    SUPPORTED_TASKS["text-to-audio"]["impl"] = TextToSpeechPipeline
+# The tasks of transformers' SUPPORTED_TASKS the hook repoints, and the impl each had before it did.
+_STANDARD_TASKS = {"automatic-speech-recognition": SpeechRecognitionPipeline, "text-to-audio": TextToSpeechPipeline}
+_ORIGINAL_IMPLS: dict[str, object] = {}
 
 
-__all__ = ["LauraGPTSingleTaskPipeline", "SpeechRecognitionPipeline", "TextToSpeechPipeline", "register_standard_pipelines"]
+def enable_standard_pipelines() -> None:
+    """Let ``pipeline("automatic-speech-recognition" | "text-to-speech", model=<LauraGPT folder>)`` work process-wide.
+
+    An explicit opt-in (importing the package never calls it): it points those two entries of transformers'
+    ``SUPPORTED_TASKS`` at ``SpeechRecognitionPipeline`` / ``TextToSpeechPipeline``, which behave exactly like
+    transformers' own pipelines for every other model. Idempotent; ``disable_standard_pipelines()`` undoes it. To
+    change no global state at all, pass ``pipeline_class=SpeechRecognitionPipeline`` (or ``TextToSpeechPipeline``)
+    to ``pipeline()`` instead.
+    """
+    for task, impl in _STANDARD_TASKS.items():
+        current = SUPPORTED_TASKS[task]["impl"]
+        if current is not impl:
+            _ORIGINAL_IMPLS[task] = current
+            SUPPORTED_TASKS[task]["impl"] = impl
+
+
+def disable_standard_pipelines() -> None:
+    """Give the two standard tasks back the implementations they had before ``enable_standard_pipelines()``."""
+    for task, impl in _STANDARD_TASKS.items():
+        if SUPPORTED_TASKS[task]["impl"] is impl and task in _ORIGINAL_IMPLS:
+            SUPPORTED_TASKS[task]["impl"] = _ORIGINAL_IMPLS.pop(task)
+
+
+__all__ = [
+    "LauraGPTSingleTaskPipeline",
+    "SpeechRecognitionPipeline",
+    "TextToSpeechPipeline",
+    "disable_standard_pipelines",
+    "enable_standard_pipelines",
+]

@@ -125,8 +125,7 @@ def build_tiny_model(folder: Path) -> None:
 
     tokenizer = train_text_tokenizer(SENTENCES, vocab_size=160)
     processor = LauraGPTProcessor(LauraGPTFeatureExtractor(max_duration_s=MAX_DURATION_S), tokenizer)
-    config = LauraGPTConfig.from_preset("tiny", text_vocab_size=processor.vocabulary.text_vocab_size,
-                                        text_eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    config = LauraGPTConfig.from_processor(processor, "tiny")
     config.task_languages, config.task_labels = LANGUAGES, LABELS
     torch.manual_seed(0)
     LauraGPTForConditionalGeneration(config).eval().save_pretrained(folder)
@@ -892,7 +891,7 @@ def _load_pipe(path, **kwargs):
 UPSTREAM = ("transformers.pipeline() reads config.json (AutoConfig), then loads the weights (its load_model wraps every "
             "error of from_pretrained, ours too, in a ValueError quoting tracebacks) before any lauragpt code runs; only a "
             "change in transformers can give lauragpt's message here. lauragpt run/serve/demo check the folder first "
-            "(run_cli.load_pipeline), and LauraGPTForConditionalGeneration.from_pretrained does.")
+            "(pipeline_loading.load_pipeline), and LauraGPTForConditionalGeneration.from_pretrained does.")
 
 
 def _register_loading_cases() -> None:
@@ -968,7 +967,8 @@ def _hub_corpus(ctx: Ctx, name: str, task: str) -> Path:
 
 def _modules():
     from modeling_lauragpt import demo, web_demo
-    from modeling_lauragpt.training import peft_finetune, recipe
+    from modeling_lauragpt.training import peft_finetune
+    from modeling_lauragpt.training import trainer_recipe as recipe
     from modeling_lauragpt.training.demo_corpus import build
     return {"recipe": recipe, "build": build, "peft": peft_finetune, "web_demo": web_demo, "demo": demo}
 

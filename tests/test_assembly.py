@@ -22,7 +22,7 @@ from modeling_lauragpt import (
     LauraGPTForConditionalGeneration,
     LauraGPTVocoder,
 )
-from modeling_lauragpt.conversion import cli
+from modeling_lauragpt.cli import convert as cli
 from modeling_lauragpt.conversion.assembly import assemble
 from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
 

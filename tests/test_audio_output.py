@@ -12,7 +12,9 @@ import soundfile
 import torch
 from transformers import pipeline
 
-from modeling_lauragpt import LauraGPTForConditionalGeneration
+from modeling_lauragpt import (
+    LauraGPTForConditionalGeneration,
+)
 from modeling_lauragpt.configuration_vocoder import LauraGPTVocoderConfig
 from modeling_lauragpt.modeling_vocoder import LauraGPTVocoder
 
@@ -82,6 +84,7 @@ def test_chained_speech_to_speech_translation(pipe, task):
     _check_audio(result)
 
 
+@pytest.mark.usefixtures("standard_pipelines")
 def test_standard_text_to_speech_pipeline_gives_the_lauragpt_result(pipe, model_dir):
     standard = pipeline("text-to-speech", model=str(model_dir), device="cpu")
     ours = pipe("hello world", task="tts", do_sample=False, **FIXED)

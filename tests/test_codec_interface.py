@@ -40,7 +40,7 @@ from modeling_lauragpt.training.data.schema import (
     example_features,
     make_example,
 )
-from modeling_lauragpt.training.vocoder import VocoderCollator
+from modeling_lauragpt.training.vocoder_training import VocoderCollator
 
 from .helpers import SENTENCES, make_audio
 
@@ -199,9 +199,7 @@ def test_vocoder_text_is_tokenised_the_same_in_training_and_in_the_pipeline(cpu_
 # ------------------------------------------------------------------------------------------------ pipeline
 def _pipeline(vocoder, processor, folder):
     torch.manual_seed(0)
-    tok = processor.tokenizer
-    config = LauraGPTConfig.from_preset("tiny", text_vocab_size=processor.vocabulary.text_vocab_size, codebook_size=CODES,
-                                        text_eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    config = LauraGPTConfig.from_processor(processor, "tiny", codebook_size=CODES)  # the CPU codec's codes
     LauraGPTForConditionalGeneration(config).save_pretrained(folder)
     processor.save_pretrained(folder)
     return pipeline("lauragpt", model=str(folder), vocoder=vocoder, device="cpu")

@@ -16,9 +16,9 @@ from modeling_lauragpt import (
     LauraGPTFeatureExtractor,
     LauraGPTVocoder,
 )
+from modeling_lauragpt.cli import convert as cli
 from modeling_lauragpt.cli import main as lauragpt
 from modeling_lauragpt.codec import codec_config, codes_to_latent
-from modeling_lauragpt.conversion import cli
 from modeling_lauragpt.conversion.checkpoint_io import load_state_dict
 from modeling_lauragpt.conversion.codec_funcodec import (
     PAPER_CODEC_PARAMETERS,

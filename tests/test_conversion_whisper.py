@@ -21,8 +21,8 @@ from transformers import (
 )
 
 from modeling_lauragpt.cli import main as lauragpt
+from modeling_lauragpt.cli.convert import main as convert_main
 from modeling_lauragpt.conversion import CheckpointMismatchError, whisper_ct2
-from modeling_lauragpt.conversion.cli import main as convert_main
 from modeling_lauragpt.conversion.whisper_ct2 import (
     WheelUnavailableError,
     check_transcribes,

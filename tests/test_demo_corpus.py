@@ -13,8 +13,8 @@ from datasets import Audio, get_dataset_config_names, load_dataset
 from transformers import PreTrainedTokenizerFast
 
 from modeling_lauragpt.cli import main as lauragpt
+from modeling_lauragpt.cli.build_demo_data import main as cli_main
 from modeling_lauragpt.training.demo_corpus import TASKS, BuildPlan, build_demo_corpus
-from modeling_lauragpt.training.demo_corpus.cli import main as cli_main
 from modeling_lauragpt.training.demo_corpus.render import synthesize
 from modeling_lauragpt.training.demo_corpus.sources import Speech, leaves
 from modeling_lauragpt.training.demo_corpus.splits import (

@@ -18,11 +18,11 @@ import torch
 from datasets import Dataset
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration
+from modeling_lauragpt.cli.eval import main as eval_main
 from modeling_lauragpt.configuration_vocoder import LauraGPTVocoderConfig
 from modeling_lauragpt.modeling_vocoder import LauraGPTVocoder
 from modeling_lauragpt.training.data.schema import example_features, make_example
 from modeling_lauragpt.training.evaluation import evaluate_model, load_items, score_task
-from modeling_lauragpt.training.evaluation.eval_cli import main as eval_main
 from modeling_lauragpt.training.evaluation.plots import loss_curves
 from modeling_lauragpt.training.evaluation.speaker_similarity import (
     resemblyzer_available,

@@ -20,6 +20,7 @@ from modeling_lauragpt import (
     LauraGPTProcessor,
     LauraGPTVocoder,
 )
+from modeling_lauragpt.cli import export_hub as export_hub_cli
 from modeling_lauragpt.cli import main as lauragpt
 from modeling_lauragpt.conversion import export_hub
 from modeling_lauragpt.conversion.assembly import assemble
@@ -55,7 +56,7 @@ def model_dir(tmp_path_factory, codec):
 
 def test_export_loads_without_the_package(model_dir, tmp_path):
     out = tmp_path / "export"
-    assert export_hub.main([str(model_dir), str(out), "--repo-id", "me/tiny-lauragpt", "--base-model", "Qwen/Qwen2-0.5B"]) == 0
+    assert export_hub_cli.main([str(model_dir), str(out), "--repo-id", "me/tiny-lauragpt", "--base-model", "Qwen/Qwen2-0.5B"]) == 0
     code = sorted(p.name for p in out.glob("*.py"))
     assert {"modeling_lauragpt.py", "processing_lauragpt.py", "feature_extraction_lauragpt.py", "pipeline_lauragpt.py", "audio.py"} <= set(code)
     for path in list(out.glob("*.py")) + list((out / "vocoder").glob("*.py")):

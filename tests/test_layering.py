@@ -16,7 +16,7 @@ MODEL_FILES = sorted(
     for path in (ROOT / "modeling_lauragpt").glob(pattern)
 )
 PROCESSING_FILES = sorted((ROOT / "processing").glob("*.py"))
-APPS = ("cli", "run_cli", "serve_cli", "demo", "web_demo", "figures")
+APPS = ("cli", "pipeline_loading", "demo", "web_demo", "figures")
 # (file, imported module): the one deliberate exception, a lazy import behind a convenience classmethod
 # (LauraGPTForConditionalGeneration.from_pretrained_components builds a model *and* its processor from parts)
 ALLOWED = {("modeling_lauragpt.py", "conversion.assembly")}

@@ -14,8 +14,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from modeling_lauragpt.training.recipe import run_recipe
 from modeling_lauragpt.training.recipe_config import load_recipe_config
+from modeling_lauragpt.training.trainer_recipe import run_recipe
 
 from .recipe_corpus import TASKS, recipe_overrides, write_corpus
 
@@ -50,7 +50,7 @@ def test_two_cpu_processes_match_one(tmp_path, codec):
     # eval loss over the tokens of each global eval batch, average_tokens_across_devices)
     overrides = recipe_overrides(corpus, codec_dir, per_device_train_batch_size=2, per_device_eval_batch_size=1, **SHARED)
     command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ACCELERATE_CONFIG),
-               "--main_process_port", str(_free_port()), "-m", "modeling_lauragpt.training.train_cli",
+               "--main_process_port", str(_free_port()), "-m", "modeling_lauragpt.cli.train",
                "--config", "tiny.yaml", "--output-dir", str(two), *(a for o in overrides for a in ("--set", o))]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400, check=False)

@@ -13,7 +13,7 @@ from modeling_lauragpt import (
     LauraGPTVocoder,
     LauraGPTVocoderConfig,
 )
-from modeling_lauragpt.training.vocoder import VocoderCollator, train_vocoder
+from modeling_lauragpt.training.vocoder_training import VocoderCollator, train_vocoder
 
 from .helpers import SENTENCES, make_audio
 

@@ -13,7 +13,9 @@ import soundfile
 import torch
 from transformers import pipeline
 
-from modeling_lauragpt import LauraGPTForConditionalGeneration
+from modeling_lauragpt import (
+    LauraGPTForConditionalGeneration,
+)
 from modeling_lauragpt.errors import InvalidInputError
 
 from .helpers import make_audio
@@ -99,12 +101,14 @@ def test_bad_inputs_give_clear_errors(pipe, inputs, kwargs, message):
         pipe(inputs, **kwargs)
 
 
+@pytest.mark.usefixtures("standard_pipelines")
 def test_standard_asr_pipeline_gives_the_lauragpt_result(pipe, model_dir):
     clip = make_audio(0.8, 6)
     standard = pipeline("automatic-speech-recognition", model=str(model_dir), device="cpu")
     assert standard({"raw": clip, "sampling_rate": 16000}, max_new_tokens=6) == pipe(clip, task="asr", sampling_rate=16000, max_new_tokens=6)
 
 
+@pytest.mark.usefixtures("standard_pipelines")
 def test_standard_asr_pipeline_is_unchanged_for_other_models():
     from transformers import (
         AutomaticSpeechRecognitionPipeline,
@@ -155,7 +159,7 @@ def test_bad_chunk_lengths_and_incomplete_audio_dicts_name_the_fix(model_dir):
 def test_cli_run_on_a_too_long_file_names_its_own_option(model_dir, tmp_path, capsys):
     import numpy as np
 
-    from modeling_lauragpt.run_cli import main as run_main
+    from modeling_lauragpt.cli.run import main as run_main
 
     long_file = tmp_path / "long.wav"
     soundfile.write(long_file, np.zeros(16000 * 301, np.float32), 16000)  # over the tiny model's 300 s

@@ -145,7 +145,7 @@ def test_bad_audio_gives_clear_errors(processor, audio, message):
 def test_model_and_processor_built_from_the_same_tokenizer_agree():
     tokenizer = train_text_tokenizer(SENTENCES, vocab_size=120)
     processor = LauraGPTProcessor(LauraGPTFeatureExtractor(), tokenizer)
-    config = LauraGPTConfig.from_preset("tiny", text_vocab_size=processor.vocabulary.text_vocab_size)
+    config = LauraGPTConfig.from_processor(processor, "tiny")
     assert config.vocabulary == processor.vocabulary
     model = LauraGPTForConditionalGeneration(config)
     assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from modeling_lauragpt.cli.run import main, output_paths
 from modeling_lauragpt.errors import (
     DeviceUnavailableError,
     InvalidInputError,
     ModelLoadError,
     OutputConflictError,
 )
-from modeling_lauragpt.run_cli import main, output_paths
 
 
 def _touch(path: Path) -> Path:
@@ -65,7 +65,7 @@ def test_counts_below_one_are_refused_by_name(option, capsys):
 def test_a_missing_empty_or_corrupt_model_ends_in_one_clear_line(tmp_path, monkeypatch):
     import json
 
-    from modeling_lauragpt.run_cli import load_pipeline
+    from modeling_lauragpt.pipeline_loading import load_pipeline
 
     with pytest.raises(ModelLoadError, match="does not exist"):
         load_pipeline(str(tmp_path / "nowhere"), "cpu")

@@ -11,13 +11,13 @@ import torch
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTProcessor
 from modeling_lauragpt.cli import main as lauragpt
-from modeling_lauragpt.training.recipe import build_model, run_recipe
 from modeling_lauragpt.training.recipe_config import (
     apply_override,
     deep_merge,
     load_recipe_config,
 )
 from modeling_lauragpt.training.recipe_data import load_split
+from modeling_lauragpt.training.trainer_recipe import build_model, run_recipe
 
 from .recipe_corpus import EMOTIONS, TASKS, recipe_overrides, write_corpus
 
@@ -145,8 +145,8 @@ def test_whisper_preset_trains_on_cached_frames_of_a_frozen_tower(workspace):
 def test_a_pretrained_whisper_tower_starts_the_model_with_its_config_and_feature_extractor(workspace):
     from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperModel
 
-    from modeling_lauragpt.training.recipe import build_processor
     from modeling_lauragpt.training.recipe_data import load_task_splits
+    from modeling_lauragpt.training.trainer_recipe import build_processor
 
     corpus, codec_dir, root = workspace
     torch.manual_seed(1)  # a tower shaped unlike the preset's (96 wide, 3 layers), so its config must be the one used

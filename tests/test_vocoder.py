@@ -14,7 +14,7 @@ from modeling_lauragpt.codec import (
     encode_codes,
 )
 from modeling_lauragpt.modeling_vocoder import corrupt_codes
-from modeling_lauragpt.training.vocoder import VocoderCollator, train_vocoder
+from modeling_lauragpt.training.vocoder_training import VocoderCollator, train_vocoder
 
 from .helpers import SENTENCES, make_audio
 

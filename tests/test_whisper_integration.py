@@ -18,9 +18,12 @@ from transformers import (
     pipeline,
 )
 
-from modeling_lauragpt import LauraGPTForConditionalGeneration, LauraGPTVocoder
+from modeling_lauragpt import (
+    LauraGPTForConditionalGeneration,
+    LauraGPTVocoder,
+)
+from modeling_lauragpt.cli import export_hub
 from modeling_lauragpt.cli import main as lauragpt
-from modeling_lauragpt.conversion import export_hub
 from modeling_lauragpt.conversion.export_check import summary_of, verify_export
 from modeling_lauragpt.modeling_whisper_tower import LauraGPTWhisperEncoder
 from modeling_lauragpt.training.data.schema import example_features, make_example
@@ -116,6 +119,7 @@ def test_pipeline_text_and_audio_output_tasks(pipe):
     assert {"audio", "sampling_rate", "text"} <= set(s2st)
 
 
+@pytest.mark.usefixtures("standard_pipelines")
 def test_pipeline_batches_like_single_calls_resamples_and_the_asr_pipeline_agrees(pipe, model_dir):
     clips = [make_audio(0.4, 7), make_audio(1.1, 8), make_audio(0.7, 9)]
     singles = [pipe(c, task="asr", sampling_rate=16000, **GREEDY) for c in clips]

@@ -216,8 +216,7 @@ def test_cached_frames_and_features_together_are_refused(wproc, wmodel):
 
 
 def test_processor_and_model_that_disagree_are_named(processor, wproc):
-    conformer = LauraGPTConfig.from_preset("tiny", text_vocab_size=processor.vocabulary.text_vocab_size,
-                                           text_eos_token_id=0, pad_token_id=0)
+    conformer = LauraGPTConfig.from_processor(processor, "tiny")
     with pytest.raises(ValueError, match="audio tower is the Conformer but the feature extractor is WhisperFeatureExtractor"):
         wproc.check_model_config(conformer)
     with pytest.raises(ValueError, match="a Whisper encoder but the feature extractor is LauraGPTFeatureExtractor"):

@@ -37,7 +37,7 @@ from .key_report import CheckpointMismatchError, KeyReport
 
 PREFIX = "codec_encoder."
 TRAIN_FIX = (
-    "train the vocoder for your LauraGPT model on its codec and tokenizer (modeling_lauragpt.training.vocoder), or "
+    "train the vocoder for your LauraGPT model on its codec and tokenizer (modeling_lauragpt.training.vocoder_training), or "
     "pass --warm-start (warm_start=True) to start that training from the shape-compatible LauraTTS tensors"
 )
 

@@ -3,7 +3,7 @@
     from modeling_lauragpt.training.evaluation import evaluate_model
     results = evaluate_model("path/to/model", "path/to/data", tasks=["asr", "tts"], output_dir="eval_out")
 
-or ``lauragpt eval --model DIR --data DIR --output-dir OUT`` (``eval_cli.py``). Modules:
+or ``lauragpt eval --model DIR --data DIR --output-dir OUT`` (``modeling_lauragpt/cli/eval.py``). Modules:
 
 - ``examples``: canonical dataset rows -> ``EvalItem`` (decoded audio, references);
 - ``runner``: the loop (``evaluate_model``), batched ``pipeline("lauragpt")`` calls;

@@ -29,7 +29,7 @@ RECIPE_CONFIG = Path(__file__).with_suffix(".yaml")
 
 
 def stage_corpus(work: Path, config: dict) -> None:
-    from ..demo_corpus.cli import main as build_demo_data
+    from ...cli.build_demo_data import main as build_demo_data
 
     corpus = config["corpus"]
     argv = [str(work / "corpus"), "--seed", str(config["seed"]), "--per-task", str(corpus["per_task"]),
@@ -56,8 +56,8 @@ def stage_codec(work: Path, config: dict) -> None:
 
 
 def stage_lm(work: Path, config: dict) -> None:
-    from ..recipe import run_recipe
     from ..recipe_config import load_recipe_config
+    from ..trainer_recipe import run_recipe
 
     lm = config["lm"]
     overrides = [f"data.source={work / 'corpus'}", f"codec.path={work / 'codec' / 'codec'}",

@@ -17,7 +17,7 @@ from ...audio import SAMPLING_RATE
 from ...codec import Codec
 from ...modeling_vocoder import LauraGPTVocoder
 from ...processing.processing_lauragpt import LauraGPTProcessor
-from ..vocoder import VocoderCollator, train_vocoder
+from ..vocoder_training import VocoderCollator, train_vocoder
 
 
 def vocoder_rows(corpus_with_codes, split: str):

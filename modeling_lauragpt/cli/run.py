@@ -20,16 +20,11 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .atomic_files import write_audio_atomic
-from .errors import (
-    InvalidInputError,
-    LauraGPTError,
-    ModelLoadError,
-    OutputConflictError,
-)
-from .model_folder import check_model_folder
-from .processing.pipeline_lauragpt import CHAINED_TASKS, check_device
-from .tasks import AUDIO, BUILTIN_TASKS, CODEC
+from ..atomic_files import write_audio_atomic
+from ..errors import InvalidInputError, OutputConflictError
+from ..pipeline_loading import load_pipeline
+from ..processing.pipeline_lauragpt import CHAINED_TASKS
+from ..tasks import AUDIO, BUILTIN_TASKS, CODEC
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3"}
 
@@ -49,27 +44,6 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
-
-
-def load_pipeline(model: str, device: str | None):
-    """``pipeline("lauragpt")`` for a command line: a missing, empty or corrupt model folder raises
-    ``ModelLoadError``, and a CUDA device on a machine without one ``DeviceUnavailableError`` (``check_device``); the CLI's error
-    boundary prints either as one line that names the problem and the fix."""
-    from transformers import pipeline
-
-    import modeling_lauragpt  # noqa: F401  (registers the pipeline)
-
-    check_device(device)  # before the folder is read: a wrong device costs nothing
-    check_model_folder(model, "lauragpt")
-    try:
-        return pipeline("lauragpt", model=model, device=device)
-    except LauraGPTError:
-        raise
-    except Exception as error:
-        raise ModelLoadError(
-            f"could not load the model at {model}: {type(error).__name__}: {error}. Fix: re-save it with "
-            "save_pretrained, or re-download it (a truncated or corrupt file cannot be read)."
-        ) from error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,7 +107,7 @@ def output_paths(inputs: list, task: str, out_dir: Path, output: Path | None, au
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .tasks import task_spec
+    from ..tasks import task_spec
 
     known = set(BUILTIN_TASKS) | set(CHAINED_TASKS)
     if args.task not in known:
@@ -179,4 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["build_parser", "load_pipeline", "main", "output_paths", "positive_int", "task_help"]
+__all__ = ["build_parser", "main", "output_paths", "positive_int", "task_help"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

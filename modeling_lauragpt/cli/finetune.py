@@ -13,6 +13,7 @@ writes ``runs/lid/adapter`` (adapter weights + the processor that knows ``<|lid|
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import InvalidInputError
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ..modeling_lauragpt import LauraGPTForConditionalGeneration
     from ..processing.processing_lauragpt import LauraGPTProcessor
-    from .peft_finetune import finetune_new_task, merge_adapter
+    from ..training.peft_finetune import finetune_new_task, merge_adapter
 
     description = args.description or f"{args.task}: {args.input} in, {args.output} out (fine-tuned task)"
     spec = TaskSpec(args.task, args.input, args.output, description)
@@ -99,3 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = ["build_parser", "load_training_rows", "main"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

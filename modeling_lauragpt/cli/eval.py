@@ -4,7 +4,7 @@
                   [--batch-size B] --output-dir OUT
 
 writes OUT/results.json, OUT/results.md, OUT/predictions/<task>.jsonl, OUT/audio/<task>/*.wav and
-OUT/plots/*.png (see ``report.py``), and prints the markdown table.
+OUT/plots/*.png (see ``training/evaluation/report.py``), and prints the markdown table.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ...errors import InvalidInputError
-from .scoring import SCORED_TASKS
+from ..errors import InvalidInputError
+from ..training.evaluation.scoring import SCORED_TASKS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,11 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.batch_size < 1 or (args.max_examples is not None and args.max_examples < 1):
         raise InvalidInputError("--batch-size and --max-examples must be at least 1")
-    from .report import markdown_table
-    from .runner import evaluate_model
+    from ..training.evaluation.report import markdown_table
+    from ..training.evaluation.runner import evaluate_model
 
     generate_kwargs = {k: v for k, v in (("max_new_tokens", args.max_new_tokens), ("min_new_tokens", args.min_new_tokens)) if v is not None}
-    results = evaluate_model(  # refusals go to lauragpt's error boundary (modeling_lauragpt/cli.py)
+    results = evaluate_model(  # refusals go to lauragpt's error boundary (modeling_lauragpt/cli/__init__.py)
         args.model, args.data, tasks=args.tasks, split=args.split, max_examples=args.max_examples,
         batch_size=args.batch_size, output_dir=args.output_dir, generate_kwargs=generate_kwargs, device=args.device,
         trainer_state=args.trainer_state, num_spectrograms=args.num_spectrograms, seed=args.seed,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import sys
 
-from ...run_cli import positive_int
-from .build import build_demo_corpus
-from .tasks import TASKS, BuildPlan
+from ..training.demo_corpus.build import build_demo_corpus
+from ..training.demo_corpus.tasks import TASKS, BuildPlan
+from .run import positive_int
 
 SMALL_PLAN = {"train": 6, "validation": 2, "test": 3}
 
@@ -20,7 +21,7 @@ def _task_rows(value: str) -> tuple[str, int]:
     return task, int(rows)
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lauragpt build-demo-data", description=__doc__)
     parser.add_argument("out", help="output folder (Hub dataset layout)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (voices, SNRs, noises, melodies)")
@@ -36,11 +37,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=7.0, help="drop rows with a longer clip (default 7)")
     parser.add_argument("--vocab-size", type=int, default=1000, help="size of the BPE tokenizer saved in OUT/tokenizer")
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier build in OUT")
-    return parser.parse_args(argv)
+    return parser
 
 
-def main(argv: list[str]) -> int:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sizes = SMALL_PLAN if args.small else BuildPlan.for_train_size(args.per_task).__dict__
     plan = BuildPlan(**{**sizes, "seed": args.seed, "max_seconds": args.max_seconds,
@@ -53,3 +55,7 @@ def main(argv: list[str]) -> int:
     for task, counts in result.counts().items():
         print(f"  {task:5} " + "  ".join(f"{split} {count}" for split, count in counts.items()))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

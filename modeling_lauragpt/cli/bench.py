@@ -6,8 +6,8 @@
 
 Each benchmark is also a module of its own (``python -m modeling_lauragpt.bench.<name> --help``); this command runs
 each in a fresh Python process, one after another, so that one's memory and threads never weigh on the next, with
-``OMP_WAIT_POLICY=PASSIVE`` unless that variable is set (see ``common.run_main``). A failing benchmark does not
-stop the others; the exit status is then 1.
+``OMP_WAIT_POLICY=PASSIVE`` unless that variable is set (see ``run_main`` in ``bench/common.py``). A failing
+benchmark does not stop the others; the exit status is then 1.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from modeling_lauragpt.bench.common import (
+from ..bench.common import (
     DEFAULT_RESULTS_DIR,
     DEFAULT_THREADS,
     PASSIVE_OMP,

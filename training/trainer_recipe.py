@@ -1,6 +1,6 @@
 """The multi-task LauraGPT training recipe, top to bottom: data -> processor -> model -> Trainer -> saved folder.
 
-    from modeling_lauragpt.training.recipe import run_recipe
+    from modeling_lauragpt.training.trainer_recipe import run_recipe
     from modeling_lauragpt.training.recipe_config import load_recipe_config
     trainer = run_recipe(load_recipe_config("tiny.yaml", ["data.source=runs/demo/corpus"]), "runs/tiny")
 
@@ -29,10 +29,11 @@ from transformers import (
 )
 from transformers.trainer_utils import get_last_checkpoint
 
-from ..configuration_lauragpt import PRESETS, LauraGPTConfig
+from ..configuration_lauragpt import LauraGPTConfig
 from ..conversion.assembly import load_audio_encoder
 from ..errors import InvalidInputError, OutputConflictError
 from ..modeling_lauragpt import LauraGPTForConditionalGeneration
+from ..presets import codebook_size as preset_codebook_size
 from ..processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
 from ..processing.processing_lauragpt import LauraGPTProcessor
 from ..processing.tokenizer_utils import train_text_tokenizer
@@ -126,14 +127,11 @@ def build_model(config: dict, processor: LauraGPTProcessor) -> LauraGPTForCondit
     model_config = config["model"]
     if model_config["init_from"]:
         return LauraGPTForConditionalGeneration.from_pretrained(model_config["init_from"])
-    tokenizer = processor.tokenizer
     encoder, _ = _pretrained_tower(config)
-    lauragpt_config = LauraGPTConfig.from_preset(
-        model_config["preset"], text_vocab_size=processor.vocabulary.text_vocab_size, text_eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, codebook_size=processor.codebook_size, tasks=list(processor.tasks),
-        **_config_overrides(config, encoder),
+    # The processor was built for the recipe's codec (codec.path), which may replace the preset's: its codebook size.
+    lauragpt_config = LauraGPTConfig.from_processor(
+        processor, model_config["preset"], codebook_size=processor.codebook_size, **_config_overrides(config, encoder)
     )
-    processor.check_model_config(lauragpt_config)
     model = LauraGPTForConditionalGeneration(lauragpt_config)
     if encoder is not None:
         model.load_audio_tower(encoder)
@@ -145,7 +143,7 @@ def build_model(config: dict, processor: LauraGPTProcessor) -> LauraGPTForCondit
 def _codebook_size(config: dict, codec) -> int:
     if codec is not None:
         return codec.config.codebook_size
-    return PRESETS[config["model"]["preset"]].get("codebook_size", 1024)
+    return preset_codebook_size(config["model"]["preset"])
 
 
 def _checkpoint(output_dir: Path, resume) -> str | None:
