@@ -46,7 +46,9 @@ def _add_arguments(parser):
     parser.add_argument("--whisper", type=Path, help="converted Whisper tiny.en folder (default: random weights)")
 
 
-def _tower(base: LauraGPTProcessor, preset: str, extractor, whisper_dir: Path | None, **overrides) -> tuple[LauraGPTModel, LauraGPTProcessor]:
+def _tower(
+    base: LauraGPTProcessor, preset: str, extractor, whisper_dir: Path | None, **overrides
+) -> tuple[LauraGPTModel, LauraGPTProcessor]:
     """A preset's ``LauraGPTModel`` (random, or with tiny.en's encoder) and the processor holding ``extractor``
     and ``base``'s tokenizer (whose codec tokens, ``base.codebook_size``, the model keeps)."""
     overrides["codebook_size"] = base.codebook_size
@@ -69,8 +71,12 @@ def main(argv=None) -> int:
     args = parse_args(NAME, __doc__, argv, _add_arguments)
     base = build_processor()
     candidates = {
-        "whisper tiny.en, clip window": _tower(base, "whisper-tiny", WhisperFeatureExtractor(), args.whisper, audio_window="clip"),
-        "whisper tiny.en, 30 s window": _tower(base, "whisper-tiny", WhisperFeatureExtractor(), args.whisper, audio_window="30s"),
+        "whisper tiny.en, clip window": _tower(
+            base, "whisper-tiny", WhisperFeatureExtractor(), args.whisper, audio_window="clip"
+        ),
+        "whisper tiny.en, 30 s window": _tower(
+            base, "whisper-tiny", WhisperFeatureExtractor(), args.whisper, audio_window="30s"
+        ),
         "demo Conformer": _tower(base, "demo", LauraGPTFeatureExtractor(), None),
     }
     rows, results = [], []
@@ -78,21 +84,54 @@ def main(argv=None) -> int:
         for batch in BATCHES:
             clips = [synthetic_voice(seconds, seed) for seed in range(batch)]
             audio_seconds = seconds * batch
-            timings = interleaved({name: (lambda m=m, p=p, c=clips: _frames(m, p, c)) for name, (m, p) in candidates.items()},
-                                  repeats(args, full=5, quick=2))
+            timings = interleaved(
+                {name: (lambda m=m, p=p, c=clips: _frames(m, p, c)) for name, (m, p) in candidates.items()},
+                repeats(args, full=5, quick=2),
+            )
             per_second = {name: t.median / audio_seconds for name, t in timings.items()}
             conformer = per_second["demo Conformer"]
             for name, value in per_second.items():
-                rows.append({"clip": seconds, "batch": batch, "tower": name, "s_per_audio_s": value, "vs_conformer": value / conformer,
-                             "frames": tuple(timings[name].result.shape[1:])})
-            results.append({"clip_seconds": seconds, "batch": batch, "seconds_per_audio_second": per_second,
-                            "timings": {name: t.summary() for name, t in timings.items()}})
-    print_table("Audio tower: seconds of compute per second of audio (features + encoder + pooling)", rows, [
-        ("clip", "clip s", ".0f"), ("batch", "batch", "d"), ("tower", "tower", "s"), ("s_per_audio_s", "s / audio s", ".4f"),
-        ("vs_conformer", "x demo Conformer", ".2f"), ("frames", "frames x dim per clip", "s")])
+                rows.append(
+                    {
+                        "clip": seconds,
+                        "batch": batch,
+                        "tower": name,
+                        "s_per_audio_s": value,
+                        "vs_conformer": value / conformer,
+                        "frames": tuple(timings[name].result.shape[1:]),
+                    }
+                )
+            results.append(
+                {
+                    "clip_seconds": seconds,
+                    "batch": batch,
+                    "seconds_per_audio_second": per_second,
+                    "timings": {name: t.summary() for name, t in timings.items()},
+                }
+            )
+    print_table(
+        "Audio tower: seconds of compute per second of audio (features + encoder + pooling)",
+        rows,
+        [
+            ("clip", "clip s", ".0f"),
+            ("batch", "batch", "d"),
+            ("tower", "tower", "s"),
+            ("s_per_audio_s", "s / audio s", ".4f"),
+            ("vs_conformer", "x demo Conformer", ".2f"),
+            ("frames", "frames x dim per clip", "s"),
+        ],
+    )
     parameters = {name: sum(p.numel() for p in m.audio_tower.parameters()) for name, (m, _) in candidates.items()}
-    write_results(NAME, args, {"weights": str(args.whisper) if args.whisper else "random", "sampling_rate": SAMPLING_RATE,
-                               "tower_parameters": parameters, "results": results})
+    write_results(
+        NAME,
+        args,
+        {
+            "weights": str(args.whisper) if args.whisper else "random",
+            "sampling_rate": SAMPLING_RATE,
+            "tower_parameters": parameters,
+            "results": results,
+        },
+    )
     return 0
 
 

@@ -51,17 +51,29 @@ def run_main(main: Callable[[], int]) -> None:
     sys.exit(main())
 
 
-def parse_args(name: str, description: str | None, argv: Sequence[str] | None, add_arguments: Callable | None = None) -> argparse.Namespace:
+def parse_args(
+    name: str, description: str | None, argv: Sequence[str] | None, add_arguments: Callable | None = None
+) -> argparse.Namespace:
     """The options every benchmark takes, plus its own (``add_arguments(parser)``); sets torch's thread count.
 
     ``--quick`` shrinks the workload (seconds instead of minutes) and writes ``<name>.quick.json`` so that a quick
     run never overwrites the full figures (likewise ``--threads N`` other than 2 writes ``<name>.threadsN.json``).
     """
-    parser = argparse.ArgumentParser(prog=f"python -m modeling_lauragpt.bench.{name}", description=(description or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small workload, few repetitions (a smoke run of the benchmark)")
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="torch intra-op threads (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=None, help="interleaved repetitions per candidate (default: per benchmark)")
-    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR, help="where the JSON goes (default: bench/results)")
+    parser = argparse.ArgumentParser(
+        prog=f"python -m modeling_lauragpt.bench.{name}", description=(description or "").splitlines()[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small workload, few repetitions (a smoke run of the benchmark)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="torch intra-op threads (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="interleaved repetitions per candidate (default: per benchmark)"
+    )
+    parser.add_argument(
+        "--results-dir", type=Path, default=DEFAULT_RESULTS_DIR, help="where the JSON goes (default: bench/results)"
+    )
     if add_arguments is not None:
         add_arguments(parser)
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -177,8 +189,11 @@ def contention_probe(threads: int, seconds: float = 0.2) -> dict:
             calls += 1
         latency[n] = (time.perf_counter() - start) / calls * 1e6
     torch.set_num_threads(threads)
-    return {"small_matmul_us_1_thread": latency[1], f"small_matmul_us_{threads}_threads": latency[threads],
-            "slowdown": latency[threads] / latency[1]}
+    return {
+        "small_matmul_us_1_thread": latency[1],
+        f"small_matmul_us_{threads}_threads": latency[threads],
+        "slowdown": latency[threads] / latency[1],
+    }
 
 
 def cpu_model() -> str:
@@ -253,8 +268,10 @@ def write_results(name: str, args: argparse.Namespace, payload: dict) -> Path:
     path = args.results_dir / f"{name}{threads}{'.quick' if args.quick else ''}.json"
     path.write_text(json.dumps(document, indent=2, default=_json_default) + "\n", encoding="utf-8")
     slowdowns = [document[k]["slowdown"] for k in ("contention_start", "contention_end")]
-    print(f"\nload average {args.loadavg_start[0]:.2f} -> {document['loadavg_end'][0]:.2f} (1 min); small-op slowdown on "
-          f"{args.threads} threads vs 1: {slowdowns[0]:.1f}x -> {slowdowns[1]:.1f}x; wrote {path}")
+    print(
+        f"\nload average {args.loadavg_start[0]:.2f} -> {document['loadavg_end'][0]:.2f} (1 min); small-op slowdown on "
+        f"{args.threads} threads vs 1: {slowdowns[0]:.1f}x -> {slowdowns[1]:.1f}x; wrote {path}"
+    )
     return path
 
 

@@ -102,7 +102,9 @@ def true_magnitude_griffin_lim(codec: LauraGPTCPUCodec):
         frames = codec.num_frames(len(clip))
         padded = torch.nn.functional.pad(torch.from_numpy(clip)[None], (0, frames * c.hop_length - len(clip)))
         magnitude = stft(padded, c.n_fft, c.stft_hop_length).abs()
-        return griffin_lim(magnitude, c.n_fft, c.stft_hop_length, c.griffin_lim_iterations, c.griffin_lim_momentum)[0, : len(clip)].numpy()
+        return griffin_lim(magnitude, c.n_fft, c.stft_hop_length, c.griffin_lim_iterations, c.griffin_lim_momentum)[
+            0, : len(clip)
+        ].numpy()
 
     return run
 
@@ -135,14 +137,20 @@ def whisper_transcriber(folder: Path):
 
 
 # ------------------------------------------------------------------------------------------------ scoring
-def score(outputs: list[np.ndarray], clips: list[np.ndarray], texts: list[str], recognisers: dict, original_wer: dict) -> dict:
+def score(
+    outputs: list[np.ndarray], clips: list[np.ndarray], texts: list[str], recognisers: dict, original_wer: dict
+) -> dict:
     """PESQ, STOI and each recogniser's WER and WER ratio of ``outputs`` against the original ``clips``."""
     pesq = [pesq_wb(o, c) for o, c in zip(outputs, clips)]
     valid = [p for p in pesq if not math.isnan(p)]
     intelligibility = [stoi(o, c) for o, c in zip(outputs, clips)]
     defined = [s for s in intelligibility if s > STOI_UNDEFINED]
-    row = {"pesq": float(np.mean(valid)) if valid else math.nan, "pesq_undefined": len(pesq) - len(valid),
-           "stoi": float(np.mean(defined)) if defined else math.nan, "stoi_undefined": len(intelligibility) - len(defined)}
+    row = {
+        "pesq": float(np.mean(valid)) if valid else math.nan,
+        "pesq_undefined": len(pesq) - len(valid),
+        "stoi": float(np.mean(defined)) if defined else math.nan,
+        "stoi_undefined": len(intelligibility) - len(defined),
+    }
     for name, transcribe in recognisers.items():
         wer = compute_wer([transcribe(o) for o in outputs], texts)["wer"]
         row[f"{name}_wer"] = wer
@@ -163,13 +171,26 @@ def run(args) -> dict:
         "demo_encodec/first": encodec_round_trip(encodec, 1),
         "reference_true_magnitude_griffin_lim/-": true_magnitude_griffin_lim(cpu_codec),
     }
-    timings = interleaved({k: (lambda f=f: [f(c) for c in clips]) for k, f in candidates.items()},
-                          repeats=repeats(args, full=3, quick=1))
+    timings = interleaved(
+        {k: (lambda f=f: [f(c) for c in clips]) for k, f in candidates.items()}, repeats=repeats(args, full=3, quick=1)
+    )
     if args.timing_only:
-        rows = [{"codec": k.split("/")[0], "groups": k.split("/")[1], "rtf": t.median / seconds} for k, t in timings.items()]
-        return {"setup": {"clips": count, "audio_s": round(seconds, 2), "voice": HELD_OUT_VOICE, "threads": args.threads,
-                          "cpu_codec": str(args.codec), "recognisers": [], "timing_only": True},
-                "original_wer": {}, "rows": rows}
+        rows = [
+            {"codec": k.split("/")[0], "groups": k.split("/")[1], "rtf": t.median / seconds} for k, t in timings.items()
+        ]
+        return {
+            "setup": {
+                "clips": count,
+                "audio_s": round(seconds, 2),
+                "voice": HELD_OUT_VOICE,
+                "threads": args.threads,
+                "cpu_codec": str(args.codec),
+                "recognisers": [],
+                "timing_only": True,
+            },
+            "original_wer": {},
+            "rows": rows,
+        }
     recognisers = {"pocketsphinx": pocketsphinx_transcriber()}
     whisper = whisper_transcriber(args.whisper)
     if whisper is not None:
@@ -178,18 +199,29 @@ def run(args) -> dict:
     rows = []
     for name, timing in timings.items():
         codec_name, groups = name.split("/")
-        row = {"codec": codec_name, "groups": groups, "rtf": timing.median / seconds,
-               **score(timing.result, clips, texts, recognisers, original_wer)}
+        row = {
+            "codec": codec_name,
+            "groups": groups,
+            "rtf": timing.median / seconds,
+            **score(timing.result, clips, texts, recognisers, original_wer),
+        }
         rows.append(row)
     return {
         "setup": {
-            "clips": count, "audio_s": round(seconds, 2), "voice": HELD_OUT_VOICE, "sentences": "demo-corpus test split",
-            "threads": args.threads, "cpu_codec": str(args.codec),
-            "cpu_codec_groups": cpu_codec.config.num_quantizers, "cpu_codec_codebook_size": cpu_codec.config.codebook_size,
+            "clips": count,
+            "audio_s": round(seconds, 2),
+            "voice": HELD_OUT_VOICE,
+            "sentences": "demo-corpus test split",
+            "threads": args.threads,
+            "cpu_codec": str(args.codec),
+            "cpu_codec_groups": cpu_codec.config.num_quantizers,
+            "cpu_codec_codebook_size": cpu_codec.config.codebook_size,
             "cpu_codec_parameters": sum(p.numel() for p in cpu_codec.parameters()),
-            "demo_encodec_groups": encodec.config.num_quantizers, "demo_encodec_codebook_size": encodec.config.codebook_size,
+            "demo_encodec_groups": encodec.config.num_quantizers,
+            "demo_encodec_codebook_size": encodec.config.codebook_size,
             "demo_encodec_parameters": sum(p.numel() for p in encodec.parameters()),
-            "recognisers": list(recognisers), "whisper_found": whisper is not None,
+            "recognisers": list(recognisers),
+            "whisper_found": whisper is not None,
         },
         "original_wer": original_wer,
         "targets": {"pesq": 2.5, "stoi": 0.85, "wer_ratio": 1.3, "rtf": 0.02},
@@ -205,14 +237,22 @@ def report(result: dict) -> None:
         columns += [(f"{name}_wer", f"{name} WER", ".3f"), (f"{name}_wer_ratio", "ratio", ".2f")]
     columns.append(("rtf", "RTF", ".4f"))
     setup = result["setup"]
-    print_table(f"Round trip on {setup['clips']} held-out {setup['voice']} clips ({setup['audio_s']} s), "
-                f"{setup['threads']} thread(s); original WER {result['original_wer']}", result["rows"], columns)
+    print_table(
+        f"Round trip on {setup['clips']} held-out {setup['voice']} clips ({setup['audio_s']} s), "
+        f"{setup['threads']} thread(s); original WER {result['original_wer']}",
+        result["rows"],
+        columns,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     def add(parser):
-        parser.add_argument("--codec", type=Path, default=DEFAULT_CODEC, help="trained CPU codec folder (default %(default)s)")
-        parser.add_argument("--whisper", type=Path, default=DEFAULT_WHISPER, help="converted Whisper tiny.en (used if present)")
+        parser.add_argument(
+            "--codec", type=Path, default=DEFAULT_CODEC, help="trained CPU codec folder (default %(default)s)"
+        )
+        parser.add_argument(
+            "--whisper", type=Path, default=DEFAULT_WHISPER, help="converted Whisper tiny.en (used if present)"
+        )
         parser.add_argument("--timing-only", action="store_true", help="real-time factors only (no quality scores)")
 
     args = parse_args(NAME, __doc__, argv, add)

@@ -56,7 +56,9 @@ def save_tiny_model(folder: Path, clips) -> Path:
     torch.manual_seed(0)
     LauraGPTForConditionalGeneration(LauraGPTConfig.from_processor(processor, "tiny")).save_pretrained(folder)
     processor.save_pretrained(folder)
-    vocoder = LauraGPTVocoder.from_codec(tiny_codec(clips), preset="tiny", text_vocab_size=processor.vocabulary.text_vocab_size)
+    vocoder = LauraGPTVocoder.from_codec(
+        tiny_codec(clips), preset="tiny", text_vocab_size=processor.vocabulary.text_vocab_size
+    )
     vocoder.save_pretrained(folder / "vocoder")
     return folder
 
@@ -65,12 +67,25 @@ def workloads(pipe, clips, texts, seconds: float, batch: int) -> dict:
     """``{"asr_b<batch>": call, "tts_b<batch>": call}`` (TTS only with a vocoder) and the audio seconds each covers."""
     asr_tokens, tts_tokens = int(ASR_TOKENS_PER_S * seconds), int(CODEC_HZ * seconds)
     calls = {
-        f"asr_b{batch}": (lambda: pipe(clips[:batch], task="asr", batch_size=batch, sampling_rate=SAMPLING_RATE,
-                                       min_new_tokens=asr_tokens, max_new_tokens=asr_tokens), batch * seconds),
+        f"asr_b{batch}": (
+            lambda: pipe(
+                clips[:batch],
+                task="asr",
+                batch_size=batch,
+                sampling_rate=SAMPLING_RATE,
+                min_new_tokens=asr_tokens,
+                max_new_tokens=asr_tokens,
+            ),
+            batch * seconds,
+        ),
     }
     if pipe.vocoder is not None:
-        calls[f"tts_b{batch}"] = (lambda: pipe(texts[:batch], task="tts", batch_size=batch,
-                                               min_new_tokens=tts_tokens, max_new_tokens=tts_tokens), batch * seconds)
+        calls[f"tts_b{batch}"] = (
+            lambda: pipe(
+                texts[:batch], task="tts", batch_size=batch, min_new_tokens=tts_tokens, max_new_tokens=tts_tokens
+            ),
+            batch * seconds,
+        )
     return calls
 
 
@@ -99,14 +114,25 @@ def bench_model(label: str, folder: Path, clips, texts, args) -> list[dict]:
     for batch in QUICK_BATCHES if args.quick else BATCHES:
         calls = workloads(pipe, clips, texts, seconds, batch)
         with torch.no_grad():
-            timings = interleaved({name: call for name, (call, _) in calls.items()}, repeats=repeats(args, full=3, quick=1))
+            timings = interleaved(
+                {name: call for name, (call, _) in calls.items()}, repeats=repeats(args, full=3, quick=1)
+            )
         for name, (call, audio_s) in calls.items():
             median = timings[name].median
-            rows.append({
-                "model": label, "parameters": parameters, "task": name.split("_")[0], "batch": batch, "audio_s": audio_s,
-                "rtf": median / audio_s, "audio_s_per_s": audio_s / median, "items_per_s": batch / median,
-                **peak_memory(call), "timing": timings[name].summary(),
-            })
+            rows.append(
+                {
+                    "model": label,
+                    "parameters": parameters,
+                    "task": name.split("_")[0],
+                    "batch": batch,
+                    "audio_s": audio_s,
+                    "rtf": median / audio_s,
+                    "audio_s_per_s": audio_s / median,
+                    "items_per_s": batch / median,
+                    **peak_memory(call),
+                    "timing": timings[name].summary(),
+                }
+            )
         print(f"  {label}: batch {batch} done")
     for row in rows:  # throughput relative to batch 1 of the same model and task
         single = next(r for r in rows if r["task"] == row["task"] and r["batch"] == 1)
@@ -130,8 +156,11 @@ def run(args) -> dict:
             rows += bench_model(label, folder, clips, texts, args)
     return {
         "workload": {
-            "item_audio_s": seconds, "asr_text_tokens": int(ASR_TOKENS_PER_S * seconds), "tts_codec_tokens": int(CODEC_HZ * seconds),
-            "tts_decoding": "top-k 25 sampling (pipeline default), seed 0", "asr_decoding": "greedy",
+            "item_audio_s": seconds,
+            "asr_text_tokens": int(ASR_TOKENS_PER_S * seconds),
+            "tts_codec_tokens": int(CODEC_HZ * seconds),
+            "tts_decoding": "top-k 25 sampling (pipeline default), seed 0",
+            "asr_decoding": "greedy",
         },
         "models": [label for label, _ in models],
         "default_model_found": (DEFAULT_MODEL_DIR / "config.json").exists(),
@@ -146,9 +175,16 @@ def report(result: dict) -> None:
         f"End to end through pipeline('lauragpt'): {w['item_audio_s']:.0f} s per item; ASR writes {w['asr_text_tokens']} "
         f"tokens, TTS {w['tts_codec_tokens']} codec tokens (RTF < 1 is faster than real time)",
         result["rows"],
-        [("model", "model", ""), ("task", "task", ""), ("batch", "batch", "d"), ("rtf", "RTF", ".3f"),
-         ("audio_s_per_s", "audio s/s", ".1f"), ("throughput_vs_batch1", "x batch 1", ".2f"),
-         ("peak_rss_mib", "peak RSS MiB", ".0f"), ("python_heap_peak_mib", "py heap MiB", ".1f")],
+        [
+            ("model", "model", ""),
+            ("task", "task", ""),
+            ("batch", "batch", "d"),
+            ("rtf", "RTF", ".3f"),
+            ("audio_s_per_s", "audio s/s", ".1f"),
+            ("throughput_vs_batch1", "x batch 1", ".2f"),
+            ("peak_rss_mib", "peak RSS MiB", ".0f"),
+            ("python_heap_peak_mib", "py heap MiB", ".1f"),
+        ],
     )
     if not result["default_model_found"]:
         print("  (no shipped default model under modeling_lauragpt/default_model/ yet: tiny preset only)")
@@ -156,8 +192,12 @@ def report(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     def add(parser):
-        parser.add_argument("--model", action="append", metavar="DIR",
-                            help="a LauraGPT folder to benchmark instead of the tiny preset + default model (repeatable)")
+        parser.add_argument(
+            "--model",
+            action="append",
+            metavar="DIR",
+            help="a LauraGPT folder to benchmark instead of the tiny preset + default model (repeatable)",
+        )
 
     args = parse_args(NAME, __doc__, argv, add)
     result = run(args)

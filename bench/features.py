@@ -57,8 +57,13 @@ def knf_fbank(clip: np.ndarray, fe: LauraGPTFeatureExtractor) -> np.ndarray:
 def torchaudio_fbank(clip: np.ndarray, fe: LauraGPTFeatureExtractor) -> torch.Tensor:
     """``torchaudio.compliance.kaldi.fbank`` called directly on one utterance: (frames, num_mel_bins)."""
     return torchaudio.compliance.kaldi.fbank(
-        torch.from_numpy(clip)[None] * INT16_SCALE, num_mel_bins=fe.num_mel_bins, frame_length=fe.frame_length_ms,
-        frame_shift=fe.frame_shift_ms, dither=fe.dither, energy_floor=0.0, window_type=fe.window_type,
+        torch.from_numpy(clip)[None] * INT16_SCALE,
+        num_mel_bins=fe.num_mel_bins,
+        frame_length=fe.frame_length_ms,
+        frame_shift=fe.frame_shift_ms,
+        dither=fe.dither,
+        energy_floor=0.0,
+        window_type=fe.window_type,
         sample_frequency=fe.sampling_rate,
     )
 
@@ -138,15 +143,23 @@ def report(result: dict) -> None:
     print(f"\nEquality on {eq['clips']} clips (max |diff|):")
     print(f"  fbank, ours vs kaldi-native-fbank      {eq['fbank_max_abs_diff_vs_kaldi_native_fbank']:.2e}")
     print(f"  fbank, ours vs torchaudio loop         {eq['fbank_max_abs_diff_vs_torchaudio_loop']:.2e}")
-    print(f"  LFR+CMVN features, ours vs knf + LFR    {eq['features_max_abs_diff_vs_kaldi_native_fbank_lfr_cmvn']:.2e}"
-          f"  (CMVN scales by up to {eq['cmvn_istd_max']:.2f})")
+    print(
+        f"  LFR+CMVN features, ours vs knf + LFR    {eq['features_max_abs_diff_vs_kaldi_native_fbank_lfr_cmvn']:.2e}"
+        f"  (CMVN scales by up to {eq['cmvn_istd_max']:.2f})"
+    )
     print_table(
         "Feature throughput (x real time = seconds of audio per second; higher is better)",
         result["rows"],
-        [("batch", "clips", "d"), ("audio_s", "audio s", ".1f"), ("ours_x_realtime", "ours (full)", ".0f"),
-         ("torchaudio_loop_x_realtime", "torchaudio fbank", ".0f"), ("kaldi_native_fbank_x_realtime", "knf fbank", ".0f"),
-         ("ours_clips_per_s", "ours clips/s", ".1f"), ("ours_vs_torchaudio", "ours/torchaudio", ".2f"),
-         ("ours_vs_knf", "ours/knf", ".2f")],
+        [
+            ("batch", "clips", "d"),
+            ("audio_s", "audio s", ".1f"),
+            ("ours_x_realtime", "ours (full)", ".0f"),
+            ("torchaudio_loop_x_realtime", "torchaudio fbank", ".0f"),
+            ("kaldi_native_fbank_x_realtime", "knf fbank", ".0f"),
+            ("ours_clips_per_s", "ours clips/s", ".1f"),
+            ("ours_vs_torchaudio", "ours/torchaudio", ".2f"),
+            ("ours_vs_knf", "ours/knf", ".2f"),
+        ],
     )
 
 

@@ -54,7 +54,9 @@ def build_model() -> tuple[LauraGPTForConditionalGeneration, dict]:
     """The benchmark's LauraGPT (random weights, eval mode) and a one-row TTS prompt for it."""
     processor = build_processor()
     torch.manual_seed(0)
-    model = LauraGPTForConditionalGeneration(LauraGPTConfig.from_processor(processor, "tiny", text_config=TEXT_CONFIG)).eval()
+    model = LauraGPTForConditionalGeneration(
+        LauraGPTConfig.from_processor(processor, "tiny", text_config=TEXT_CONFIG)
+    ).eval()
     return model, dict(processor(task="tts", text=SENTENCES[0]))
 
 
@@ -136,12 +138,16 @@ def run(args) -> dict:
             if name != "full_prefix":
                 row[f"{name}_speedup"] = baseline.median / timing.median
         rows.append(row)
-        print(f"  {seconds:>3} s of audio ({tokens} tokens): " + ", ".join(f"{name} {t.median:.2f} s" for name, t in timings.items()))
+        print(
+            f"  {seconds:>3} s of audio ({tokens} tokens): "
+            + ", ".join(f"{name} {t.median:.2f} s" for name, t in timings.items())
+        )
     lengths = [r["tokens"] for r in rows]
     exponents = {name: loglog_exponent(lengths, [r[f"{name}_s"] for r in rows]) for name in DECODERS}
     return {
         "model": {
-            "description": "LauraGPT, tiny audio encoder + Qwen2 LLM " + ", ".join(f"{k}={v}" for k, v in TEXT_CONFIG.items()),
+            "description": "LauraGPT, tiny audio encoder + Qwen2 LLM "
+            + ", ".join(f"{k}={v}" for k, v in TEXT_CONFIG.items()),
             "parameters": count_parameters(model),
             "llm_parameters": count_parameters(model.model.language_model) + count_parameters(model.lm_head),
             "vocab_size": model.config.text_config.vocab_size,
@@ -159,10 +165,13 @@ def report(result: dict) -> None:
     print_table(
         f"Codec-token generation, {m['parameters'] / 1e6:.2f} M-parameter LauraGPT ({m['llm_parameters'] / 1e6:.2f} M in the LLM)",
         result["rows"],
-        [("audio_s", "audio s", "d"), ("tokens", "tokens", "d"),
-         *[(f"{name}_ms_per_token", f"{name} ms/tok", ".2f") for name in DECODERS],
-         *[(f"{name}_speedup", f"{name} x", ".1f") for name in DECODERS if name != "full_prefix"],
-         ("same_output", "same", "")],
+        [
+            ("audio_s", "audio s", "d"),
+            ("tokens", "tokens", "d"),
+            *[(f"{name}_ms_per_token", f"{name} ms/tok", ".2f") for name in DECODERS],
+            *[(f"{name}_speedup", f"{name} x", ".1f") for name in DECODERS if name != "full_prefix"],
+            ("same_output", "same", ""),
+        ],
     )
     exponents = ", ".join(f"{name} k = {k:.2f}" for name, k in result["loglog_exponent"].items())
     print(f"  time ~ length^k on log-log: {exponents}")

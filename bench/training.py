@@ -39,11 +39,16 @@ CPU_WORKLOAD = {"rows": 8, "feature_frames": 33, "text_tokens": 16, "codec_token
 GPU_WORKLOAD = {"rows": 8, "feature_frames": 167, "text_tokens": 48, "codec_tokens": 250}  # 10 s in, 10 s out
 DEMO_WORKLOAD = {"rows": 16, "feature_frames": 75, "text_tokens": 16, "codec_tokens": 75}  # 3 s of cached 25 Hz frames
 DEMO_LLM_CANDIDATES = {  # (hidden, layers, intermediate) of the LLM under the frozen tiny.en tower; (256, 4) ships
-    "192x4": (192, 4, 576), "256x4": (256, 4, 768), "256x6": (256, 6, 768), "384x6": (384, 6, 1152),
+    "192x4": (192, 4, 576),
+    "256x4": (256, 4, 768),
+    "256x6": (256, 6, 768),
+    "384x6": (384, 6, 1152),
 }
 
 
-def synthetic_batch(config: LauraGPTConfig, rows: int, feature_frames: int, text_tokens: int, codec_tokens: int, seed: int = 0) -> dict:
+def synthetic_batch(
+    config: LauraGPTConfig, rows: int, feature_frames: int, text_tokens: int, codec_tokens: int, seed: int = 0
+) -> dict:
     """Right-padded training rows in the processor's layout, half ASR, half TTS, random ids and features.
 
     ASR row: ``<|audio|> x encoder frames, <|asr|>, text targets, <eos>``; TTS row: ``text ids, <|tts|>, codec
@@ -56,7 +61,9 @@ def synthetic_batch(config: LauraGPTConfig, rows: int, feature_frames: int, text
         return torch.randint(1, config.text_vocab_size, (n,), generator=g).tolist()
 
     cached = config.audio_tower_type == "whisper"  # cached tower frames: feature_frames are 25 Hz placeholders
-    placeholders = feature_frames if cached else int(encoder_num_frames(feature_frames, config.audio_config.input_layer))
+    placeholders = (
+        feature_frames if cached else int(encoder_num_frames(feature_frames, config.audio_config.input_layer))
+    )
     sequences = []
     for row in range(rows):
         if row < asr_rows:
@@ -78,11 +85,21 @@ def synthetic_batch(config: LauraGPTConfig, rows: int, feature_frames: int, text
         attention_mask[row, :n] = 1
     if cached:
         frames = torch.randn(asr_rows, feature_frames, config.audio_config.d_model, generator=g)
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, "audio_frames": frames,
-                "audio_frames_mask": torch.ones(asr_rows, feature_frames, dtype=torch.long)}
+        return {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "labels": labels,
+            "audio_frames": frames,
+            "audio_frames_mask": torch.ones(asr_rows, feature_frames, dtype=torch.long),
+        }
     features = torch.randn(asr_rows, feature_frames, config.audio_config.input_size, generator=g)
-    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, "input_features": features,
-            "input_features_mask": torch.ones(asr_rows, feature_frames, dtype=torch.long)}
+    return {
+        "input_ids": input_ids,
+        "attention_mask": attention_mask,
+        "labels": labels,
+        "input_features": features,
+        "input_features_mask": torch.ones(asr_rows, feature_frames, dtype=torch.long),
+    }
 
 
 def training_step(model, optimizer, batch: dict) -> float:
@@ -134,12 +151,22 @@ def measure(model, batch: dict, device: str, dtype: torch.dtype, runs: int, matm
     tokens = int(batch["attention_mask"].sum()) + int(batch.get("input_features_mask", torch.zeros(())).sum())
     parameters = count_parameters(model, trainable_only=True)
     return {
-        "device": device, "dtype": str(dtype).replace("torch.", ""), "parameters": parameters, "rows": batch["input_ids"].shape[0],
-        "tokens_per_step": tokens, "flops_per_step": flops, "flops_6nd_estimate": 6 * parameters * tokens,
-        "step_s": step_s, "samples_per_s": batch["input_ids"].shape[0] / step_s, "tokens_per_s": tokens / step_s,
-        "achieved_gflops": flops / step_s / 1e9, "matmul_size": matmul_size, "matmul_peak_gflops": peak / 1e9,
+        "device": device,
+        "dtype": str(dtype).replace("torch.", ""),
+        "parameters": parameters,
+        "rows": batch["input_ids"].shape[0],
+        "tokens_per_step": tokens,
+        "flops_per_step": flops,
+        "flops_6nd_estimate": 6 * parameters * tokens,
+        "step_s": step_s,
+        "samples_per_s": batch["input_ids"].shape[0] / step_s,
+        "tokens_per_s": tokens / step_s,
+        "achieved_gflops": flops / step_s / 1e9,
+        "matmul_size": matmul_size,
+        "matmul_peak_gflops": peak / 1e9,
         "utilisation": flops / step_s / peak,
-        "train_step": timings["train_step"].summary(), "matmul_peak": timings["matmul_peak"].summary(),
+        "train_step": timings["train_step"].summary(),
+        "matmul_peak": timings["matmul_peak"].summary(),
     }
 
 
@@ -147,24 +174,67 @@ def run(args) -> dict:
     """The CPU measurement, then the GPU one when a GPU is visible."""
     torch.manual_seed(0)
     config = LauraGPTConfig.from_preset("tiny")
-    rows = [{"preset": "tiny", **measure(LauraGPTForConditionalGeneration(config), synthetic_batch(config, **CPU_WORKLOAD),
-                                         "cpu", torch.float32, repeats(args, full=10, quick=3), 2048)}]
+    rows = [
+        {
+            "preset": "tiny",
+            **measure(
+                LauraGPTForConditionalGeneration(config),
+                synthetic_batch(config, **CPU_WORKLOAD),
+                "cpu",
+                torch.float32,
+                repeats(args, full=10, quick=3),
+                2048,
+            ),
+        }
+    ]
     for name, (hidden, layers, intermediate) in DEMO_LLM_CANDIDATES.items():
-        config = LauraGPTConfig.from_preset("whisper-tiny", audio_window="clip", text_vocab_size=2000, codebook_size=1024,
-                                            text_config={"hidden_size": hidden, "num_hidden_layers": layers, "intermediate_size": intermediate})
+        config = LauraGPTConfig.from_preset(
+            "whisper-tiny",
+            audio_window="clip",
+            text_vocab_size=2000,
+            codebook_size=1024,
+            text_config={"hidden_size": hidden, "num_hidden_layers": layers, "intermediate_size": intermediate},
+        )
         model = LauraGPTForConditionalGeneration(config).freeze_audio_tower()
-        rows.append({"preset": f"whisper-tiny, LLM {name}", **measure(model, synthetic_batch(config, **DEMO_WORKLOAD), "cpu", torch.float32,
-                                                                      repeats(args, full=6, quick=2), 2048)})
+        rows.append(
+            {
+                "preset": f"whisper-tiny, LLM {name}",
+                **measure(
+                    model,
+                    synthetic_batch(config, **DEMO_WORKLOAD),
+                    "cpu",
+                    torch.float32,
+                    repeats(args, full=6, quick=2),
+                    2048,
+                ),
+            }
+        )
     gpu_note = "no CUDA device visible: GPU run of the paper preset skipped"
     if torch.cuda.is_available():
         config = LauraGPTConfig.from_preset("paper")
         model = LauraGPTForConditionalGeneration(config)
-        rows.append({"preset": "paper", **measure(model, synthetic_batch(config, **GPU_WORKLOAD), "cuda", torch.bfloat16,
-                                                  repeats(args, full=3, quick=1), 8192)})
+        rows.append(
+            {
+                "preset": "paper",
+                **measure(
+                    model,
+                    synthetic_batch(config, **GPU_WORKLOAD),
+                    "cuda",
+                    torch.bfloat16,
+                    repeats(args, full=3, quick=1),
+                    8192,
+                ),
+            }
+        )
         gpu_note = f"paper preset on {torch.cuda.get_device_name(0)} in bf16"
-    return {"cpu_workload": CPU_WORKLOAD, "demo_workload": DEMO_WORKLOAD, "gpu_workload": GPU_WORKLOAD, "gpu": gpu_note,
-            "flop_counting": "torch.utils.flop_counter.FlopCounterMode over forward + backward (optimizer not counted)",
-            "rows": rows}
+    return {
+        "cpu_workload": CPU_WORKLOAD,
+        "demo_workload": DEMO_WORKLOAD,
+        "gpu_workload": GPU_WORKLOAD,
+        "gpu": gpu_note,
+        "flop_counting": "torch.utils.flop_counter.FlopCounterMode over forward + backward (optimizer not counted)",
+        "rows": rows,
+    }
 
 
 def report(result: dict) -> None:
@@ -172,12 +242,23 @@ def report(result: dict) -> None:
     print_table(
         "Training steps vs the matmul peak measured in the same run",
         result["rows"],
-        [("preset", "preset", ""), ("device", "device", ""), ("dtype", "dtype", ""), ("parameters", "params", ",d"),
-         ("step_s", "s/step", ".3f"), ("samples_per_s", "samples/s", ".1f"), ("tokens_per_s", "tokens/s", ",.0f"),
-         ("achieved_gflops", "GFLOP/s", ".1f"), ("matmul_peak_gflops", "matmul peak", ".1f"), ("utilisation", "of peak", ".1%")],
+        [
+            ("preset", "preset", ""),
+            ("device", "device", ""),
+            ("dtype", "dtype", ""),
+            ("parameters", "params", ",d"),
+            ("step_s", "s/step", ".3f"),
+            ("samples_per_s", "samples/s", ".1f"),
+            ("tokens_per_s", "tokens/s", ",.0f"),
+            ("achieved_gflops", "GFLOP/s", ".1f"),
+            ("matmul_peak_gflops", "matmul peak", ".1f"),
+            ("utilisation", "of peak", ".1%"),
+        ],
     )
     cpu = result["rows"][0]
-    print(f"  FLOPs/step: counted {cpu['flops_per_step'] / 1e9:.2f} G, 6*N*D estimate {cpu['flops_6nd_estimate'] / 1e9:.2f} G")
+    print(
+        f"  FLOPs/step: counted {cpu['flops_per_step'] / 1e9:.2f} G, 6*N*D estimate {cpu['flops_6nd_estimate'] / 1e9:.2f} G"
+    )
     print(f"  {result['gpu']}")
 
 

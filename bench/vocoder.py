@@ -45,7 +45,9 @@ def time_size(preset: str, seconds: float, runs: int, text_ids: torch.Tensor) ->
     """Interleaved timing of both vocoders of ``preset``, latent only and waveform, on ``seconds`` of codes."""
     pair = build_pair(preset, text_vocab_size=TEXT_VOCAB)
     frames = int(seconds * CODEC_HZ)
-    codes = torch.randint(0, pair["one_step"].config.codebook_size, (1, frames), generator=torch.Generator().manual_seed(0))
+    codes = torch.randint(
+        0, pair["one_step"].config.codebook_size, (1, frames), generator=torch.Generator().manual_seed(0)
+    )
     candidates = {}
     for kind, model in pair.items():
         candidates[f"{kind}_latent"] = lambda m=model: m.predict_latent(codes, text_ids=text_ids)
@@ -53,7 +55,8 @@ def time_size(preset: str, seconds: float, runs: int, text_ids: torch.Tensor) ->
     with torch.no_grad():
         timings = interleaved(candidates, repeats=runs)
     row = {
-        "preset": preset, "audio_s": seconds,
+        "preset": preset,
+        "audio_s": seconds,
         "predictor_parameters": count_parameters(pair["one_step"]) - count_parameters(pair["one_step"].codec),
         "codec_parameters": count_parameters(pair["one_step"].codec),
         "num_quantizers": pair["one_step"].config.num_quantizers,
@@ -84,30 +87,47 @@ def report(result: dict) -> None:
     print_table(
         f"Vocoder compute per second of audio ({result['condition']}; lower is better)",
         result["speed"],
-        [("preset", "size", ""), ("predictor_parameters", "predictor params", ",d"),
-         ("one_step_latent_s_per_audio_s", "1-step latent", ".4f"), ("multi_step_latent_s_per_audio_s", "31-step latent", ".4f"),
-         ("latent_speedup", "x", ".1f"), ("one_step_waveform_s_per_audio_s", "1-step +decoder", ".4f"),
-         ("multi_step_waveform_s_per_audio_s", "31-step +decoder", ".4f"), ("waveform_speedup", "x", ".1f")],
+        [
+            ("preset", "size", ""),
+            ("predictor_parameters", "predictor params", ",d"),
+            ("one_step_latent_s_per_audio_s", "1-step latent", ".4f"),
+            ("multi_step_latent_s_per_audio_s", "31-step latent", ".4f"),
+            ("latent_speedup", "x", ".1f"),
+            ("one_step_waveform_s_per_audio_s", "1-step +decoder", ".4f"),
+            ("multi_step_waveform_s_per_audio_s", "31-step +decoder", ".4f"),
+            ("waveform_speedup", "x", ".1f"),
+        ],
     )
     quality = result["quality"]
     rows = [
         {"task": task, "vocoder": kind, **quality["tasks"][task][kind]}
-        for task in TASKS for kind in (*KINDS, "first_group_only")
+        for task in TASKS
+        for kind in (*KINDS, "first_group_only")
     ]
     setup = quality["setup"]
     print_table(
         f"Tiny pair after {setup['train_steps']} training steps each on {setup['clips']} {setup['clip_source']} clips "
         "(scored on those clips vs the codec's own reconstruction)",
         rows,
-        [("task", "task", ""), ("vocoder", "vocoder", ""), ("latent_l1", "latent L1", ".3f"), ("pesq", "PESQ", ".2f"),
-         ("stoi", "STOI", ".3f"), ("si_sdr", "SI-SDR dB", ".1f")],
+        [
+            ("task", "task", ""),
+            ("vocoder", "vocoder", ""),
+            ("latent_l1", "latent L1", ".3f"),
+            ("pesq", "PESQ", ".2f"),
+            ("stoi", "STOI", ".3f"),
+            ("si_sdr", "SI-SDR dB", ".1f"),
+        ],
     )
-    print(f"  training time: one-step {quality['train_s']['one_step']:.1f} s, multi-step {quality['train_s']['multi_step']:.1f} s")
+    print(
+        f"  training time: one-step {quality['train_s']['one_step']:.1f} s, multi-step {quality['train_s']['multi_step']:.1f} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     def add(parser):
-        parser.add_argument("--train-steps", type=int, help="training steps of each tiny vocoder (default 300, quick 30)")
+        parser.add_argument(
+            "--train-steps", type=int, help="training steps of each tiny vocoder (default 300, quick 30)"
+        )
 
     args = parse_args(NAME, __doc__, argv, add)
     result = run(args)

@@ -63,7 +63,9 @@ LEARNING_RATE = 1e-3
 
 
 def _add_arguments(parser):
-    parser.add_argument("--codec", type=Path, required=True, help="a trained codec folder (LauraGPTCPUCodec or EncodecModel)")
+    parser.add_argument(
+        "--codec", type=Path, required=True, help="a trained codec folder (LauraGPTCPUCodec or EncodecModel)"
+    )
     parser.add_argument("--preset", default="tiny", help="vocoder preset of both predictors (default: tiny)")
     parser.add_argument("--steps", type=int, help="AdamW steps per vocoder (default: 600; --quick: 6)")
 
@@ -101,16 +103,27 @@ def train_on_minibatches(model, processor, clips, texts, steps: int, seed: int =
     return train(model, next_batch, steps, lr=LEARNING_RATE, seed=seed)
 
 
-def _figures(audio: torch.Tensor, frames: torch.Tensor, originals: list[np.ndarray], texts: list[str], hop: int,
-             recognizer: PocketsphinxRecognizer, original_wer: float) -> dict:
+def _figures(
+    audio: torch.Tensor,
+    frames: torch.Tensor,
+    originals: list[np.ndarray],
+    texts: list[str],
+    hop: int,
+    recognizer: PocketsphinxRecognizer,
+    original_wer: float,
+) -> dict:
     outputs = [audio[row, : int(n) * hop].numpy() for row, n in enumerate(frames)]
     references = [o[: len(r)] if len(o) >= len(r) else o for o, r in zip(outputs, originals)]
     pairs = [(o[: len(r)], r[: len(o)]) for o, r in zip(references, originals)]
     pesq = [p for p in (pesq_wb(o, r) for o, r in pairs) if not math.isnan(p)]
     stoi_values = [s for s in (stoi(o, r) for o, r in pairs) if not math.isnan(s)]
     wer = intelligibility(outputs, texts, recognizer=recognizer)["wer"]
-    return {"pesq": float(np.mean(pesq)), "stoi": float(np.mean(stoi_values)), "wer": wer,
-            "wer_ratio": wer / original_wer if original_wer else math.nan}
+    return {
+        "pesq": float(np.mean(pesq)),
+        "stoi": float(np.mean(stoi_values)),
+        "wer": wer,
+        "wer_ratio": wer / original_wer if original_wer else math.nan,
+    }
 
 
 @torch.no_grad()
@@ -127,11 +140,17 @@ def evaluate_heldout(pair, processor, codec, test) -> dict:
         mask, frames = batch["codes_mask"], batch["codes_mask"].sum(dim=1)
         real = mask.bool()[..., None].float()
         conditions = {k: v for k, v in batch.items() if k not in ("codes", "codes_mask", "target_codes")}
-        latents = {kind: model.predict_latent(batch["codes"], mask, **conditions) * real for kind, model in pair.items()}
+        latents = {
+            kind: model.predict_latent(batch["codes"], mask, **conditions) * real for kind, model in pair.items()
+        }
         latents["codec_all_groups"] = codes_to_latent(codec, batch["target_codes"]) * real
         latents["first_group_only"] = codes_to_latent(codec, batch["target_codes"][:, :1]) * real
-        results[task] = {name: _figures(latent_to_waveform(codec, latent, lengths=frames), frames, clips, texts, hop,
-                                        recognizer, original_wer) for name, latent in latents.items()}
+        results[task] = {
+            name: _figures(
+                latent_to_waveform(codec, latent, lengths=frames), frames, clips, texts, hop, recognizer, original_wer
+            )
+            for name, latent in latents.items()
+        }
     return results
 
 
@@ -147,15 +166,35 @@ def main(argv=None) -> int:
     train_s = {kind: train_on_minibatches(pair[kind], processor, clips, texts, steps) for kind in KINDS}
     results = evaluate_heldout(pair, processor, codec, test)
     rows = [{"task": task, "audio": name, **figures} for task in TASKS for name, figures in results[task].items()]
-    print_table(f"Held-out speech (voice {HELD_OUT_VOICE}, {len(test)} unseen sentences): vocoders over {args.codec} after "
-                f"{steps} steps each (original speech WER {results['original_wer']:.3f})", rows,
-                [("task", "task", "s"), ("audio", "audio", "s"), ("pesq", "PESQ", ".2f"), ("stoi", "STOI", ".3f"),
-                 ("wer", "WER", ".3f"), ("wer_ratio", "WER ratio", ".2f")])
-    write_results(NAME, args, {
-        "codec": str(args.codec), "codec_class": type(codec).__name__, "preset": args.preset, "steps": steps,
-        "train_clips": len(train), "train_audio_s": sum(len(c) for c in clips) / SAMPLING_RATE, "test_clips": len(test),
-        "train_s": train_s, "results": results, "noise_snr_db": 5.0,
-    })
+    print_table(
+        f"Held-out speech (voice {HELD_OUT_VOICE}, {len(test)} unseen sentences): vocoders over {args.codec} after "
+        f"{steps} steps each (original speech WER {results['original_wer']:.3f})",
+        rows,
+        [
+            ("task", "task", "s"),
+            ("audio", "audio", "s"),
+            ("pesq", "PESQ", ".2f"),
+            ("stoi", "STOI", ".3f"),
+            ("wer", "WER", ".3f"),
+            ("wer_ratio", "WER ratio", ".2f"),
+        ],
+    )
+    write_results(
+        NAME,
+        args,
+        {
+            "codec": str(args.codec),
+            "codec_class": type(codec).__name__,
+            "preset": args.preset,
+            "steps": steps,
+            "train_clips": len(train),
+            "train_audio_s": sum(len(c) for c in clips) / SAMPLING_RATE,
+            "test_clips": len(test),
+            "train_s": train_s,
+            "results": results,
+            "noise_snr_db": 5.0,
+        },
+    )
     return 0
 
 

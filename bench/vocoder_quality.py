@@ -131,7 +131,9 @@ def evaluate(pair: dict, batch: dict, codec) -> dict:
         audio = latent_to_waveform(codec, latent * real, lengths=frames)
         return {"latent_l1": float(l1), **_scores(audio, frames * hop, references)}
 
-    results = {kind: figures(model.predict_latent(batch["codes"], mask, **_conditions(batch))) for kind, model in pair.items()}
+    results = {
+        kind: figures(model.predict_latent(batch["codes"], mask, **_conditions(batch))) for kind, model in pair.items()
+    }
     results["first_group_only"] = figures(codes_to_latent(codec, batch["target_codes"][:, :1]) * real)
     return results
 
@@ -147,8 +149,11 @@ def run_quality(steps: int, clip_count: int, seed: int = 0) -> dict:
     train_s = {kind: train(model, batches["all"], steps, seed=seed) for kind, model in pair.items()}
     return {
         "setup": {
-            "clips": clip_count, "clip_source": clip_source(), "audio_s": sum(len(c) for c in clips) / SAMPLING_RATE,
-            "train_steps": steps, "optimizer": "AdamW lr 1e-3, one batch = every clip as a TTS row and as an SE row",
+            "clips": clip_count,
+            "clip_source": clip_source(),
+            "audio_s": sum(len(c) for c in clips) / SAMPLING_RATE,
+            "train_steps": steps,
+            "optimizer": "AdamW lr 1e-3, one batch = every clip as a TTS row and as an SE row",
             "predictor": "tiny preset (d 64, 2 blocks, 4 heads, FFN 128) over the tiny codec (32 x 1024 codes)",
             "evaluated_on": "the training clips (fitting under an equal step budget, not generalisation)",
             "reference_audio": "the codec's own reconstruction from all 32 groups",

@@ -57,7 +57,9 @@ TIMED_CLIPS = 6
 
 
 def _add_arguments(parser):
-    parser.add_argument("--whisper", type=Path, required=True, help="a converted Whisper folder (lauragpt convert whisper-tiny-en)")
+    parser.add_argument(
+        "--whisper", type=Path, required=True, help="a converted Whisper folder (lauragpt convert whisper-tiny-en)"
+    )
 
 
 def _normalise(text: str) -> str:
@@ -66,8 +68,11 @@ def _normalise(text: str) -> str:
 
 def real_speech(count: int) -> list[tuple[np.ndarray, str]]:
     """Asterisk prompts of at least ``MIN_WORDS`` words, in key order, as 16 kHz clips with their transcripts."""
-    prompts = [p for p in sorted(prompt_recordings("en", MAX_PROMPT_SECONDS).values(), key=lambda p: p.key)
-               if len(p.text.split()) >= MIN_WORDS][:count]
+    prompts = [
+        p
+        for p in sorted(prompt_recordings("en", MAX_PROMPT_SECONDS).values(), key=lambda p: p.key)
+        if len(p.text.split()) >= MIN_WORDS
+    ][:count]
     clips = []
     for prompt in prompts:
         array, rate = soundfile.read(prompt.path, dtype="float32")
@@ -120,9 +125,12 @@ def word_error_rates(transcriber: Transcriber, clips: list[tuple[np.ndarray, str
     hypotheses = {window: [_normalise(transcriber.transcribe(clip, window)) for clip, _ in clips] for window in WINDOWS}
     reference = hypotheses[REFERENCE_WINDOW]
     return {
-        "clips": len(clips), "seconds": sum(len(c) for c, _ in clips) / SAMPLING_RATE,
+        "clips": len(clips),
+        "seconds": sum(len(c) for c, _ in clips) / SAMPLING_RATE,
         "wer": {window: jiwer.wer(references, hyps) for window, hyps in hypotheses.items()},
-        "differ_from_30s": {window: sum(a != b for a, b in zip(reference, hyps)) for window, hyps in hypotheses.items()},
+        "differ_from_30s": {
+            window: sum(a != b for a, b in zip(reference, hyps)) for window, hyps in hypotheses.items()
+        },
         "examples": [{"reference": r, **{w: hypotheses[w][i] for w in WINDOWS}} for i, r in enumerate(references[:6])],
     }
 
@@ -130,10 +138,15 @@ def word_error_rates(transcriber: Transcriber, clips: list[tuple[np.ndarray, str
 def encoder_speed(transcriber: Transcriber, clips: list[np.ndarray], repeats: int) -> dict:
     """Encoder seconds per audio second (features included), one clip at a time, per window."""
     audio_seconds = sum(len(c) for c in clips) / SAMPLING_RATE
-    timings = interleaved({window: (lambda w=window: [transcriber.encode(c, w) for c in clips]) for window in WINDOWS}, repeats)
+    timings = interleaved(
+        {window: (lambda w=window: [transcriber.encode(c, w) for c in clips]) for window in WINDOWS}, repeats
+    )
     rows = {window: timing.median / audio_seconds for window, timing in timings.items()}
-    return {"audio_seconds": audio_seconds, "seconds_per_audio_second": rows,
-            "speedup_vs_30s": {window: rows[REFERENCE_WINDOW] / value for window, value in rows.items()}}
+    return {
+        "audio_seconds": audio_seconds,
+        "seconds_per_audio_second": rows,
+        "speedup_vs_30s": {window: rows[REFERENCE_WINDOW] / value for window, value in rows.items()},
+    }
 
 
 def main(argv=None) -> int:
@@ -144,13 +157,27 @@ def main(argv=None) -> int:
     accuracy = {name: word_error_rates(transcriber, clips) for name, clips in sources.items()}
     timed = [clip for clips in sources.values() for clip, _ in clips[: TIMED_CLIPS // 2]]
     speed = encoder_speed(transcriber, timed, repeats=2 if args.quick else 3)
-    rows = [{"window": window, **{f"wer {name}": r["wer"][window] for name, r in accuracy.items()},
-             "differ": sum(r["differ_from_30s"][window] for r in accuracy.values()),
-             "s_per_s": speed["seconds_per_audio_second"][window], "speedup": speed["speedup_vs_30s"][window]} for window in WINDOWS]
-    columns = [("window", "window", "s"), *[(f"wer {name}", f"WER {name}", ".3f") for name in accuracy],
-               ("differ", "transcripts unlike 30 s", "d"), ("s_per_s", "encoder s / audio s", ".4f"), ("speedup", "x faster than 30 s", ".1f")]
+    rows = [
+        {
+            "window": window,
+            **{f"wer {name}": r["wer"][window] for name, r in accuracy.items()},
+            "differ": sum(r["differ_from_30s"][window] for r in accuracy.values()),
+            "s_per_s": speed["seconds_per_audio_second"][window],
+            "speedup": speed["speedup_vs_30s"][window],
+        }
+        for window in WINDOWS
+    ]
+    columns = [
+        ("window", "window", "s"),
+        *[(f"wer {name}", f"WER {name}", ".3f") for name in accuracy],
+        ("differ", "transcripts unlike 30 s", "d"),
+        ("s_per_s", "encoder s / audio s", ".4f"),
+        ("speedup", "x faster than 30 s", ".1f"),
+    ]
     clip_counts = ", ".join(f"{r['clips']} {name} clips ({r['seconds'] / 60:.1f} min)" for name, r in accuracy.items())
-    print_table(f"Whisper tiny.en by encoder window, greedy decoding with its own decoder; {clip_counts}", rows, columns)
+    print_table(
+        f"Whisper tiny.en by encoder window, greedy decoding with its own decoder; {clip_counts}", rows, columns
+    )
     write_results(NAME, args, {"whisper": str(args.whisper), "accuracy": accuracy, "speed": speed})
     return 0
 

@@ -64,8 +64,10 @@ def unpack_clip(clip, sampling_rate: int | None):
     if isinstance(clip, dict):
         missing = [key for key in ("array", "sampling_rate") if key not in clip]
         if missing:
-            raise InvalidInputError(f"An audio dict needs 'array' and 'sampling_rate'; this one lacks {missing} (it has "
-                             f"{sorted(map(str, clip))}). Pass {{'array': samples, 'sampling_rate': hz}}.")
+            raise InvalidInputError(
+                f"An audio dict needs 'array' and 'sampling_rate'; this one lacks {missing} (it has "
+                f"{sorted(map(str, clip))}). Pass {{'array': samples, 'sampling_rate': hz}}."
+            )
         return clip["array"], clip["sampling_rate"]
     if hasattr(clip, "get_all_samples"):
         return clip["array"], clip["sampling_rate"]
@@ -120,7 +122,9 @@ def _downmix(array: np.ndarray, index: int | None) -> np.ndarray:
         f"(samples, channels) with at most {MAX_CHANNELS} channels; pass a batch as a list of clips."
     )
     if array.ndim != 2:
-        raise InvalidInputError(f"{_where(index)} has {array.ndim} dimensions, shape {tuple(array.shape)}. {shape_help}")
+        raise InvalidInputError(
+            f"{_where(index)} has {array.ndim} dimensions, shape {tuple(array.shape)}. {shape_help}"
+        )
     channel_axis = int(np.argmin(array.shape))
     if array.shape[channel_axis] > MAX_CHANNELS:
         raise InvalidInputError(
@@ -153,9 +157,16 @@ def resampled_length(num_samples: int, orig_rate: int, new_rate: int) -> int:
 
 
 def _check_rate(sampling_rate, index: int | None) -> int:
-    if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, Real) or not math.isfinite(sampling_rate) \
-            or sampling_rate <= 0 or sampling_rate != int(sampling_rate):
-        raise InvalidInputError(f"{_where(index)}: sampling_rate must be a positive whole number of Hz, got {sampling_rate!r}.")
+    if (
+        isinstance(sampling_rate, bool)
+        or not isinstance(sampling_rate, Real)
+        or not math.isfinite(sampling_rate)
+        or sampling_rate <= 0
+        or sampling_rate != int(sampling_rate)
+    ):
+        raise InvalidInputError(
+            f"{_where(index)}: sampling_rate must be a positive whole number of Hz, got {sampling_rate!r}."
+        )
     if not MIN_SAMPLING_RATE <= sampling_rate <= MAX_SAMPLING_RATE:
         raise InvalidInputError(
             f"{_where(index)}: sampling_rate {int(sampling_rate)} Hz is outside {MIN_SAMPLING_RATE}-{MAX_SAMPLING_RATE} Hz; "
@@ -198,7 +209,9 @@ def to_mono_waveform(
     if array.ndim == 0:
         raise InvalidInputError(f"{_where(index)} is a scalar, not a waveform. Pass a 1-D array of samples.")
     if array.size == 0:
-        raise InvalidInputError(f"{_where(index)} is empty (shape {tuple(array.shape)}, 0 samples). Drop it or pass real audio.")
+        raise InvalidInputError(
+            f"{_where(index)} is empty (shape {tuple(array.shape)}, 0 samples). Drop it or pass real audio."
+        )
     mono = _downmix(_to_float(array, index), index)
 
     finite = np.isfinite(mono)

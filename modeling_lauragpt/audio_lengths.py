@@ -33,7 +33,9 @@ CLIP_WINDOW = "clip"  # audio_window value: no silence added, the clip is its ow
 
 
 def fbank_num_frames(
-    num_samples, sampling_rate: int = SAMPLING_RATE, frame_length_ms: float = FBANK_FRAME_LENGTH_MS,
+    num_samples,
+    sampling_rate: int = SAMPLING_RATE,
+    frame_length_ms: float = FBANK_FRAME_LENGTH_MS,
     frame_shift_ms: float = FBANK_FRAME_SHIFT_MS,
 ):
     """Kaldi fbank frames with ``snip_edges=True``: ``1 + (N - window) // shift`` (0 if shorter than a window)."""

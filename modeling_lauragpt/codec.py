@@ -133,7 +133,9 @@ def codec_spec(codec_or_config: Codec | PreTrainedConfig) -> CodecSpec:
     """The ``CodecSpec`` of a codec model or of its config (``EncodecConfig`` or ``LauraGPTCPUCodecConfig``)."""
     config = codec_or_config.config if isinstance(codec_or_config, PreTrainedModel) else codec_or_config
     _config_classes(config)
-    return CodecSpec(config.sampling_rate, config.hop_length, config.codebook_size, config.num_quantizers, config.codebook_dim)
+    return CodecSpec(
+        config.sampling_rate, config.hop_length, config.codebook_size, config.num_quantizers, config.codebook_dim
+    )
 
 
 def resolve_codec_config(value: dict | PreTrainedConfig | None) -> PreTrainedConfig | None:
@@ -209,7 +211,9 @@ def _encode_padded(codec: Codec, x: torch.Tensor, lengths: torch.LongTensor) -> 
 
 
 @torch.no_grad()
-def encode_codes(codec: Codec, waveforms, batch_size: int = 8, sampling_rate: int | None = None) -> list[torch.LongTensor]:
+def encode_codes(
+    codec: Codec, waveforms, batch_size: int = 8, sampling_rate: int | None = None
+) -> list[torch.LongTensor]:
     """All-group RVQ codes of each clip.
 
     codec : an ``EncodecModel`` or a ``LauraGPTCPUCodec``
@@ -221,7 +225,9 @@ def encode_codes(codec: Codec, waveforms, batch_size: int = 8, sampling_rate: in
     returns : a list of ``torch.LongTensor`` of shape ``(num_groups, codec_num_frames(samples))`` on the CPU
     """
     if isinstance(waveforms, torch.Tensor) and waveforms.dim() == 1:
-        raise InvalidInputError("encode_codes takes a list of clips; wrap a single clip in a list: encode_codes(codec, [clip]).")
+        raise InvalidInputError(
+            "encode_codes takes a list of clips; wrap a single clip in a list: encode_codes(codec, [clip])."
+        )
     clips = _waveforms(codec, waveforms, sampling_rate)
     param = next(codec.parameters())
     hop = codec_spec(codec).hop_length
@@ -243,9 +249,13 @@ def check_codes(codec: Codec, codes: torch.Tensor) -> None:
     """Raise ``ValueError`` unless ``codes`` are (batch, 1..num_groups, frames) integers in [0, codebook_size)."""
     spec = codec_spec(codec)
     if codes.dim() != 3 or codes.dtype.is_floating_point:
-        raise InvalidInputError(f"codes must be integers of shape (batch, num_groups, frames); got {codes.dtype} {tuple(codes.shape)}.")
+        raise InvalidInputError(
+            f"codes must be integers of shape (batch, num_groups, frames); got {codes.dtype} {tuple(codes.shape)}."
+        )
     if not 1 <= codes.shape[1] <= spec.num_groups:
-        raise InvalidInputError(f"codes have {codes.shape[1]} groups but the codec has 1..{spec.num_groups} (its quantizers).")
+        raise InvalidInputError(
+            f"codes have {codes.shape[1]} groups but the codec has 1..{spec.num_groups} (its quantizers)."
+        )
     if codes.numel() and (int(codes.min()) < 0 or int(codes.max()) >= spec.codebook_size):
         raise InvalidInputError(
             f"codes must lie in [0, {spec.codebook_size}); got values from {int(codes.min())} to {int(codes.max())}. "
@@ -283,7 +293,9 @@ def latent_to_waveform(codec: Codec, latent: torch.Tensor, lengths: torch.Tensor
     """
     spec = codec_spec(codec)
     if latent.dim() != 3 or latent.shape[-1] != spec.latent_dim:
-        raise InvalidInputError(f"latent must have shape (batch, frames, {spec.latent_dim}); got {tuple(latent.shape)}.")
+        raise InvalidInputError(
+            f"latent must have shape (batch, frames, {spec.latent_dim}); got {tuple(latent.shape)}."
+        )
     latent = latent.to(next(codec.parameters()).dtype)
     if lengths is None:
         return _decode(codec, latent)
@@ -311,7 +323,9 @@ def init_codebooks_from_audio(
     """
     if is_cpu_codec(codec):
         param = next(codec.parameters())
-        codec.init_codebooks(*_padded(_waveforms(codec, waveforms, sampling_rate), param.device, param.dtype), seed=seed)
+        codec.init_codebooks(
+            *_padded(_waveforms(codec, waveforms, sampling_rate), param.device, param.dtype), seed=seed
+        )
         return codec
     generator = torch.Generator().manual_seed(seed)
     param = next(codec.parameters())

@@ -99,7 +99,11 @@ class LauraGPTCPUCodecConfig(PreTrainedConfig):
                 f"stft_hop_length ({self.stft_hop_length}) must divide hop_length ({self.hop_length}): each codec frame "
                 "holds a whole number of STFT frames."
             )
-        if self.n_fft % self.stft_hop_length or self.n_fft < 2 * self.stft_hop_length or (self.n_fft - self.stft_hop_length) % 2:
+        if (
+            self.n_fft % self.stft_hop_length
+            or self.n_fft < 2 * self.stft_hop_length
+            or (self.n_fft - self.stft_hop_length) % 2
+        ):
             raise InvalidInputError(
                 f"n_fft ({self.n_fft}) must be a multiple of stft_hop_length ({self.stft_hop_length}), at least twice it, "
                 "with n_fft - stft_hop_length even (frames overlap by whole hops and pad evenly)."

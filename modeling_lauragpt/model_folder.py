@@ -28,12 +28,16 @@ def _looks_local(name: str) -> bool:
 def _read_config(folder: Path) -> dict:
     path = folder / "config.json"
     if not path.is_file():
-        raise ModelLoadError(f"{folder} has no config.json; pass a folder saved with save_pretrained "
-                             "(config.json, model.safetensors, the processor files, vocoder/ for audio output).")
+        raise ModelLoadError(
+            f"{folder} has no config.json; pass a folder saved with save_pretrained "
+            "(config.json, model.safetensors, the processor files, vocoder/ for audio output)."
+        )
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelLoadError(f"{path} is not valid JSON ({error}): the file is truncated or damaged; {SAVE_HINT}.") from error
+        raise ModelLoadError(
+            f"{path} is not valid JSON ({error}): the file is truncated or damaged; {SAVE_HINT}."
+        ) from error
     if not isinstance(config, dict):
         raise ModelLoadError(f"{path} holds no JSON object; {SAVE_HINT}.")
     return config
@@ -43,14 +47,17 @@ def _check_weights(folder: Path) -> None:
     from safetensors import safe_open
 
     if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")):
-        raise ModelLoadError(f"{folder} has no weights (model.safetensors): the copy or download is incomplete; {SAVE_HINT}.")
+        raise ModelLoadError(
+            f"{folder} has no weights (model.safetensors): the copy or download is incomplete; {SAVE_HINT}."
+        )
     for path in sorted(folder.glob("*.safetensors")):
         try:
             with safe_open(str(path), framework="pt") as weights:
                 weights.keys()
         except Exception as error:
-            raise ModelLoadError(f"{path} cannot be read ({error}): the file is truncated or damaged; "
-                                 f"{SAVE_HINT}.") from error
+            raise ModelLoadError(
+                f"{path} cannot be read ({error}): the file is truncated or damaged; {SAVE_HINT}."
+            ) from error
 
 
 def check_model_folder(name_or_path, expected_model_type: str | None = None, subfolder: str = "") -> None:
@@ -76,12 +83,16 @@ def check_model_folder(name_or_path, expected_model_type: str | None = None, sub
     mixed_up = "lauragpt" in (found, expected_model_type) and found != expected_model_type  # model vs vocoder/codec
     if mixed_up and found in LAURAGPT_FOLDER_KINDS and expected_model_type in LAURAGPT_FOLDER_KINDS:
         hint = " (the model is its parent folder)" if found.endswith("vocoder") else ""
-        raise ModelLoadError(f"{folder} is a {LAURAGPT_FOLDER_KINDS[found]} folder{hint}, not a "
-                             f"{LAURAGPT_FOLDER_KINDS.get(expected_model_type, expected_model_type)} folder.")
+        raise ModelLoadError(
+            f"{folder} is a {LAURAGPT_FOLDER_KINDS[found]} folder{hint}, not a "
+            f"{LAURAGPT_FOLDER_KINDS.get(expected_model_type, expected_model_type)} folder."
+        )
     if expected_model_type in LAURAGPT_FOLDER_KINDS and found not in LAURAGPT_FOLDER_KINDS:
         # without this, transformers builds a default-size LauraGPT from the foreign or empty config (tens of GB)
-        raise ModelLoadError(f"{folder}/config.json has model_type {found!r}: it is not a LauraGPT folder. Pass a folder "
-                             f"saved with save_pretrained by lauragpt, or {SAVE_HINT}.")
+        raise ModelLoadError(
+            f"{folder}/config.json has model_type {found!r}: it is not a LauraGPT folder. Pass a folder "
+            f"saved with save_pretrained by lauragpt, or {SAVE_HINT}."
+        )
     _check_weights(folder)
 
 

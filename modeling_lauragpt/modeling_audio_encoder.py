@@ -288,13 +288,17 @@ class LauraGPTAudioEncoder(LauraGPTPreTrainedModel):
 
     def __init__(self, config: LauraGPTAudioEncoderConfig):
         super().__init__(config)
-        self.embed = LauraGPTLinearInput(config) if config.input_layer == "linear" else LauraGPTConv2dSubsampling(config)
+        self.embed = (
+            LauraGPTLinearInput(config) if config.input_layer == "linear" else LauraGPTConv2dSubsampling(config)
+        )
         positions = {
             "sinusoidal": LauraGPTSinusoidalPositionalEncoding,
             "relative": LauraGPTRelPositionalEncoding,
             "relative_legacy": LauraGPTLegacyRelPositionalEncoding,
         }[config.position_embedding_type]
-        self.positional_encoding = positions(config.hidden_size, config.max_position_embeddings, config.positional_dropout)
+        self.positional_encoding = positions(
+            config.hidden_size, config.max_position_embeddings, config.positional_dropout
+        )
         self.layers = nn.ModuleList(LauraGPTConformerLayer(config) for _ in range(config.num_hidden_layers))
         self.after_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.gradient_checkpointing = False

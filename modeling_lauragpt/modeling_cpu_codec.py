@@ -326,19 +326,27 @@ class LauraGPTCPUCodec(PreTrainedModel):
         if waveform.dim() == 1:
             waveform = waveform[None]
         if waveform.dim() != 2:
-            raise InvalidInputError(f"waveform must have shape (batch, samples) or (samples,); got {tuple(waveform.shape)}. "
-                             "Downmix multi-channel audio to mono first.")
+            raise InvalidInputError(
+                f"waveform must have shape (batch, samples) or (samples,); got {tuple(waveform.shape)}. "
+                "Downmix multi-channel audio to mono first."
+            )
         if waveform.shape[0] == 0 or waveform.shape[1] == 0:
-            raise InvalidInputError(f"waveform is empty (shape {tuple(waveform.shape)}); pass at least one sample per clip.")
+            raise InvalidInputError(
+                f"waveform is empty (shape {tuple(waveform.shape)}); pass at least one sample per clip."
+            )
         if not torch.isfinite(waveform).all():
-            raise InvalidInputError("waveform contains NaN or infinite samples; clean or drop the clip (torch.nan_to_num).")
+            raise InvalidInputError(
+                "waveform contains NaN or infinite samples; clean or drop the clip (torch.nan_to_num)."
+            )
         samples = waveform.shape[1]
         if lengths is None:
             lengths = torch.full((waveform.shape[0],), samples, dtype=torch.long)
         lengths = torch.as_tensor(lengths, dtype=torch.long).to(waveform.device)
         if lengths.shape != (waveform.shape[0],) or (lengths < 1).any() or (lengths > samples).any():
-            raise InvalidInputError(f"lengths must hold one length in 1..{samples} samples per clip; got {lengths.tolist()}. "
-                             "An empty clip has no frames: drop it.")
+            raise InvalidInputError(
+                f"lengths must hold one length in 1..{samples} samples per clip; got {lengths.tolist()}. "
+                "An empty clip has no frames: drop it."
+            )
         frames = self.num_frames(samples)
         waveform = F.pad(waveform.to(self.dtype), (0, frames * self.config.hop_length - samples))
         keep = torch.arange(waveform.shape[1], device=waveform.device)[None] < lengths[:, None]
@@ -383,7 +391,9 @@ class LauraGPTCPUCodec(PreTrainedModel):
             return istft(torch.polar(magnitude, phase), c.n_fft, c.stft_hop_length)
         return griffin_lim(magnitude, c.n_fft, c.stft_hop_length, c.griffin_lim_iterations, c.griffin_lim_momentum)
 
-    def _encode_latent(self, waveform: torch.Tensor, lengths: torch.LongTensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _encode_latent(
+        self, waveform: torch.Tensor, lengths: torch.LongTensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Padded waveform -> (target log-magnitude, encoder output (batch, codebook_dim, frames), mask)."""
         target = self.log_magnitude(waveform)
         stacked = self._stack((target - self.config.log_magnitude_mean) / self.config.log_magnitude_std)
@@ -420,7 +430,9 @@ class LauraGPTCPUCodec(PreTrainedModel):
         if codes.dtype.is_floating_point:
             raise InvalidInputError(f"codes must be integers; got {codes.dtype}. Pass the output of encode().")
         if not 1 <= codes.shape[1] <= self.config.num_quantizers:
-            raise InvalidInputError(f"codes have {codes.shape[1]} groups; the codec has 1..{self.config.num_quantizers}.")
+            raise InvalidInputError(
+                f"codes have {codes.shape[1]} groups; the codec has 1..{self.config.num_quantizers}."
+            )
         if codes.numel() and (codes.min() < 0 or codes.max() >= self.config.codebook_size):
             raise InvalidInputError(
                 f"codes must lie in [0, {self.config.codebook_size}); got values in [{int(codes.min())}, "
@@ -443,14 +455,18 @@ class LauraGPTCPUCodec(PreTrainedModel):
         """
         latent = torch.as_tensor(latent)
         if latent.dim() != 3 or latent.shape[1] != self.config.codebook_dim:
-            raise InvalidInputError(f"latent must have shape (batch, {self.config.codebook_dim}, frames); got {tuple(latent.shape)}.")
+            raise InvalidInputError(
+                f"latent must have shape (batch, {self.config.codebook_dim}, frames); got {tuple(latent.shape)}."
+            )
         if latent.shape[0] == 0 or latent.shape[2] == 0:
             raise InvalidInputError(f"latent is empty (shape {tuple(latent.shape)}); it needs at least one frame.")
         if not torch.isfinite(latent).all():
             raise InvalidInputError("latent contains NaN or infinite values.")
         b, _, n = latent.shape
         latent = latent.to(device=self.embed_device, dtype=self.dtype)
-        frames = torch.full((b,), n, dtype=torch.long) if lengths is None else torch.as_tensor(lengths, dtype=torch.long)
+        frames = (
+            torch.full((b,), n, dtype=torch.long) if lengths is None else torch.as_tensor(lengths, dtype=torch.long)
+        )
         if frames.shape != (b,) or (frames < 1).any() or (frames > n).any():
             raise InvalidInputError(f"lengths must hold one frame count in 1..{n} per row; got {frames.tolist()}.")
         mask = self._frame_mask(frames.to(latent.device) * self.config.hop_length, n)
@@ -465,7 +481,9 @@ class LauraGPTCPUCodec(PreTrainedModel):
             )
         return audio
 
-    def forward(self, input_values: torch.Tensor, lengths=None, use_quantizer: bool = True, return_audio: bool = False) -> LauraGPTCPUCodecOutput:
+    def forward(
+        self, input_values: torch.Tensor, lengths=None, use_quantizer: bool = True, return_audio: bool = False
+    ) -> LauraGPTCPUCodecOutput:
         """Training step: encode, quantize (with EMA codebook updates in training mode), decode, losses.
 
         input_values : (batch, samples) float waveform at ``config.sampling_rate``
@@ -495,8 +513,14 @@ class LauraGPTCPUCodec(PreTrainedModel):
         count = (spectral_mask.sum() * target.shape[1]).clamp(min=1)
         log_l1 = ((log_mag - target).abs() * spectral_mask).sum() / count
         magnitude, target_magnitude = torch.exp(log_mag) * spectral_mask, torch.exp(target) * spectral_mask
-        convergence = torch.linalg.norm(magnitude - target_magnitude) / (torch.linalg.norm(target_magnitude) + SPECTRAL_EPS)
-        loss = c.log_magnitude_weight * log_l1 + c.spectral_convergence_weight * convergence + c.commitment_weight * commitment
+        convergence = torch.linalg.norm(magnitude - target_magnitude) / (
+            torch.linalg.norm(target_magnitude) + SPECTRAL_EPS
+        )
+        loss = (
+            c.log_magnitude_weight * log_l1
+            + c.spectral_convergence_weight * convergence
+            + c.commitment_weight * commitment
+        )
         audio, waveform_loss = None, None
         if phase is not None:
             audio = self._synthesize(log_mag, phase) * mask.repeat_interleave(c.hop_length, dim=2)[:, 0]
@@ -506,9 +530,15 @@ class LauraGPTCPUCodec(PreTrainedModel):
             with torch.no_grad():
                 audio = self._synthesize(log_mag.detach(), None)
         return LauraGPTCPUCodecOutput(
-            loss=loss, log_magnitude_loss=log_l1, spectral_convergence_loss=convergence, waveform_stft_loss=waveform_loss,
-            commitment_loss=commitment, audio_codes=codes.view(b, n, -1).transpose(1, 2), latent=latent,
-            log_magnitude=log_mag, audio_values=audio,
+            loss=loss,
+            log_magnitude_loss=log_l1,
+            spectral_convergence_loss=convergence,
+            waveform_stft_loss=waveform_loss,
+            commitment_loss=commitment,
+            audio_codes=codes.view(b, n, -1).transpose(1, 2),
+            latent=latent,
+            log_magnitude=log_mag,
+            audio_values=audio,
         )
 
     @torch.no_grad()

@@ -159,7 +159,9 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         if self.config.audio_tower_type == "whisper":
             frames, mask, encoded = self._whisper_frames(input_features, input_features_mask, **flags)
         else:
-            encoded = self.audio_tower(input_features=input_features, input_features_mask=input_features_mask, return_dict=True, **flags)
+            encoded = self.audio_tower(
+                input_features=input_features, input_features_mask=input_features_mask, return_dict=True, **flags
+            )
             frames, mask = encoded.last_hidden_state, encoded.output_mask
         pooling = self.config.audio_frame_pooling
         if pooling > 1:
@@ -174,10 +176,17 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         batch equals its clips alone. A batch of full 30 s windows runs transformers' encoder unmasked, exactly."""
         batch, _, mel_frames = input_features.shape
         device = input_features.device
-        speech = input_features_mask.long().sum(dim=1) if input_features_mask is not None else torch.full((batch,), mel_frames, device=device)
+        speech = (
+            input_features_mask.long().sum(dim=1)
+            if input_features_mask is not None
+            else torch.full((batch,), mel_frames, device=device)
+        )
         window = whisper_mel_frames(whisper_window_samples(speech * WHISPER_HOP_LENGTH, self.config.audio_window))
         window = window.clamp(max=mel_frames)
-        if window_seconds(self.config.audio_window) == WHISPER_WINDOW_S and mel_frames != self.audio_tower.max_mel_frames:
+        if (
+            window_seconds(self.config.audio_window) == WHISPER_WINDOW_S
+            and mel_frames != self.audio_tower.max_mel_frames
+        ):
             raise InvalidInputError(
                 f"This model's Whisper tower reads the fixed 30 s window ({self.audio_tower.max_mel_frames} log-mel frames; "
                 f"audio_window='30s'), but input_features hold {mel_frames}. Build inputs with the model's processor, "
@@ -212,7 +221,10 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         encoded = None
         if audio_frames is None:
             audio_frames, audio_frames_mask, encoded = self._encode_audio(
-                input_features, input_features_mask, output_attentions=output_attentions, output_hidden_states=output_hidden_states
+                input_features,
+                input_features_mask,
+                output_attentions=output_attentions,
+                output_hidden_states=output_hidden_states,
             )
         elif audio_frames_mask is None:
             audio_frames_mask = torch.ones(audio_frames.shape[:2], dtype=torch.long, device=audio_frames.device)
@@ -236,7 +248,11 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         return (inputs_embeds == audio_row.to(inputs_embeds.dtype)).all(dim=-1)
 
     def _scatter_audio(
-        self, placeholders: torch.Tensor, inputs_embeds: torch.Tensor, audio_embeds: torch.Tensor, audio_mask: torch.Tensor
+        self,
+        placeholders: torch.Tensor,
+        inputs_embeds: torch.Tensor,
+        audio_embeds: torch.Tensor,
+        audio_mask: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Replace the ``<|audio|>`` placeholders of each row by the real frames of its clip, in order."""
         per_row = placeholders.sum(dim=1)
@@ -288,7 +304,9 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         if input_features is not None or audio_frames is not None:
             audio = self.get_audio_features(input_features, input_features_mask, audio_frames, audio_frames_mask)
             placeholders = self._placeholder_mask(input_ids, inputs_embeds)
-            inputs_embeds, audio_hidden_states = self._scatter_audio(placeholders, inputs_embeds, audio.audio_embeds, audio.audio_mask)
+            inputs_embeds, audio_hidden_states = self._scatter_audio(
+                placeholders, inputs_embeds, audio.audio_embeds, audio.audio_mask
+            )
         elif input_ids is not None and input_ids.shape[1] > 1 and (input_ids == self.config.audio_token_id).any():
             raise InvalidInputError("input_ids hold <|audio|> placeholders but no input_features were given.")
 
@@ -338,8 +356,12 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
     def set_output_embeddings(self, value: nn.Module):
         self.lm_head = value
 
-    def get_audio_features(self, input_features=None, input_features_mask=None, audio_frames=None, audio_frames_mask=None, **kwargs):
-        return self.model.get_audio_features(input_features, input_features_mask, audio_frames, audio_frames_mask, **kwargs)
+    def get_audio_features(
+        self, input_features=None, input_features_mask=None, audio_frames=None, audio_frames_mask=None, **kwargs
+    ):
+        return self.model.get_audio_features(
+            input_features, input_features_mask, audio_frames, audio_frames_mask, **kwargs
+        )
 
     def get_audio_frames(self, input_features, input_features_mask=None):
         return self.model.get_audio_frames(input_features, input_features_mask)
@@ -362,7 +384,9 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         tower = self.model.audio_tower
         layers = tower.layers
         if not 0 <= trainable_top_layers <= len(layers):
-            raise InvalidInputError(f"trainable_top_layers must be between 0 and the tower's {len(layers)} layers, got {trainable_top_layers}.")
+            raise InvalidInputError(
+                f"trainable_top_layers must be between 0 and the tower's {len(layers)} layers, got {trainable_top_layers}."
+            )
         tower.requires_grad_(False)
         for layer in layers[len(layers) - trainable_top_layers :]:
             layer.requires_grad_(True)
@@ -416,7 +440,9 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
 
         loss = None
         if labels is not None:
-            loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs)
+            loss = self.loss_function(
+                logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs
+            )
         return LauraGPTCausalLMOutputWithPast(
             loss=loss,
             logits=logits,
@@ -469,8 +495,14 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         from .conversion.assembly import assemble
 
         parts = assemble(
-            text_model, audio_encoder, codec, vocoder=vocoder, tokenizer=tokenizer,
-            feature_extractor=feature_extractor, tasks=tasks, **kwargs,
+            text_model,
+            audio_encoder,
+            codec,
+            vocoder=vocoder,
+            tokenizer=tokenizer,
+            feature_extractor=feature_extractor,
+            tasks=tasks,
+            **kwargs,
         )
         if save_directory is not None:
             parts.save_pretrained(save_directory)
@@ -500,8 +532,14 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         return super().generate(*args, logits_processor=processors, **kwargs)
 
     def prepare_inputs_for_generation(
-        self, input_ids, next_sequence_length=None, cache=None, attention_mask=None, inputs_embeds=None,
-        is_first_iteration: bool | None = False, **kwargs,
+        self,
+        input_ids,
+        next_sequence_length=None,
+        cache=None,
+        attention_mask=None,
+        inputs_embeds=None,
+        is_first_iteration: bool | None = False,
+        **kwargs,
     ):
         """transformers' preparation, with the audio inputs passed exactly when the ids this step feeds hold
         ``<|audio|>`` placeholders (or on the first step from ``inputs_embeds``). transformers drops audio inputs
@@ -509,8 +547,13 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         would feed placeholders without their features."""
         audio = {name: kwargs.pop(name) for name in AUDIO_INPUT_NAMES if kwargs.get(name) is not None}
         model_inputs = super().prepare_inputs_for_generation(
-            input_ids, next_sequence_length=next_sequence_length, cache=cache, attention_mask=attention_mask,
-            inputs_embeds=inputs_embeds, is_first_iteration=is_first_iteration, **kwargs,
+            input_ids,
+            next_sequence_length=next_sequence_length,
+            cache=cache,
+            attention_mask=attention_mask,
+            inputs_embeds=inputs_embeds,
+            is_first_iteration=is_first_iteration,
+            **kwargs,
         )
         fed = model_inputs.get("input_ids")
         if audio and (bool((fed == self.config.audio_token_id).any()) if fed is not None else is_first_iteration):
@@ -539,4 +582,9 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             kwargs["max_new_tokens"] = limit - length
 
 
-__all__ = ["LauraGPTAudioFeaturesOutput", "LauraGPTForConditionalGeneration", "LauraGPTModel", "LauraGPTMultiModalProjector"]
+__all__ = [
+    "LauraGPTAudioFeaturesOutput",
+    "LauraGPTForConditionalGeneration",
+    "LauraGPTModel",
+    "LauraGPTMultiModalProjector",
+]

@@ -55,7 +55,9 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
         """The output layer: scores of the ``codebook_size`` codes of the group being predicted."""
         return nn.Linear(self.config.hidden_size, self.config.codebook_size)
 
-    def group_logits(self, known_codes: torch.LongTensor, codes_mask: torch.Tensor, conditions: VocoderConditions) -> torch.Tensor:
+    def group_logits(
+        self, known_codes: torch.LongTensor, codes_mask: torch.Tensor, conditions: VocoderConditions
+    ) -> torch.Tensor:
         """Scores of group ``g = known_codes.shape[1]`` given groups ``0 .. g-1``.
 
         known_codes : torch.LongTensor, shape = (batch, g, frames)  codes of the groups known so far (g >= 1)
@@ -74,7 +76,10 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
 
     @torch.no_grad()
     def generate_codes(
-        self, codes: torch.LongTensor, codes_mask: torch.Tensor | None = None, conditions: VocoderConditions | None = None,
+        self,
+        codes: torch.LongTensor,
+        codes_mask: torch.Tensor | None = None,
+        conditions: VocoderConditions | None = None,
         **condition_fields,
     ) -> torch.LongTensor:
         """All groups from the first one, greedily, one pass per group.
@@ -92,7 +97,10 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
         return known
 
     def predict_latent(
-        self, codes: torch.LongTensor, codes_mask: torch.Tensor | None = None, conditions: VocoderConditions | None = None,
+        self,
+        codes: torch.LongTensor,
+        codes_mask: torch.Tensor | None = None,
+        conditions: VocoderConditions | None = None,
         **condition_fields,
     ) -> torch.Tensor:
         """The latent the codec decoder gets: the summed codebook vectors of the generated groups (31 passes).
@@ -119,8 +127,10 @@ class LauraGPTMultiStepVocoder(LauraGPTVocoder):
         returns : LauraGPTMultiStepVocoderOutput with the cross-entropy of that group's codes over real frames
         """
         if target_codes is None:
-            raise InvalidInputError("The multi-step vocoder trains on target_codes (batch, num_quantizers, frames); use "
-                             "generate_waveform or generate_codes to run it.")
+            raise InvalidInputError(
+                "The multi-step vocoder trains on target_codes (batch, num_quantizers, frames); use "
+                "generate_waveform or generate_codes to run it."
+            )
         codes, codes_mask, conditions, target_codes = self._prepare(
             codes, codes_mask, VocoderConditions.build(conditions, **condition_fields), target_codes
         )

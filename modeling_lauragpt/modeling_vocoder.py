@@ -53,7 +53,9 @@ class LauraGPTVocoderOutput(ModelOutput):
     l2_loss: torch.FloatTensor | None = None
 
 
-def corrupt_codes(codes: torch.LongTensor, probability: float, codebook_size: int, generator: torch.Generator | None = None) -> torch.LongTensor:
+def corrupt_codes(
+    codes: torch.LongTensor, probability: float, codebook_size: int, generator: torch.Generator | None = None
+) -> torch.LongTensor:
     """Replace each code, with ``probability``, by a uniformly drawn one (a stand-in for LLM sampling errors).
 
     codes : torch.LongTensor, shape = (batch, frames) -> a new tensor of the same shape
@@ -183,16 +185,25 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
     def _check_inputs(self, codes, codes_mask, conditions: VocoderConditions, target_codes):
         cfg, batch = self.config, codes.shape[0]
         if codes.dim() != 2:
-            raise InvalidInputError(f"codes must be first-group codes of shape (batch, frames); got {tuple(codes.shape)}.")
+            raise InvalidInputError(
+                f"codes must be first-group codes of shape (batch, frames); got {tuple(codes.shape)}."
+            )
         errors = [
-            range_error("codes", codes[codes_mask.bool()], cfg.codebook_size,
-                        "Pass codec codes, not LLM vocabulary ids (processor.decode_outputs subtracts the codec offset)."),
+            range_error(
+                "codes",
+                codes[codes_mask.bool()],
+                cfg.codebook_size,
+                "Pass codec codes, not LLM vocabulary ids (processor.decode_outputs subtracts the codec offset).",
+            ),
         ]
         if target_codes is not None:
             if target_codes.shape != (batch, cfg.num_quantizers, codes.shape[1]):
-                errors.append(ValueError(
-                    f"target_codes must have shape (batch, num_quantizers={cfg.num_quantizers}, frames={codes.shape[1]}) "
-                    f"like codes; got {tuple(target_codes.shape)}."))
+                errors.append(
+                    ValueError(
+                        f"target_codes must have shape (batch, num_quantizers={cfg.num_quantizers}, frames={codes.shape[1]}) "
+                        f"like codes; got {tuple(target_codes.shape)}."
+                    )
+                )
             else:
                 errors.append(range_error("target_codes", target_codes, cfg.codebook_size, "Pass codec codes."))
         for error in errors:
@@ -209,11 +220,18 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
                 f"The {SEGMENT_NAMES[kind]} segment has {length} positions but the vocoder holds "
                 f"{self.config.max_position_embeddings} (max_position_embeddings): split the input into shorter chunks."
             )
-        hidden = self.input_norms[kind](content) + self.positions.pe[:length].to(content.dtype) + self.segment_embed.weight[kind]
+        hidden = (
+            self.input_norms[kind](content)
+            + self.positions.pe[:length].to(content.dtype)
+            + self.segment_embed.weight[kind]
+        )
         return hidden, mask.bool()
 
     def predict_latent(
-        self, codes: torch.LongTensor, codes_mask: torch.Tensor | None = None, conditions: VocoderConditions | None = None,
+        self,
+        codes: torch.LongTensor,
+        codes_mask: torch.Tensor | None = None,
+        conditions: VocoderConditions | None = None,
         **condition_fields,
     ) -> torch.Tensor:
         """The latent the codec decoder gets (no checks, no corruption).
@@ -227,7 +245,9 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         states = self.predictor_states(self.code_embed(_zero_padding(codes, mask)), mask, conditions)
         return self.out_proj(states).masked_fill(~mask.bool()[..., None], 0.0)
 
-    def predictor_states(self, code_content: torch.Tensor, codes_mask: torch.Tensor, conditions: VocoderConditions) -> torch.Tensor:
+    def predictor_states(
+        self, code_content: torch.Tensor, codes_mask: torch.Tensor, conditions: VocoderConditions
+    ) -> torch.Tensor:
         """The non-causal transformer over [conditions ; code content], read at the code positions.
 
         code_content : torch.Tensor, shape = (batch, frames, hidden)  embedded codes
@@ -294,12 +314,17 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         diff = (predicted - target) * real
         l1, l2 = diff.abs().sum() / count, diff.square().sum() / count
         loss = self.config.l1_loss_weight * l1 + self.config.l2_loss_weight * l2
-        return LauraGPTVocoderOutput(loss=loss, predicted_latent=predicted, target_latent=target, l1_loss=l1, l2_loss=l2)
+        return LauraGPTVocoderOutput(
+            loss=loss, predicted_latent=predicted, target_latent=target, l1_loss=l1, l2_loss=l2
+        )
 
     @torch.no_grad()
     def generate_waveform(
-        self, codes: torch.LongTensor | list[torch.Tensor], codes_mask: torch.Tensor | None = None,
-        conditions: VocoderConditions | None = None, **condition_fields,
+        self,
+        codes: torch.LongTensor | list[torch.Tensor],
+        codes_mask: torch.Tensor | None = None,
+        conditions: VocoderConditions | None = None,
+        **condition_fields,
     ) -> tuple[torch.Tensor, torch.LongTensor]:
         """Waveforms for first-group codes (e.g. LauraGPT's output for tts/se): predictor -> latent -> codec decoder.
 
@@ -312,9 +337,13 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         """
         if isinstance(codes, (list, tuple)):
             if codes_mask is not None:
-                raise InvalidInputError("Pass codes_mask only with a padded codes tensor, not with a list of code tensors.")
+                raise InvalidInputError(
+                    "Pass codes_mask only with a padded codes tensor, not with a list of code tensors."
+                )
             codes, codes_mask = pad_codes(codes)
-        codes, codes_mask, conditions, _ = self._prepare(codes, codes_mask, VocoderConditions.build(conditions, **condition_fields))
+        codes, codes_mask, conditions, _ = self._prepare(
+            codes, codes_mask, VocoderConditions.build(conditions, **condition_fields)
+        )
         latent = self.predict_latent(codes, codes_mask, conditions)
         frames = codes_mask.long().sum(dim=1)
         audio = latent_to_waveform(self.codec, latent, lengths=frames)

@@ -36,7 +36,9 @@ class LauraGPTWhisperEncoder(WhisperEncoder):
 
     @merge_with_config_defaults
     @capture_outputs
-    def forward(self, input_features: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs) -> BaseModelOutput:
+    def forward(
+        self, input_features: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs
+    ) -> BaseModelOutput:
         """
         input_features : torch.Tensor, shape = (batch, num_mel_bins, mel_frames)  log-mel frames,
             mel_frames <= 2 * max_source_positions (3000 = 30 s)

@@ -113,4 +113,8 @@ class LauraGPTLegacyRelPositionalEncoding(_PositionTable):
         return self.dropout(scaled), self.dropout(pos_emb[None])
 
 
-__all__ = ["LauraGPTLegacyRelPositionalEncoding", "LauraGPTRelPositionalEncoding", "LauraGPTSinusoidalPositionalEncoding"]
+__all__ = [
+    "LauraGPTLegacyRelPositionalEncoding",
+    "LauraGPTRelPositionalEncoding",
+    "LauraGPTSinusoidalPositionalEncoding",
+]

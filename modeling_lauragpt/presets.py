@@ -97,14 +97,34 @@ DEMO_TEXT = MappingProxyType({"text_vocab_size": 1000, "text_eos_token_id": 0, "
 # Encoder shapes of OpenAI's Whisper sizes (d_model, layers, heads, FFN, mel bins); the decoder fields of a
 # WhisperConfig are unused by the audio tower and kept at transformers' defaults.
 WHISPER_ENCODER_SIZES = {
-    "tiny": {"d_model": 384, "encoder_layers": 4, "encoder_attention_heads": 6, "encoder_ffn_dim": 1536, "num_mel_bins": 80},
+    "tiny": {
+        "d_model": 384,
+        "encoder_layers": 4,
+        "encoder_attention_heads": 6,
+        "encoder_ffn_dim": 1536,
+        "num_mel_bins": 80,
+    },
 }
 
 # The LLMs of the small presets (Qwen2 shapes): ~1 M parameters for tests, ~6 M for the embedded default.
-TINY_LLM = {"model_type": "qwen2", "hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2,
-            "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 2048}
-DEMO_LLM = {"model_type": "qwen2", "hidden_size": 256, "intermediate_size": 768, "num_hidden_layers": 4,
-            "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 1024}
+TINY_LLM = {
+    "model_type": "qwen2",
+    "hidden_size": 128,
+    "intermediate_size": 256,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 2048,
+}
+DEMO_LLM = {
+    "model_type": "qwen2",
+    "hidden_size": 256,
+    "intermediate_size": 768,
+    "num_hidden_layers": 4,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 1024,
+}
 
 # The fields a row's model / vocoder part may not set: they are derived from its codec and tokenizer.
 DERIVED_MODEL_FIELDS = ("codebook_size", *QWEN_TEXT)
@@ -127,12 +147,16 @@ class Preset:
     vocoder: Mapping | None = None
 
     def __post_init__(self):
-        for part, values, derived in (("model", self.model, DERIVED_MODEL_FIELDS),
-                                      ("vocoder", self.vocoder or {}, DERIVED_VOCODER_FIELDS)):
+        for part, values, derived in (
+            ("model", self.model, DERIVED_MODEL_FIELDS),
+            ("vocoder", self.vocoder or {}, DERIVED_VOCODER_FIELDS),
+        ):
             repeated = sorted(set(values) & set(derived))
             if repeated:
-                raise InvalidInputError(f"A preset's {part} part sets {repeated}, which are derived from its codec and text "
-                                        "vocabulary; set them through `codec` / `text` instead.")
+                raise InvalidInputError(
+                    f"A preset's {part} part sets {repeated}, which are derived from its codec and text "
+                    "vocabulary; set them through `codec` / `text` instead."
+                )
 
     @property
     def codebook_size(self) -> int:

@@ -35,7 +35,11 @@ class TaskSpec:
 
     def to_dict(self) -> dict[str, str]:
         """The fields stored under the task's name in ``config.custom_tasks`` (everything but the name)."""
-        return {"input_modality": self.input_modality, "output_modality": self.output_modality, "description": self.description}
+        return {
+            "input_modality": self.input_modality,
+            "output_modality": self.output_modality,
+            "description": self.description,
+        }
 
 
 BUILTIN_TASKS: dict[str, TaskSpec] = {
@@ -68,14 +72,19 @@ def register_task(spec: TaskSpec) -> TaskSpec:
     Registering a name again with the same modalities only updates its description.
     """
     if spec.name in BUILTIN_TASKS:
-        raise InvalidInputError(f"{spec.name!r} is a built-in task ({BUILTIN_TASKS[spec.name].description}); pick another name.")
+        raise InvalidInputError(
+            f"{spec.name!r} is a built-in task ({BUILTIN_TASKS[spec.name].description}); pick another name."
+        )
     if spec.input_modality not in (AUDIO, TEXT) or spec.output_modality not in (TEXT, CODEC):
         raise InvalidInputError(
             f"Task {spec.name!r}: input_modality must be {AUDIO!r} or {TEXT!r} and output_modality {TEXT!r} or "
             f"{CODEC!r}; got {spec.input_modality!r} -> {spec.output_modality!r}."
         )
     known = _CUSTOM_TASKS.get(spec.name)
-    if known is not None and (known.input_modality, known.output_modality) != (spec.input_modality, spec.output_modality):
+    if known is not None and (known.input_modality, known.output_modality) != (
+        spec.input_modality,
+        spec.output_modality,
+    ):
         raise InvalidInputError(
             f"Task {spec.name!r} is already declared in this process as {known.input_modality} -> "
             f"{known.output_modality}; it cannot also be {spec.input_modality} -> {spec.output_modality}. "

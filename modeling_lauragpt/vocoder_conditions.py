@@ -17,12 +17,21 @@ import torch
 
 from .errors import InvalidInputError
 
-CONDITION_FIELDS = ("text_ids", "text_mask", "input_features", "input_features_mask", "prompt_codes", "prompt_codes_mask")
+CONDITION_FIELDS = (
+    "text_ids",
+    "text_mask",
+    "input_features",
+    "input_features_mask",
+    "prompt_codes",
+    "prompt_codes_mask",
+)
 
 
 def range_error(name: str, values: torch.Tensor, high: int, fix: str) -> ValueError | None:
     if values.numel() and (int(values.min()) < 0 or int(values.max()) >= high):
-        return ValueError(f"{name} must lie in [0, {high}); got values from {int(values.min())} to {int(values.max())}. {fix}")
+        return ValueError(
+            f"{name} must lie in [0, {high}); got values from {int(values.min())} to {int(values.max())}. {fix}"
+        )
     return None
 
 
@@ -86,20 +95,31 @@ class VocoderConditions:
         ``batch`` rows of codes. Call on ``with_masks()``'s result."""
         errors = []
         if self.text_ids is not None:
-            errors.append(range_error(
-                "text_ids", self.text_ids[self.text_mask.bool()], config.text_vocab_size,
-                f"The vocoder was trained with another tokenizer (text_vocab_size={config.text_vocab_size}): use the "
-                "LauraGPT processor's tokenizer through processing.tokenizer_utils.plain_text_ids."))
+            errors.append(
+                range_error(
+                    "text_ids",
+                    self.text_ids[self.text_mask.bool()],
+                    config.text_vocab_size,
+                    f"The vocoder was trained with another tokenizer (text_vocab_size={config.text_vocab_size}): use the "
+                    "LauraGPT processor's tokenizer through processing.tokenizer_utils.plain_text_ids.",
+                )
+            )
         features = self.input_features
         if features is not None and (features.dim() != 3 or features.shape[-1] != config.feature_size):
-            errors.append(ValueError(
-                f"input_features must have shape (batch, frames, {config.feature_size}); got {tuple(features.shape)}. "
-                "Compute them with the LauraGPT processor's feature extractor (LFR fbank)."))
+            errors.append(
+                ValueError(
+                    f"input_features must have shape (batch, frames, {config.feature_size}); got {tuple(features.shape)}. "
+                    "Compute them with the LauraGPT processor's feature extractor (LFR fbank)."
+                )
+            )
         if self.prompt_codes is not None:
             if self.prompt_codes.dim() != 3 or self.prompt_codes.shape[1] > config.num_quantizers:
-                errors.append(ValueError(
-                    f"prompt_codes must have shape (batch, groups <= {config.num_quantizers}, frames); got "
-                    f"{tuple(self.prompt_codes.shape)}. Encode the prompt voice with codec.encode_codes."))
+                errors.append(
+                    ValueError(
+                        f"prompt_codes must have shape (batch, groups <= {config.num_quantizers}, frames); got "
+                        f"{tuple(self.prompt_codes.shape)}. Encode the prompt voice with codec.encode_codes."
+                    )
+                )
             else:
                 real = self.prompt_codes.transpose(1, 2)[self.prompt_codes_mask.bool()]
                 errors.append(range_error("prompt_codes", real, config.codebook_size, "Pass codec codes."))

@@ -103,8 +103,19 @@ def task_tabs(config) -> list[TaskTab]:
             translates, offered, description = task in TRANSLATION_TASKS, languages.get(task) or (), spec.description
         else:
             continue
-        tabs.append(TaskTab(task, TAB_TITLES[task], description, takes_audio, gives_audio, tuple(offered), translates,
-                            voice=task == "tts", labels=tuple(labels.get(task) or ())))
+        tabs.append(
+            TaskTab(
+                task,
+                TAB_TITLES[task],
+                description,
+                takes_audio,
+                gives_audio,
+                tuple(offered),
+                translates,
+                voice=task == "tts",
+                labels=tuple(labels.get(task) or ()),
+            )
+        )
     return tabs
 
 
@@ -149,8 +160,10 @@ def as_clip(audio) -> dict | None:
 def _check_duration(clip: dict, longest_s: float | None, what: str) -> None:
     seconds = max(np.shape(clip["array"]), default=0) / clip["sampling_rate"]  # the longer axis is time
     if longest_s is not None and seconds > longest_s:
-        raise InvalidInputError(f"The {what} is {seconds / 60:.1f} min ({seconds:.0f} s) long; this demo takes clips of "
-                                f"at most {longest_s:g} s. Trim it and try again.")
+        raise InvalidInputError(
+            f"The {what} is {seconds / 60:.1f} min ({seconds:.0f} s) long; this demo takes clips of "
+            f"at most {longest_s:g} s. Trim it and try again."
+        )
 
 
 def _to_16bit(audio: np.ndarray) -> np.ndarray:
@@ -187,10 +200,13 @@ def _request(pipe, tab: TaskTab, audio, text, language, voice, generate_kwargs: 
     else:
         text = (text or "").strip()
         if not text:
-            raise InvalidInputError(f"No text yet: type what to {'say' if tab.gives_audio else 'translate'}, then press Run.")
+            raise InvalidInputError(
+                f"No text yet: type what to {'say' if tab.gives_audio else 'translate'}, then press Run."
+            )
         if len(text) > MAX_TEXT_CHARACTERS:
-            raise InvalidInputError(f"The text has {len(text)} characters; this demo takes at most "
-                                    f"{MAX_TEXT_CHARACTERS}. Shorten it.")
+            raise InvalidInputError(
+                f"The text has {len(text)} characters; this demo takes at most {MAX_TEXT_CHARACTERS}. Shorten it."
+            )
     if tab.voice and (prompt := as_clip(voice)) is not None:
         _check_duration(prompt, longest_s, "voice prompt")
         options["voice"] = prompt
@@ -216,8 +232,9 @@ def _shown(tab: TaskTab, result: dict, clip: dict | None, prompt: dict | None, s
     return shown
 
 
-def respond(pipe, tab: TaskTab, audio=None, text=None, language=None, voice=None,
-            generate_kwargs: dict | None = None) -> DemoResult:
+def respond(
+    pipe, tab: TaskTab, audio=None, text=None, language=None, voice=None, generate_kwargs: dict | None = None
+) -> DemoResult:
     """Run one request of ``tab``'s task through ``pipe`` (``pipeline("lauragpt")``) and say how it went.
 
     Args:
@@ -239,8 +256,10 @@ def respond(pipe, tab: TaskTab, audio=None, text=None, language=None, voice=None
         return DemoResult(status=f"**Could not run {tab.title}:** {error}", ok=False)
     except Exception as error:  # a bug: the traceback goes to the server log, one line to the page
         logger.exception("lauragpt serve: %s failed", tab.task)
-        return DemoResult(status=f"**{tab.title} failed:** internal error ({type(error).__name__}); the server log has "
-                                 "the details.", ok=False)
+        return DemoResult(
+            status=f"**{tab.title} failed:** internal error ({type(error).__name__}); the server log has the details.",
+            ok=False,
+        )
 
 
 # ------------------------------------------------------------------------------------------------ the page
@@ -261,23 +280,41 @@ def tab_examples(tab: TaskTab, samples: list[dict]) -> list[list]:
         language = sample.get("language")
         if sample["task"] != source_task or (tab.translates and tab.languages and language not in tab.languages):
             continue
-        rows.append([sample.get("audio_path", sample.get("text"))] + ([language] if tab.translates else [])
-                    + ([None] if tab.voice else []))
+        rows.append(
+            [sample.get("audio_path", sample.get("text"))]
+            + ([language] if tab.translates else [])
+            + ([None] if tab.voice else [])
+        )
     return rows
 
 
 def _input_components(gr, tab: TaskTab) -> dict:
     """``{respond() keyword: component}`` of ``tab``'s inputs, in the order the Run button passes them."""
-    def audio_box(label: str, name: str):
-        return gr.Audio(sources=["upload", "microphone"], type="filepath", buttons=["download"], label=label,
-                        elem_id=f"{tab.task}-{name}")
 
-    components = {"audio": audio_box("Input audio (any rate, mono or stereo)", "input")} if tab.takes_audio else {
-        "text": gr.Textbox(label="Input text", lines=3, max_length=MAX_TEXT_CHARACTERS, elem_id=f"{tab.task}-input")}
+    def audio_box(label: str, name: str):
+        return gr.Audio(
+            sources=["upload", "microphone"],
+            type="filepath",
+            buttons=["download"],
+            label=label,
+            elem_id=f"{tab.task}-{name}",
+        )
+
+    components = (
+        {"audio": audio_box("Input audio (any rate, mono or stereo)", "input")}
+        if tab.takes_audio
+        else {
+            "text": gr.Textbox(label="Input text", lines=3, max_length=MAX_TEXT_CHARACTERS, elem_id=f"{tab.task}-input")
+        }
+    )
     if tab.translates:
         components["language"] = gr.Dropdown(
-            choices=list(tab.languages), value=tab.languages[0] if tab.languages else None,
-            allow_custom_value=not tab.languages, label="Target language", elem_id=f"{tab.task}-language")
+            choices=list(tab.languages),
+            value=tab.languages[0] if tab.languages else None,
+            allow_custom_value=not tab.languages,
+            label="Target language",
+            elem_id=f"{tab.task}-language",
+        )
     if tab.voice:
         components["voice"] = audio_box("Voice prompt (optional): a short clip of the voice to speak in", "voice")
     return components
@@ -287,19 +324,35 @@ def _output_components(gr, tab: TaskTab) -> dict:
     """``{DemoResult field: component}`` of ``tab``'s outputs (the status box comes separately)."""
     components = {}
     if not tab.gives_audio or tab.translates:
-        label = (f"Label (one of: {', '.join(tab.labels)})" if tab.labels
-                 else "Translation (what the audio says)" if tab.gives_audio else "Output text")
+        label = (
+            f"Label (one of: {', '.join(tab.labels)})"
+            if tab.labels
+            else "Translation (what the audio says)"
+            if tab.gives_audio
+            else "Output text"
+        )
         components["text"] = gr.Textbox(label=label, interactive=False, elem_id=f"{tab.task}-output-text")
     if tab.table:
-        components["table"] = gr.Dataframe(headers=["field", "value"], label="Intent and slots", interactive=False,
-                                           elem_id=f"{tab.task}-output-table")
+        components["table"] = gr.Dataframe(
+            headers=["field", "value"], label="Intent and slots", interactive=False, elem_id=f"{tab.task}-output-table"
+        )
     if tab.gives_audio:  # a plain <audio> player (the waveform player has no src for a browser to play)
-        components["audio"] = gr.Audio(label="Output audio", type="numpy", interactive=False, buttons=["download"],
-                                       waveform_options=gr.WaveformOptions(show_recording_waveform=False),
-                                       elem_id=f"{tab.task}-output-audio")
+        components["audio"] = gr.Audio(
+            label="Output audio",
+            type="numpy",
+            interactive=False,
+            buttons=["download"],
+            waveform_options=gr.WaveformOptions(show_recording_waveform=False),
+            elem_id=f"{tab.task}-output-audio",
+        )
     if tab.takes_audio or tab.gives_audio:
-        components["spectrogram"] = gr.Image(label="Spectrograms", show_label=False, interactive=False,
-                                             buttons=["download", "fullscreen"], elem_id=f"{tab.task}-spectrogram")
+        components["spectrogram"] = gr.Image(
+            label="Spectrograms",
+            show_label=False,
+            interactive=False,
+            buttons=["download", "fullscreen"],
+            elem_id=f"{tab.task}-spectrogram",
+        )
     return components
 
 
@@ -322,8 +375,14 @@ def _build_tab(gr, pipe, tab: TaskTab, generate_kwargs: dict, examples: list[lis
         shown = respond(pipe, tab, generate_kwargs=generate_kwargs, **dict(zip(inputs, values)))
         return [shown.status] + [getattr(shown, name) for name in outputs]
 
-    run.click(handle, inputs=list(inputs.values()), outputs=[status, *outputs.values()], api_name=tab.task,
-              concurrency_limit=1, concurrency_id=CONCURRENCY_ID)
+    run.click(
+        handle,
+        inputs=list(inputs.values()),
+        outputs=[status, *outputs.values()],
+        api_name=tab.task,
+        concurrency_limit=1,
+        concurrency_id=CONCURRENCY_ID,
+    )
 
 
 def build_blocks(pipe, generate_kwargs: dict | None = None):
@@ -337,8 +396,10 @@ def build_blocks(pipe, generate_kwargs: dict | None = None):
     except ModelLoadError:  # an installation without the bundled samples: tabs without examples
         samples = []
     with gr.Blocks(title="LauraGPT", analytics_enabled=False) as demo:
-        gr.Markdown(f"# LauraGPT\nOne decoder-only model for speech and text tasks. Model: `{name}`. Pick a task, give it "
-                    "audio (microphone or upload) or text, and press **Run**.")
+        gr.Markdown(
+            f"# LauraGPT\nOne decoder-only model for speech and text tasks. Model: `{name}`. Pick a task, give it "
+            "audio (microphone or upload) or text, and press **Run**."
+        )
         for tab in task_tabs(pipe.model.config):
             with gr.Tab(tab.title, id=tab.task, elem_id=f"tab-{tab.task}"):
                 _build_tab(gr, pipe, tab, dict(generate_kwargs or {}), tab_examples(tab, samples))
@@ -359,9 +420,28 @@ def build_app(model_dir: str | Path | None = None, device: str | None = None, ge
 def launch(demo, host: str | None = None, port: int | None = None, **options):
     """Serve ``demo`` (blocking unless ``prevent_thread_lock=True``) with the offline settings of the module docstring.
     ``host``/``port`` None: Gradio's own defaults and environment (``GRADIO_SERVER_NAME`` on a Space)."""
-    return demo.launch(server_name=host, server_port=port, theme=_theme(), ssr_mode=False, show_error=False,
-                       max_file_size=MAX_UPLOAD_SIZE, **options)
+    return demo.launch(
+        server_name=host,
+        server_port=port,
+        theme=_theme(),
+        ssr_mode=False,
+        show_error=False,
+        max_file_size=MAX_UPLOAD_SIZE,
+        **options,
+    )
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DemoResult", "TaskTab", "as_clip", "build_app", "build_blocks", "launch",
-           "respond", "spectrogram_image", "tab_examples", "task_tabs"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "DemoResult",
+    "TaskTab",
+    "as_clip",
+    "build_app",
+    "build_blocks",
+    "launch",
+    "respond",
+    "spectrogram_image",
+    "tab_examples",
+    "task_tabs",
+]

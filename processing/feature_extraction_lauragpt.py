@@ -135,7 +135,9 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
             if tag and tag[0] in ("<AddShift>", "<Rescale>") and next_line and next_line[0] == "<LearnRateCoef>":
                 rows[tag[0]] = [float(v) for v in next_line[3:-1]]
         if set(rows) != {"<AddShift>", "<Rescale>"}:
-            raise InvalidInputError(f"{path} is not a FunASR am.mvn file: found {sorted(rows)} of <AddShift> and <Rescale>.")
+            raise InvalidInputError(
+                f"{path} is not a FunASR am.mvn file: found {sorted(rows)} of <AddShift> and <Rescale>."
+            )
         return self.set_cmvn([-v for v in rows["<AddShift>"]], rows["<Rescale>"])
 
     @classmethod
@@ -212,7 +214,9 @@ class LauraGPTFeatureExtractor(SequenceFeatureExtractor):
         if return_tensors not in ("pt", "np", None):
             raise InvalidInputError(f"return_tensors must be 'pt' or 'np', got {return_tensors!r}.")
         if kwargs:
-            logger.warning_once(f"LauraGPTFeatureExtractor ignores the arguments {sorted(kwargs)} (it pads to the longest clip).")
+            logger.warning_once(
+                f"LauraGPTFeatureExtractor ignores the arguments {sorted(kwargs)} (it pads to the longest clip)."
+            )
         is_batch = isinstance(raw_speech, (list, tuple)) and not (raw_speech and isinstance(raw_speech[0], Real))
         clips = list(raw_speech) if is_batch else [raw_speech]
         if not clips:

@@ -35,8 +35,15 @@ VOCODER_SUBFOLDER = "vocoder"
 
 
 # generate() options that must be numbers: the kind each takes and its smallest allowed value
-GENERATE_NUMBERS = {"max_new_tokens": (int, 1), "min_new_tokens": (int, 0), "top_k": (int, 0), "num_beams": (int, 1),
-                    "top_p": (float, 0.0), "temperature": (float, 0.0), "repetition_penalty": (float, 0.0)}
+GENERATE_NUMBERS = {
+    "max_new_tokens": (int, 1),
+    "min_new_tokens": (int, 0),
+    "top_k": (int, 0),
+    "num_beams": (int, 1),
+    "top_p": (float, 0.0),
+    "temperature": (float, 0.0),
+    "repetition_penalty": (float, 0.0),
+}
 GENERATE_HIGHEST = {"top_p": 1.0}  # transformers skips top-p filtering above 1 without a word
 # generate() keyword arguments transformers takes out of **kwargs itself (not GenerationConfig fields)
 GENERATE_POPPED = {"tokenizer", "assistant_tokenizer", "target_tokenizer", "use_model_defaults", "trust_remote_code"}
@@ -61,21 +68,32 @@ def check_generate_names(model, options: dict) -> None:
     """Refuse a ``generate()`` argument that is neither a ``GenerationConfig`` field nor taken by ``generate()`` or the
     model (transformers would raise its ValueError about unused ``model_kwargs`` from deep inside generate)."""
     known = set(GenerationConfig().to_dict()) | GENERATE_POPPED
-    for function in (type(model).generate, GenerationMixin.generate, model.prepare_inputs_for_generation, model.forward):
+    for function in (
+        type(model).generate,
+        GenerationMixin.generate,
+        model.prepare_inputs_for_generation,
+        model.forward,
+    ):
         known |= set(inspect.signature(function).parameters)
     unknown = sorted(set(options) - known)
     if unknown:
-        raise InvalidInputError(f"Unknown generate() argument(s) {unknown}: no GenerationConfig field or generate() option has "
-                                "that name. Check the spelling (e.g. max_new_tokens=, do_sample=, top_k=).")
+        raise InvalidInputError(
+            f"Unknown generate() argument(s) {unknown}: no GenerationConfig field or generate() option has "
+            "that name. Check the spelling (e.g. max_new_tokens=, do_sample=, top_k=)."
+        )
 
 
 def check_device(device) -> None:
     """Raise ``DeviceUnavailableError`` when ``device`` asks for CUDA (``"cuda"``, ``"cuda:1"``, or an int >= 0, as
     in every transformers pipeline) on a machine without one."""
-    wants_cuda = str(device).startswith("cuda") or (isinstance(device, int) and not isinstance(device, bool) and device >= 0)
+    wants_cuda = str(device).startswith("cuda") or (
+        isinstance(device, int) and not isinstance(device, bool) and device >= 0
+    )
     if wants_cuda and not torch.cuda.is_available():
-        raise DeviceUnavailableError(f"device={str(device)!r} but no CUDA device is visible here; use device='cpu' "
-                                     "(--device cpu on the command line).")
+        raise DeviceUnavailableError(
+            f"device={str(device)!r} but no CUDA device is visible here; use device='cpu' "
+            "(--device cpu on the command line)."
+        )
 
 
 def load_audio_file(path: str | Path) -> dict:
@@ -83,7 +101,9 @@ def load_audio_file(path: str | Path) -> dict:
     try:
         array, rate = soundfile.read(str(path), dtype="float32")
     except (RuntimeError, soundfile.LibsndfileError) as error:
-        raise InvalidInputError(f"Could not read audio file {str(path)!r}: {error}. Pass WAV/FLAC/OGG, or a decoded array.") from None
+        raise InvalidInputError(
+            f"Could not read audio file {str(path)!r}: {error}. Pass WAV/FLAC/OGG, or a decoded array."
+        ) from None
     return {"array": array, "sampling_rate": rate}
 
 
@@ -124,7 +144,9 @@ class LauraGPTPipeline(Pipeline):
         of this many seconds), and any ``generate()`` argument (``max_new_tokens``, ``do_sample``, ``top_k`` ...).
         """
         if task not in self.known_tasks():
-            raise InvalidInputError(f"Unknown task {task!r}. Known tasks: {', '.join(self.known_tasks())}. Pass task=<one of them>.")
+            raise InvalidInputError(
+                f"Unknown task {task!r}. Known tasks: {', '.join(self.known_tasks())}. Pass task=<one of them>."
+            )
         if task in CHAINED_TASKS or task_spec(task, self.model.config.tasks).output_modality == CODEC:
             self._require_vocoder(task)  # fail before generating, not after
         items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
@@ -146,19 +168,29 @@ class LauraGPTPipeline(Pipeline):
         return list(self.model.config.tasks) + list(CHAINED_TASKS)
 
     # ----------------------------------------------------------- one batch: preprocess -> _forward -> postprocess
-    def _sanitize_parameters(self, language=None, voice=None, sampling_rate=None, text_for_vocoder=None, **generate_kwargs):
+    def _sanitize_parameters(
+        self, language=None, voice=None, sampling_rate=None, text_for_vocoder=None, **generate_kwargs
+    ):
         """Split keyword arguments into (preprocess, _forward, postprocess) parameters, as HF pipelines do."""
         check_generate_numbers(generate_kwargs)
         check_generate_names(self.model, generate_kwargs)
-        return {"language": language, "voice": voice, "sampling_rate": sampling_rate}, generate_kwargs, {"text_for_vocoder": text_for_vocoder}
+        return (
+            {"language": language, "voice": voice, "sampling_rate": sampling_rate},
+            generate_kwargs,
+            {"text_for_vocoder": text_for_vocoder},
+        )
 
     def _run_batch(self, task, items, chunk_length_s=None, **kwargs):
         preprocess_params, forward_params, postprocess_params = self._sanitize_parameters(**kwargs)
         spec = task_spec(task, self.model.config.tasks)
         longest = self.processor.max_duration_s
-        if chunk_length_s is not None and not (isinstance(chunk_length_s, (int, float)) and 1 <= chunk_length_s <= longest):
-            raise InvalidInputError(f"chunk_length_s must be a number of seconds from 1 to {longest:g} (the longest clip the tower "
-                             f"takes); got {chunk_length_s!r}.")
+        if chunk_length_s is not None and not (
+            isinstance(chunk_length_s, (int, float)) and 1 <= chunk_length_s <= longest
+        ):
+            raise InvalidInputError(
+                f"chunk_length_s must be a number of seconds from 1 to {longest:g} (the longest clip the tower "
+                f"takes); got {chunk_length_s!r}."
+            )
         if chunk_length_s and spec.input_modality == AUDIO and spec.output_modality != CODEC:
             rate = preprocess_params["sampling_rate"]
             clips = [self._to_waveform(task, item, rate, i, False) for i, item in enumerate(items, self._first_index)]
@@ -174,7 +206,9 @@ class LauraGPTPipeline(Pipeline):
             return
         spec = task_spec(task, self.model.config.tasks)
         if not (spec.input_modality != AUDIO and spec.output_modality == CODEC):
-            raise InvalidInputError(f"voice= is a voice prompt for speaking text (tts, s2st); task {task!r} takes none: drop it.")
+            raise InvalidInputError(
+                f"voice= is a voice prompt for speaking text (tts, s2st); task {task!r} takes none: drop it."
+            )
 
     def _check_language(self, task: str, language) -> None:
         """A translation task needs a target language, one the model was trained on when its config lists them
@@ -186,7 +220,9 @@ class LauraGPTPipeline(Pipeline):
         if language is None:
             raise InvalidInputError(f"Task {task!r} translates: pass language=<target language>{known}.")
         if trained and language not in trained:
-            raise InvalidInputError(f"Task {task!r} was not trained to translate into {language!r}{known}; pick one of those.")
+            raise InvalidInputError(
+                f"Task {task!r} was not trained to translate into {language!r}{known}; pick one of those."
+            )
 
     def preprocess(self, items, task, language=None, voice=None, sampling_rate=None) -> dict:
         """Validate and load the inputs of one batch and build the model inputs with the processor."""
@@ -194,13 +230,17 @@ class LauraGPTPipeline(Pipeline):
         prepared = {"task": task, "texts": None, "voice_codes": None}
         if spec.input_modality == AUDIO:
             clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items, self._first_index)]
-            prepared["batch"] = self.processor(task=task, audio=clips, language=language, sampling_rate=self.sampling_rate)
+            prepared["batch"] = self.processor(
+                task=task, audio=clips, language=language, sampling_rate=self.sampling_rate
+            )
         else:
             prepared["texts"] = [self._to_text(task, item, i) for i, item in enumerate(items, self._first_index)]
             if voice is not None:
                 prepared["voice_codes"] = self._voice_codes(voice, len(items))
             prompt = [codes[0] for codes in prepared["voice_codes"]] if voice is not None else None
-            prepared["batch"] = self.processor(task=task, text=prepared["texts"], language=language, prompt_codes=prompt)
+            prepared["batch"] = self.processor(
+                task=task, text=prepared["texts"], language=language, prompt_codes=prompt
+            )
         return prepared
 
     def _forward(self, model_inputs: dict, **generate_kwargs) -> dict:
@@ -212,9 +252,12 @@ class LauraGPTPipeline(Pipeline):
             # max_new_tokens would cut "happy" to "happ", a min_new_tokens would run past the end token)
             eos = self.processor.tokenizer.eos_token_id
             label_ids = [plain_text_ids(self.processor.tokenizer, label) + [eos] for label in labels]
-            generate_kwargs = {**generate_kwargs, "max_new_tokens": max(map(len, label_ids)), "min_new_tokens": 0,
-                               "logits_processor": [*generate_kwargs.get("logits_processor", []),
-                                                    ChoiceLogitsProcessor(label_ids)]}
+            generate_kwargs = {
+                **generate_kwargs,
+                "max_new_tokens": max(map(len, label_ids)),
+                "min_new_tokens": 0,
+                "logits_processor": [*generate_kwargs.get("logits_processor", []), ChoiceLogitsProcessor(label_ids)],
+            }
         with torch.no_grad():
             generated = self.model.generate(**batch, **generate_kwargs)
         return {**model_inputs, "generated": generated[:, batch["input_ids"].shape[1] :].cpu()}
@@ -240,7 +283,9 @@ class LauraGPTPipeline(Pipeline):
     def _run_chained(self, task, items, language=None, voice=None, sampling_rate=None, **generate_kwargs):
         """s2st: s2tt then tts; s2st_voice: asr + s2tt, then tts of "asr text + translation" prompted by the input."""
         if task == "s2st_voice" and voice is not None:
-            raise InvalidInputError("s2st_voice speaks in the input's own voice and takes no voice=; use s2st with voice=... instead.")
+            raise InvalidInputError(
+                "s2st_voice speaks in the input's own voice and takes no voice=; use s2st with voice=... instead."
+            )
         clips = [self._to_waveform(task, item, sampling_rate, i) for i, item in enumerate(items, self._first_index)]
         same_rate = {"sampling_rate": self.sampling_rate, **generate_kwargs}
         translations = [r["text"] for r in self._run_batch("s2tt", clips, language=language, **same_rate)]
@@ -251,7 +296,9 @@ class LauraGPTPipeline(Pipeline):
         results = []
         for clip, source, translation in zip(clips, sources, translations):
             source_voice = {"array": clip, "sampling_rate": self.sampling_rate}
-            (audio,) = self._run_batch("tts", [f"{source} {translation}"], voice=source_voice, text_for_vocoder=[translation], **same_rate)
+            (audio,) = self._run_batch(
+                "tts", [f"{source} {translation}"], voice=source_voice, text_for_vocoder=[translation], **same_rate
+            )
             results.append({**audio, "text": translation, "source_text": source})
         return results
 
@@ -262,8 +309,10 @@ class LauraGPTPipeline(Pipeline):
 
     def _to_waveform(self, task, item, sampling_rate, index, limit_duration: bool = True) -> torch.Tensor:
         if isinstance(item, (int, float)) and not isinstance(item, bool):
-            raise InvalidInputError(f"Task {task!r} takes audio, but input {index} is a number: the pipeline reads a list as a "
-                                    "batch of inputs, one clip each. Pass one clip as a numpy array, e.g. np.asarray(samples).")
+            raise InvalidInputError(
+                f"Task {task!r} takes audio, but input {index} is a number: the pipeline reads a list as a "
+                "batch of inputs, one clip each. Pass one clip as a numpy array, e.g. np.asarray(samples)."
+            )
         if isinstance(item, (str, Path)):
             if not Path(item).is_file():
                 raise InvalidInputError(
@@ -278,13 +327,17 @@ class LauraGPTPipeline(Pipeline):
         except ValueError as error:
             chunkable = task not in CHAINED_TASKS and task_spec(task, self.model.config.tasks).output_modality != CODEC
             if "max_duration_s" in str(error) and chunkable:
-                raise InvalidInputError(f"{error} The pipeline can do it: pass chunk_length_s=30 (seconds per chunk).") from None
+                raise InvalidInputError(
+                    f"{error} The pipeline can do it: pass chunk_length_s=30 (seconds per chunk)."
+                ) from None
             raise
 
     @staticmethod
     def _to_text(task, item, index) -> str:
         if not isinstance(item, str):
-            raise InvalidInputError(f"Task {task!r} takes text, but input {index} is a {type(item).__name__}. Pass a string.")
+            raise InvalidInputError(
+                f"Task {task!r} takes text, but input {index} is a {type(item).__name__}. Pass a string."
+            )
         return item
 
     def _require_vocoder(self, task):
@@ -307,7 +360,9 @@ class LauraGPTPipeline(Pipeline):
     def _vocode(self, task, codes_list, texts=None, features=None, voice_codes=None) -> list[dict]:
         vocoder = self._require_vocoder(task)
         if min(len(c) for c in codes_list) == 0:
-            raise InvalidInputError(f"Task {task!r}: the model ended a row without any codec token; raise min_new_tokens or retry.")
+            raise InvalidInputError(
+                f"Task {task!r}: the model ended a row without any codec token; raise min_new_tokens or retry."
+            )
         from ..modeling_vocoder import VocoderConditions, pad_codes
 
         conditions = VocoderConditions()
@@ -334,4 +389,12 @@ class LauraGPTPipeline(Pipeline):
         return {"text": text}
 
 
-__all__ = ["CHAINED_TASKS", "LauraGPTPipeline", "check_device", "check_generate_names", "check_generate_numbers", "find_companion_vocoder", "load_audio_file"]
+__all__ = [
+    "CHAINED_TASKS",
+    "LauraGPTPipeline",
+    "check_device",
+    "check_generate_names",
+    "check_generate_numbers",
+    "find_companion_vocoder",
+    "load_audio_file",
+]

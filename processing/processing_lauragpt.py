@@ -100,10 +100,14 @@ class LauraGPTProcessor(ProcessorMixin):
         self.tasks = list(tasks) if tasks is not None else list(DEFAULT_TASKS)
         self.custom_tasks = register_custom_tasks(custom_tasks)
         if not set(self.custom_tasks) <= set(self.tasks):
-            raise InvalidInputError(f"custom_tasks {sorted(set(self.custom_tasks) - set(self.tasks))} are missing from tasks; append them.")
+            raise InvalidInputError(
+                f"custom_tasks {sorted(set(self.custom_tasks) - set(self.tasks))} are missing from tasks; append them."
+            )
         self.encoder_input_layer = encoder_input_layer
         if tokenizer.eos_token_id is None:
-            raise InvalidInputError("The tokenizer has no eos_token; LauraGPT ends text outputs with it. Set tokenizer.eos_token.")
+            raise InvalidInputError(
+                "The tokenizer has no eos_token; LauraGPT ends text outputs with it. Set tokenizer.eos_token."
+            )
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         self.vocabulary = _extend_tokenizer(tokenizer, codebook_size, tuple(self.tasks))
@@ -115,8 +119,10 @@ class LauraGPTProcessor(ProcessorMixin):
         without them raises ``ModelLoadError`` naming the fix (transformers' OSError speaks of the Hub)."""
         folder = Path(str(pretrained_model_name_or_path)).expanduser() / (kwargs.get("subfolder") or "")
         if folder.is_dir() and not any((folder / name).is_file() for name in PROCESSOR_FILES):
-            raise ModelLoadError(f"{folder} has no processor files ({', '.join(PROCESSOR_FILES)}): save the processor beside "
-                                 "the model with processor.save_pretrained(folder), or copy or download the folder again.")
+            raise ModelLoadError(
+                f"{folder} has no processor files ({', '.join(PROCESSOR_FILES)}): save the processor beside "
+                "the model with processor.save_pretrained(folder), or copy or download the folder again."
+            )
         return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     @staticmethod
@@ -148,11 +154,15 @@ class LauraGPTProcessor(ProcessorMixin):
         whisper_model = config.audio_tower_type == "whisper"
         if whisper_model != self.is_whisper:
             tower = "a Whisper encoder" if whisper_model else "the Conformer"
-            problems.append(f"the model's audio tower is {tower} but the feature extractor is {type(self.feature_extractor).__name__}")
+            problems.append(
+                f"the model's audio tower is {tower} but the feature extractor is {type(self.feature_extractor).__name__}"
+            )
         else:
             wanted = config.audio_config.num_mel_bins if whisper_model else config.audio_config.input_size
             if self.feature_extractor.feature_size != wanted:
-                problems.append(f"the feature extractor gives {self.feature_extractor.feature_size} features per frame, the tower reads {wanted}")
+                problems.append(
+                    f"the feature extractor gives {self.feature_extractor.feature_size} features per frame, the tower reads {wanted}"
+                )
         expected = self.config_kwargs(config)
         expected.pop("audio_window" if not whisper_model else "encoder_input_layer")  # the other tower's setting
         for name, value in expected.items():
@@ -223,23 +233,43 @@ class LauraGPTProcessor(ProcessorMixin):
         if text is None and audio is None and audio_frames is None and task is None:
             raise InvalidInputError("Pass text=..., audio=... (or both: a prompt holding <|audio|> and its clip).")
         batch = max(len(_as_rows(value, name, is_item=is_item)) for name, (value, is_item) in given.items())
-        text_rows, audio_rows, tasks, target_text_rows, target_code_rows, prompt_code_rows, language_rows, frame_rows = (
-            _as_rows(value, name, batch, is_item) for name, (value, is_item) in given.items()
-        )
+        (
+            text_rows,
+            audio_rows,
+            tasks,
+            target_text_rows,
+            target_code_rows,
+            prompt_code_rows,
+            language_rows,
+            frame_rows,
+        ) = (_as_rows(value, name, batch, is_item) for name, (value, is_item) in given.items())
         has_audio = [audio_rows[row] is not None or frame_rows[row] is not None for row in range(batch)]
-        prompts = [text_rows[row] is not None and has_audio[row]
-                   and (tasks[row] is None or task_spec(tasks[row], self.tasks).input_modality == AUDIO)
-                   for row in range(batch)]
+        prompts = [
+            text_rows[row] is not None
+            and has_audio[row]
+            and (tasks[row] is None or task_spec(tasks[row], self.tasks).input_modality == AUDIO)
+            for row in range(batch)
+        ]
         specs = [self._row_task(tasks[row], prompts[row], has_audio[row]) for row in range(batch)]
 
         waveforms, cached, placeholder_counts = [], [], []
         for row, spec in enumerate(specs):
             if spec is not None:
                 row_text = None if prompts[row] else text_rows[row]
-                _check_row(row, spec, has_audio[row], row_text, target_text_rows[row], target_code_rows[row], prompt_code_rows[row])
+                _check_row(
+                    row,
+                    spec,
+                    has_audio[row],
+                    row_text,
+                    target_text_rows[row],
+                    target_code_rows[row],
+                    prompt_code_rows[row],
+                )
                 _check_language(row, spec, language_rows[row])
             elif language_rows[row] is not None:
-                raise InvalidInputError(f"row {row}: language= needs a task=; a prompt row writes its own language and task tokens.")
+                raise InvalidInputError(
+                    f"row {row}: language= needs a task=; a prompt row writes its own language and task tokens."
+                )
             if not has_audio[row]:
                 continue
             if frame_rows[row] is not None:
@@ -255,7 +285,9 @@ class LauraGPTProcessor(ProcessorMixin):
                     "short to give one audio-tower frame; pad it with silence or drop it."
                 )
         if waveforms and cached:
-            raise InvalidInputError("Give every audio row either audio or cached audio_frames, not a mix of both in one batch.")
+            raise InvalidInputError(
+                "Give every audio row either audio or cached audio_frames, not a mix of both in one batch."
+            )
 
         outputs = self.audio_inputs(waveforms) if waveforms else {}
         if cached:
@@ -301,7 +333,9 @@ class LauraGPTProcessor(ProcessorMixin):
             if options.get("return_tensors", "pt") != "pt":
                 raise InvalidInputError("LauraGPTProcessor returns PyTorch tensors only: use return_tensors='pt'.")
         if text_options.get("truncation") not in (None, False, "do_not_truncate"):
-            raise InvalidInputError("LauraGPT rows are not truncated (a cut row loses its task token): shorten the input instead.")
+            raise InvalidInputError(
+                "LauraGPT rows are not truncated (a cut row loses its task token): shorten the input instead."
+            )
         padding = text_options.get("padding", "longest")
         padding = {True: "longest", False: "longest", "do_not_pad": "longest"}.get(padding, padding)
         if padding not in ("longest", "max_length"):
@@ -310,8 +344,12 @@ class LauraGPTProcessor(ProcessorMixin):
             raise InvalidInputError("padding='max_length' needs max_length=<positions>.")
         # the side is the caller's choice only: a tokenizer's own default (often right) would right-pad prompts
         side = kwargs.get("padding_side") or kwargs.get("text_kwargs", {}).get("padding_side")
-        return {"sampling_rate": audio_options.get("sampling_rate"), "padding_side": side, "padding": padding,
-                "max_length": text_options.get("max_length")}
+        return {
+            "sampling_rate": audio_options.get("sampling_rate"),
+            "padding_side": side,
+            "padding": padding,
+            "max_length": text_options.get("max_length"),
+        }
 
     def _row_task(self, task: str | None, prompt: bool, has_audio: bool):
         """The row's task spec: the one given, the default by input (audio: asr, text: tts), or None for a prompt
@@ -327,7 +365,9 @@ class LauraGPTProcessor(ProcessorMixin):
         ids = list(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
         marks = [i for i, token in enumerate(ids) if token == self.vocabulary.audio_token_id]
         if len(marks) != 1 and prompt.strip() in self.tasks:
-            raise InvalidInputError(f"row {row}: {prompt.strip()!r} was given as text; the task is a keyword: processor(task={prompt.strip()!r}, audio=...).")
+            raise InvalidInputError(
+                f"row {row}: {prompt.strip()!r} was given as text; the task is a keyword: processor(task={prompt.strip()!r}, audio=...)."
+            )
         if len(marks) != 1:
             raise InvalidInputError(
                 f"row {row}: the number of {self.audio_token} tokens in the prompts should be the same as the number of "
@@ -353,7 +393,9 @@ class LauraGPTProcessor(ProcessorMixin):
         """The tower's ``input_features`` and ``input_features_mask`` for mono clips at the extractor's rate."""
         if self.is_whisper:
             return whisper_features(self.feature_extractor, waveforms, self.audio_window)
-        features = self.feature_extractor(waveforms, sampling_rate=self.feature_extractor.sampling_rate, return_tensors="pt")
+        features = self.feature_extractor(
+            waveforms, sampling_rate=self.feature_extractor.sampling_rate, return_tensors="pt"
+        )
         return {"input_features": features["input_features"], "input_features_mask": features["input_features_mask"]}
 
     def frame_major_features(self, batch) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -374,7 +416,9 @@ class LauraGPTProcessor(ProcessorMixin):
     def _codec_ids(self, codes) -> list[int]:
         codes = torch.as_tensor(codes).long().flatten()
         if codes.numel() and (codes.min() < 0 or codes.max() >= self.codebook_size):
-            raise InvalidInputError(f"Codec codes must lie in [0, {self.codebook_size}); got values from {int(codes.min())} to {int(codes.max())}.")
+            raise InvalidInputError(
+                f"Codec codes must lie in [0, {self.codebook_size}); got values from {int(codes.min())} to {int(codes.max())}."
+            )
         return (codes + self.vocabulary.codec_token_offset).tolist()
 
     def _target_ids(self, spec, target_text, target_codes) -> list[int]:
@@ -449,7 +493,9 @@ def _extend_tokenizer(tokenizer, codebook_size: int, tasks: tuple[str, ...]) -> 
     tokenizer.add_tokens(expected[missing_from:], special_tokens=True)
     wrong = [tok for i, tok in enumerate(expected) if tokenizer.convert_tokens_to_ids(tok) != text_vocab_size + i]
     if wrong:
-        raise InvalidInputError(f"Tokenizer ids of {wrong[:3]} differ from the LauraGPT vocabulary layout; rebuild the tokenizer.")
+        raise InvalidInputError(
+            f"Tokenizer ids of {wrong[:3]} differ from the LauraGPT vocabulary layout; rebuild the tokenizer."
+        )
     return layout
 
 
@@ -498,11 +544,15 @@ def _check_row(row, spec, audio: bool, text, target_text, target_codes, prompt_c
     if spec.input_modality == AUDIO and not audio:
         raise InvalidInputError(f"{where} needs audio: pass audio=...")
     if spec.input_modality == AUDIO and text is not None:
-        raise InvalidInputError(f"{where} takes audio, not text. Drop text=..., or use a text-input task such as 'tts' or 'mt'.")
+        raise InvalidInputError(
+            f"{where} takes audio, not text. Drop text=..., or use a text-input task such as 'tts' or 'mt'."
+        )
     if spec.input_modality == TEXT and (text is None or not text.strip()):
         raise InvalidInputError(f"{where} needs text: pass a non-empty text=...")
     if spec.input_modality == TEXT and audio:
-        raise InvalidInputError(f"{where} takes text, not audio. Drop audio=..., or use an audio-input task such as 'asr'.")
+        raise InvalidInputError(
+            f"{where} takes text, not audio. Drop audio=..., or use an audio-input task such as 'asr'."
+        )
     if spec.output_modality == CODEC and target_text is not None:
         raise InvalidInputError(f"{where} writes codec tokens: give target_codes=, not target_text=.")
     if spec.output_modality == TEXT and (target_codes is not None or prompt_codes is not None):

@@ -24,7 +24,9 @@ from ..errors import InvalidInputError
 EOS_TOKEN = "<|endoftext|>"
 
 
-def train_text_tokenizer(texts: Iterable[str], vocab_size: int = 256, eos_token: str = EOS_TOKEN) -> PreTrainedTokenizerFast:
+def train_text_tokenizer(
+    texts: Iterable[str], vocab_size: int = 256, eos_token: str = EOS_TOKEN
+) -> PreTrainedTokenizerFast:
     """Train a character-level BPE (Metaspace pre-tokenizer, NFKC) on ``texts``.
 
     Args:

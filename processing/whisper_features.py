@@ -19,7 +19,9 @@ from transformers import WhisperFeatureExtractor
 from ..audio_lengths import length_mask, whisper_mel_frames, whisper_window_samples
 
 
-def whisper_features(extractor: WhisperFeatureExtractor, waveforms: list[torch.Tensor], window: str) -> dict[str, torch.Tensor]:
+def whisper_features(
+    extractor: WhisperFeatureExtractor, waveforms: list[torch.Tensor], window: str
+) -> dict[str, torch.Tensor]:
     """
     extractor : the processor's ``WhisperFeatureExtractor``
     waveforms : mono float clips at ``extractor.sampling_rate``, each at most ``extractor.chunk_length`` seconds
@@ -31,7 +33,9 @@ def whisper_features(extractor: WhisperFeatureExtractor, waveforms: list[torch.T
     arrays = [np.asarray(w, dtype=np.float32) for w in waveforms]
     speech = [int(whisper_mel_frames(len(a), hop)) for a in arrays]
     windows = [np.pad(a, (0, whisper_window_samples(len(a), window, rate) - len(a))) for a in arrays]
-    alone = [extractor(w, sampling_rate=rate, padding="longest", return_tensors="np")["input_features"][0] for w in windows]
+    alone = [
+        extractor(w, sampling_rate=rate, padding="longest", return_tensors="np")["input_features"][0] for w in windows
+    ]
     features = torch.zeros(len(arrays), extractor.feature_size, max(f.shape[-1] for f in alone))
     for row, clip_features in enumerate(alone):
         features[row, :, : clip_features.shape[-1]] = torch.from_numpy(clip_features)

@@ -48,8 +48,12 @@ def codec() -> EncodecModel:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long tests on real checkpoints (deselect with -m 'not slow')")
-    config.addinivalue_line("markers", "reliability: bad or unusual inputs give a clear error, never a wrong answer or a lost file")
-    config.addinivalue_line("markers", "browser: drives the web demo in a real browser (system Chromium through selenium)")
+    config.addinivalue_line(
+        "markers", "reliability: bad or unusual inputs give a clear error, never a wrong answer or a lost file"
+    )
+    config.addinivalue_line(
+        "markers", "browser: drives the web demo in a real browser (system Chromium through selenium)"
+    )
     for mark in UPSTREAM_MARKS:  # marks of transformers' common suites (tests/upstream_suites.py)
         config.addinivalue_line("markers", f"{mark}: a mark of transformers' own test suites")
 

@@ -13,8 +13,16 @@ from modeling_lauragpt.training.data.schema import example_features, make_exampl
 from .helpers import SENTENCES, make_audio
 
 TASKS = ("asr", "s2tt", "tts", "se", "aac", "ser", "slu", "mt")
-GERMAN = ["hallo welt", "bitte passwort eingeben", "die konferenz ist gesperrt", "licht an in der kueche",
-          "wecker auf sieben uhr", "ein hund bellt", "guten tag", "der schnelle braune fuchs"]
+GERMAN = [
+    "hallo welt",
+    "bitte passwort eingeben",
+    "die konferenz ist gesperrt",
+    "licht an in der kueche",
+    "wecker auf sieben uhr",
+    "ein hund bellt",
+    "guten tag",
+    "der schnelle braune fuchs",
+]
 EMOTIONS = ["neutral", "happy", "sad", "angry"]
 
 
@@ -59,6 +67,10 @@ def write_corpus(root: Path, train: int = 6, validation: int = 3) -> Path:
 
 def recipe_overrides(corpus: Path, codec_dir: Path, **training) -> list[str]:
     """``--set`` style overrides of tiny.yaml for a test run on ``corpus`` (training.* values from ``training``)."""
-    values = {"training.logging_steps": 1, "training.train_sampling_strategy": "random", "processor.cmvn_clips": 12,
-              **{f"training.{key}": value for key, value in training.items()}}
+    values = {
+        "training.logging_steps": 1,
+        "training.train_sampling_strategy": "random",
+        "processor.cmvn_clips": 12,
+        **{f"training.{key}": value for key, value in training.items()},
+    }
     return [f"data.source={corpus}", f"codec.path={codec_dir}", *(f"{k}={v}" for k, v in values.items())]

@@ -39,10 +39,27 @@ def _samples(row, column="audio"):
 
 
 def test_librispeech_rows_are_canonical(tmp_path):
-    features = Features({"file": Value("string"), "audio": Audio(sampling_rate=16000), "text": Value("string"),
-                         "speaker_id": Value("int64"), "chapter_id": Value("int64"), "id": Value("string")})
-    rows = [{"file": f"{i}.flac", "audio": wav_cell(0.5 + 0.1 * i, 16000, i), "text": "HELLO WORLD", "speaker_id": 19,
-             "chapter_id": 198, "id": f"19-198-000{i}"} for i in range(3)]
+    features = Features(
+        {
+            "file": Value("string"),
+            "audio": Audio(sampling_rate=16000),
+            "text": Value("string"),
+            "speaker_id": Value("int64"),
+            "chapter_id": Value("int64"),
+            "id": Value("string"),
+        }
+    )
+    rows = [
+        {
+            "file": f"{i}.flac",
+            "audio": wav_cell(0.5 + 0.1 * i, 16000, i),
+            "text": "HELLO WORLD",
+            "speaker_id": 19,
+            "chapter_id": 198,
+            "id": f"19-198-000{i}",
+        }
+        for i in range(3)
+    ]
     folder = write_hub_folder(tmp_path / "ls", {"clean": {"train.100": rows, "validation": rows[:1]}}, features)
     train = load_task_dataset(folder, adapter="librispeech", split="train")
     assert train.features == example_features() and len(train) == 3
@@ -54,20 +71,53 @@ def test_librispeech_rows_are_canonical(tmp_path):
 
 
 def test_covost2_and_libritts_resample_and_set_language(tmp_path):
-    covost = Features({"client_id": Value("string"), "file": Value("string"), "audio": Audio(sampling_rate=48000),
-                       "sentence": Value("string"), "translation": Value("string"), "id": Value("string")})
-    rows = [{"client_id": "abc", "file": "a.mp3", "audio": wav_cell(0.25, 48000), "sentence": "good morning",
-             "translation": "guten Morgen", "id": "common_voice_en_1"}]
+    covost = Features(
+        {
+            "client_id": Value("string"),
+            "file": Value("string"),
+            "audio": Audio(sampling_rate=48000),
+            "sentence": Value("string"),
+            "translation": Value("string"),
+            "id": Value("string"),
+        }
+    )
+    rows = [
+        {
+            "client_id": "abc",
+            "file": "a.mp3",
+            "audio": wav_cell(0.25, 48000),
+            "sentence": "good morning",
+            "translation": "guten Morgen",
+            "id": "common_voice_en_1",
+        }
+    ]
     folder = write_hub_folder(tmp_path / "covost", {"en_de": {"validation": rows}}, covost)
     row = load_task_dataset(folder, adapter="covost2", split="validation")[0]
     assert (row["task"], row["language"], row["target_text"], row["speaker"]) == ("s2tt", "de", "guten Morgen", "abc")
     assert _samples(row) == (4000, 16000)
 
-    libritts = Features({"audio": Audio(sampling_rate=24000), "text_normalized": Value("string"),
-                         "text_original": Value("string"), "speaker_id": Value("string"), "path": Value("string"),
-                         "chapter_id": Value("string"), "id": Value("string")})
-    rows = [{"audio": wav_cell(0.5, 24000), "text_normalized": "Hello, world.", "text_original": "Hello,   world.",
-             "speaker_id": "84", "path": "84_1.wav", "chapter_id": "121123", "id": "84_121123_000008_000000"}]
+    libritts = Features(
+        {
+            "audio": Audio(sampling_rate=24000),
+            "text_normalized": Value("string"),
+            "text_original": Value("string"),
+            "speaker_id": Value("string"),
+            "path": Value("string"),
+            "chapter_id": Value("string"),
+            "id": Value("string"),
+        }
+    )
+    rows = [
+        {
+            "audio": wav_cell(0.5, 24000),
+            "text_normalized": "Hello, world.",
+            "text_original": "Hello,   world.",
+            "speaker_id": "84",
+            "path": "84_1.wav",
+            "chapter_id": "121123",
+            "id": "84_121123_000008_000000",
+        }
+    ]
     folder = write_hub_folder(tmp_path / "libritts", {"clean": {"dev.clean": rows}}, libritts)
     row = load_task_dataset(folder, adapter="libritts", split="validation")[0]
     assert row["task"] == "tts" and row["text"] == "Hello, world." and row["audio"] is None
@@ -75,7 +125,9 @@ def test_covost2_and_libritts_resample_and_set_language(tmp_path):
 
 
 def test_voicebank_pairs_and_aishell_transcripts(tmp_path):
-    features = Features({"id": Value("string"), "clean": Audio(sampling_rate=16000), "noisy": Audio(sampling_rate=16000)})
+    features = Features(
+        {"id": Value("string"), "clean": Audio(sampling_rate=16000), "noisy": Audio(sampling_rate=16000)}
+    )
     rows = [{"id": "p226_001", "clean": wav_cell(0.3, 16000, 1), "noisy": wav_cell(0.3, 16000, 2)}]
     folder = write_hub_folder(tmp_path / "vb", {None: {"train": rows, "test": rows}}, features)
     row = load_task_dataset(folder, adapter="voicebank_demand", split="validation")[0]  # validation = test split
@@ -90,10 +142,21 @@ def test_voicebank_pairs_and_aishell_transcripts(tmp_path):
 
 
 def test_clotho_gives_one_row_per_caption_or_the_chosen_one(tmp_path):
-    features = Features({"file_name": Value("string"), "audio": Audio(sampling_rate=44100),
-                         **{f"caption_{k}": Value("string") for k in range(1, 6)}})
-    rows = [{"file_name": f"clip{i}.wav", "audio": wav_cell(0.2, 44100, i),
-             **{f"caption_{k}": f"caption {k} of clip {i}" for k in range(1, 6)}} for i in range(2)]
+    features = Features(
+        {
+            "file_name": Value("string"),
+            "audio": Audio(sampling_rate=44100),
+            **{f"caption_{k}": Value("string") for k in range(1, 6)},
+        }
+    )
+    rows = [
+        {
+            "file_name": f"clip{i}.wav",
+            "audio": wav_cell(0.2, 44100, i),
+            **{f"caption_{k}": f"caption {k} of clip {i}" for k in range(1, 6)},
+        }
+        for i in range(2)
+    ]
     folder = write_hub_folder(tmp_path / "clotho", {None: {"train": rows}}, features)
     every = load_task_dataset(folder, adapter="clotho")
     assert len(every) == 10 and every[6]["target_text"] == "caption 2 of clip 1"
@@ -113,19 +176,45 @@ def test_iemocap_sessions_and_label_names(tmp_path):
 
 
 def test_slurp_intent_and_slots_from_annotation_or_entities(tmp_path):
-    features = Features({"audio": Audio(sampling_rate=16000), "slurp_id": Value("int64"), "sentence": Value("string"),
-                         "sentence_annotation": Value("string"), "intent": ClassLabel(names=["alarm_set", "weather_query"])})
-    rows = [{"audio": wav_cell(0.2, 16000), "slurp_id": 4489, "sentence": "wake me up at eight tomorrow",
-             "sentence_annotation": "wake me up at [time : eight] [date : tomorrow]", "intent": 0}]
+    features = Features(
+        {
+            "audio": Audio(sampling_rate=16000),
+            "slurp_id": Value("int64"),
+            "sentence": Value("string"),
+            "sentence_annotation": Value("string"),
+            "intent": ClassLabel(names=["alarm_set", "weather_query"]),
+        }
+    )
+    rows = [
+        {
+            "audio": wav_cell(0.2, 16000),
+            "slurp_id": 4489,
+            "sentence": "wake me up at eight tomorrow",
+            "sentence_annotation": "wake me up at [time : eight] [date : tomorrow]",
+            "intent": 0,
+        }
+    ]
     folder = write_hub_folder(tmp_path / "slurp", {None: {"devel": rows}}, features)
     row = load_task_dataset(folder, adapter="slurp", split="validation")[0]
     assert row["target_text"] == "alarm_set | time=eight | date=tomorrow"
     assert parse_slu(row["target_text"]) == ("alarm_set", {"time": "eight", "date": "tomorrow"})
 
-    features = Features({"audio": Audio(sampling_rate=16000), "intent": Value("string"), "annotation": Value("string"),
-                         "entities": [{"type": Value("string"), "filler": Value("string")}]})
-    rows = [{"audio": wav_cell(0.2, 16000), "intent": "weather_query", "annotation": "ignored [x : y]",
-             "entities": [{"type": "place_name", "filler": "paris"}]}]
+    features = Features(
+        {
+            "audio": Audio(sampling_rate=16000),
+            "intent": Value("string"),
+            "annotation": Value("string"),
+            "entities": [{"type": Value("string"), "filler": Value("string")}],
+        }
+    )
+    rows = [
+        {
+            "audio": wav_cell(0.2, 16000),
+            "intent": "weather_query",
+            "annotation": "ignored [x : y]",
+            "entities": [{"type": "place_name", "filler": "paris"}],
+        }
+    ]
     folder = write_hub_folder(tmp_path / "slurp2", {None: {"train": rows}}, features)
     assert load_task_dataset(folder, adapter="slurp")[0]["target_text"] == "weather_query | place_name=paris"
 
@@ -136,16 +225,25 @@ def test_wmt_translation_dicts_and_language_choice(tmp_path):
     folder = write_hub_folder(tmp_path / "wmt", {"de-en": {"validation": rows}}, features)
     row = load_task_dataset(folder, adapter="wmt14", split="validation")[0]
     assert (row["task"], row["text"], row["target_text"], row["language"]) == ("mt", "Good day", "Guten Tag", "de")
-    reverse = load_task_dataset(folder, adapter="wmt14", split="validation",
-                                options={"source_language": "de", "target_language": "en"})[0]
+    reverse = load_task_dataset(
+        folder, adapter="wmt14", split="validation", options={"source_language": "de", "target_language": "en"}
+    )[0]
     assert (reverse["text"], reverse["language"]) == ("Guten Tag", "en")
     with pytest.raises(ValueError, match="target_language"):
         load_task_dataset(folder, adapter="wmt14", split="validation", options={"target_language": "fr"})
 
 
 def test_canonical_corpus_and_adapter_resolution(tmp_path):
-    rows = [make_example("asr", f"demo/{i}", audio={"array": make_audio(0.3, i, 8000), "sampling_rate": 8000},
-                         target_text="hello", speaker="kal") for i in range(2)]
+    rows = [
+        make_example(
+            "asr",
+            f"demo/{i}",
+            audio={"array": make_audio(0.3, i, 8000), "sampling_rate": 8000},
+            target_text="hello",
+            speaker="kal",
+        )
+        for i in range(2)
+    ]
     dataset = Dataset.from_list(rows, features=example_features())
     path = tmp_path / "corpus" / "asr" / "train-00000-of-00001.parquet"
     path.parent.mkdir(parents=True)
@@ -168,7 +266,9 @@ def test_canonical_corpus_and_adapter_resolution(tmp_path):
 
 def test_missing_column_names_the_override(tmp_path):
     features = Features({"audio": Audio(sampling_rate=16000), "transcript": Value("string")})
-    folder = write_hub_folder(tmp_path / "mirror", {"clean": {"train.100": [{"audio": wav_cell(0.2, 16000), "transcript": "hi"}]}}, features)
+    folder = write_hub_folder(
+        tmp_path / "mirror", {"clean": {"train.100": [{"audio": wav_cell(0.2, 16000), "transcript": "hi"}]}}, features
+    )
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['text'\].*with_options"):
         load_task_dataset(folder, adapter="librispeech")
     row = load_task_dataset(folder, adapter="librispeech", columns={"text": "transcript"})[0]

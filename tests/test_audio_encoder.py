@@ -27,8 +27,14 @@ HIDDEN, LAYERS, HEADS = 32, 2, 4
 
 def tiny_config(input_layer="linear", positions="sinusoidal", **overrides) -> LauraGPTAudioEncoderConfig:
     settings = {
-        "hidden_size": HIDDEN, "num_hidden_layers": LAYERS, "num_attention_heads": HEADS, "intermediate_size": 64,
-        "conv_kernel_size": 5, "input_layer": input_layer, "position_embedding_type": positions, "hidden_dropout": 0.0,
+        "hidden_size": HIDDEN,
+        "num_hidden_layers": LAYERS,
+        "num_attention_heads": HEADS,
+        "intermediate_size": 64,
+        "conv_kernel_size": 5,
+        "input_layer": input_layer,
+        "position_embedding_type": positions,
+        "hidden_dropout": 0.0,
         "positional_dropout": 0.0,
     }
     return LauraGPTAudioEncoderConfig(**{**settings, **overrides})
@@ -176,7 +182,9 @@ def test_save_load_round_trip_rebuilds_position_tables(input_layer, positions, t
         assert torch.equal(loaded.state_dict()[name], tensor), name
     x, mask = features(9, 20)
     with torch.no_grad():
-        torch.testing.assert_close(loaded(x, mask).last_hidden_state, encoder(x, mask).last_hidden_state, atol=0, rtol=0)
+        torch.testing.assert_close(
+            loaded(x, mask).last_hidden_state, encoder(x, mask).last_hidden_state, atol=0, rtol=0
+        )
 
 
 # (d) errors

@@ -106,15 +106,37 @@ def test_model_and_vocoder_by_hand(processor, tiny_config, vocoder):
 
 
 def test_mismatched_vocoder_is_refused(model_dir, processor):
-    other = LauraGPTVocoder(LauraGPTVocoderConfig.from_preset("tiny", text_vocab_size=processor.vocabulary.text_vocab_size + 1))
+    other = LauraGPTVocoder(
+        LauraGPTVocoderConfig.from_preset("tiny", text_vocab_size=processor.vocabulary.text_vocab_size + 1)
+    )
     with pytest.raises(ValueError, match="text_vocab_size"):
         pipeline("lauragpt", model=str(model_dir), vocoder=other, device="cpu")
 
 
 def test_cli_tts_writes_a_wav(model_dir, tmp_path):
     out = tmp_path / "hello.wav"
-    run = subprocess.run([sys.executable, "-m", "modeling_lauragpt.cli", "run", "--task", "tts", "--model", str(model_dir),
-                          "--text", "hello world", "-o", str(out), "--max-new-tokens", "5"], capture_output=True, text=True, timeout=300, check=False)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modeling_lauragpt.cli",
+            "run",
+            "--task",
+            "tts",
+            "--model",
+            str(model_dir),
+            "--text",
+            "hello world",
+            "-o",
+            str(out),
+            "--max-new-tokens",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     record = json.loads(run.stdout.splitlines()[-1])
     audio, rate = soundfile.read(out)

@@ -10,7 +10,13 @@ import sys
 def test_quick_features_benchmark_writes_json(tmp_path):
     # a smoke run, not a measurement: one thread keeps it short on a shared machine
     command = ["bench", "--quick", "--only", "features", "--threads", "1", "--results-dir", str(tmp_path)]
-    run = subprocess.run([sys.executable, "-m", "modeling_lauragpt.cli", *command], check=False, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "modeling_lauragpt.cli", *command],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     result = json.loads((tmp_path / "features.threads1.quick.json").read_text())
     assert {"benchmark", "quick", "machine", "loadavg_start", "loadavg_end", "equality", "rows"} <= set(result)

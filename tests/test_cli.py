@@ -7,7 +7,14 @@ import sys
 
 
 def _run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "modeling_lauragpt.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "modeling_lauragpt.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_help_lists_commands_and_unknown_command_fails(tmp_path):

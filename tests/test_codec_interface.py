@@ -59,18 +59,24 @@ def cpu_codec() -> LauraGPTCPUCodec:
 
 @pytest.fixture(scope="module")
 def cpu_processor() -> LauraGPTProcessor:
-    return LauraGPTProcessor(LauraGPTFeatureExtractor(), train_text_tokenizer(SENTENCES, vocab_size=160), codebook_size=CODES)
+    return LauraGPTProcessor(
+        LauraGPTFeatureExtractor(), train_text_tokenizer(SENTENCES, vocab_size=160), codebook_size=CODES
+    )
 
 
 @pytest.fixture(scope="module")
 def cpu_vocoder(cpu_codec, cpu_processor) -> LauraGPTVocoder:
     torch.manual_seed(0)
-    return LauraGPTVocoder.from_codec(cpu_codec, "tiny", text_vocab_size=cpu_processor.vocabulary.text_vocab_size).eval()
+    return LauraGPTVocoder.from_codec(
+        cpu_codec, "tiny", text_vocab_size=cpu_processor.vocabulary.text_vocab_size
+    ).eval()
 
 
 def _rows():
-    return [{"audio": make_audio(0.5, 1), "text": SENTENCES[0], "noisy_audio": make_audio(0.5, 2)},
-            {"audio": make_audio(0.3, 3), "text": SENTENCES[3], "prompt_audio": make_audio(0.4, 4)}]
+    return [
+        {"audio": make_audio(0.5, 1), "text": SENTENCES[0], "noisy_audio": make_audio(0.5, 2)},
+        {"audio": make_audio(0.3, 3), "text": SENTENCES[3], "prompt_audio": make_audio(0.4, 4)},
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ codec.py
@@ -88,13 +94,17 @@ def test_one_interface_over_both_codecs(codec, cpu_codec):
         assert latent.shape == (2, frames, spec.latent_dim)
         audio = latent_to_waveform(model, latent, lengths=torch.tensor([frames, 3]))
         assert audio.shape == (2, frames * HOP) and (audio[1, 3 * HOP :] == 0).all()
-        torch.testing.assert_close(audio[1, : 3 * HOP], latent_to_waveform(model, latent[1:, :3])[0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(
+            audio[1, : 3 * HOP], latent_to_waveform(model, latent[1:, :3])[0], atol=1e-5, rtol=1e-4
+        )
         with pytest.raises(ValueError, match=rf"\[0, {spec.codebook_size}\)"):
             codes_to_latent(model, codes[1][None] + spec.codebook_size)
         with pytest.raises(ValueError, match="groups"):
             codes_to_latent(model, torch.cat([codes[1], codes[1]])[None])
     # the CPU codec's own latent, (batch, dim, frames), is the interface's (batch, frames, dim)
-    torch.testing.assert_close(codes_to_latent(cpu_codec, codes[1][None]), cpu_codec.codes_to_latent(codes[1][None]).transpose(1, 2))
+    torch.testing.assert_close(
+        codes_to_latent(cpu_codec, codes[1][None]), cpu_codec.codes_to_latent(codes[1][None]).transpose(1, 2)
+    )
 
 
 def test_another_codec_class_is_refused(cpu_codec):
@@ -109,7 +119,9 @@ def test_another_codec_class_is_refused(cpu_codec):
 # ------------------------------------------------------------------------------------------------ vocoders
 def test_vocoder_over_the_cpu_codec_targets_saves_and_batches(cpu_vocoder, cpu_codec, cpu_processor, tmp_path):
     assert isinstance(cpu_vocoder.codec, LauraGPTCPUCodec) and cpu_vocoder.config.num_quantizers == 3
-    assert all(torch.equal(a, b) for a, b in zip(cpu_vocoder.codec.state_dict().values(), cpu_codec.state_dict().values()))
+    assert all(
+        torch.equal(a, b) for a, b in zip(cpu_vocoder.codec.state_dict().values(), cpu_codec.state_dict().values())
+    )
     batch = VocoderCollator(cpu_processor, cpu_vocoder)(_rows())
     assert batch["target_codes"].shape[:2] == (2, 3) and batch["prompt_codes"].shape[1] == 3
     out = cpu_vocoder(**batch)
@@ -151,7 +163,11 @@ def test_conditions_as_one_object_or_as_keywords(cpu_vocoder):
 def test_multistep_vocoder_over_the_cpu_codec(cpu_codec, cpu_processor):
     torch.manual_seed(0)
     config = LauraGPTMultiStepVocoderConfig.from_preset(
-        "tiny", codec_config=cpu_codec.config, codebook_size=CODES, text_vocab_size=cpu_processor.vocabulary.text_vocab_size)
+        "tiny",
+        codec_config=cpu_codec.config,
+        codebook_size=CODES,
+        text_vocab_size=cpu_processor.vocabulary.text_vocab_size,
+    )
     model = LauraGPTMultiStepVocoder(config).eval()
     model.codec.load_state_dict(cpu_codec.state_dict())
     batch = VocoderCollator(cpu_processor, model)(_rows())
@@ -159,22 +175,30 @@ def test_multistep_vocoder_over_the_cpu_codec(cpu_codec, cpu_processor):
     assert out.logits.shape == (2, batch["codes"].shape[1], CODES) and torch.isfinite(out.loss)
     batch.pop("target_codes")
     conditions = VocoderConditions(text_ids=batch["text_ids"], text_mask=batch["text_mask"])
-    assert model.generate_codes(batch["codes"], batch["codes_mask"], conditions).shape == (2, 3, batch["codes"].shape[1])
+    assert model.generate_codes(batch["codes"], batch["codes_mask"], conditions).shape == (
+        2,
+        3,
+        batch["codes"].shape[1],
+    )
     audio, lengths = model.generate_waveform(**batch)
     assert audio.shape == (2, batch["codes"].shape[1] * HOP) and lengths.tolist() == [13 * HOP, 8 * HOP]
 
 
 def test_add_target_codes_with_the_cpu_codec(cpu_codec):
     clip = {"array": make_audio(0.5, 6), "sampling_rate": 16000}
-    rows = [make_example("tts", "t", text="hello", target_audio=clip),
-            make_example("asr", "a", audio=clip, target_text="hello")]
+    rows = [
+        make_example("tts", "t", text="hello", target_audio=clip),
+        make_example("asr", "a", audio=clip, target_text="hello"),
+    ]
     coded = add_target_codes(Dataset.from_list(rows, features=example_features()), cpu_codec)
     assert torch.equal(torch.tensor(coded[0][CODES_COLUMN]), encode_codes(cpu_codec, [clip])[0])
     assert coded[1][CODES_COLUMN] is None
 
 
 # ------------------------------------------------------------------------------------------------ tokenisation
-def test_vocoder_text_is_tokenised_the_same_in_training_and_in_the_pipeline(cpu_vocoder, cpu_processor, monkeypatch, tmp_path):
+def test_vocoder_text_is_tokenised_the_same_in_training_and_in_the_pipeline(
+    cpu_vocoder, cpu_processor, monkeypatch, tmp_path
+):
     text = "say <|codec_3|> to me"
     tokenizer, text_vocab = cpu_processor.tokenizer, cpu_processor.vocabulary.text_vocab_size
     unsplit = tokenizer(text, add_special_tokens=False)["input_ids"]  # what the pipeline used to pass
@@ -191,7 +215,9 @@ def test_vocoder_text_is_tokenised_the_same_in_training_and_in_the_pipeline(cpu_
     monkeypatch.setattr(cpu_vocoder, "generate_waveform", spy)
     pipe = _pipeline(cpu_vocoder, cpu_processor, tmp_path)
     pipe([text, "hello"], task="tts", batch_size=2, **FIXED)
-    collated = VocoderCollator(cpu_processor, cpu_vocoder)([{"audio": make_audio(0.2), "text": t} for t in (text, "hello")])
+    collated = VocoderCollator(cpu_processor, cpu_vocoder)(
+        [{"audio": make_audio(0.2), "text": t} for t in (text, "hello")]
+    )
     assert torch.equal(seen["conditions"].text_ids, collated["text_ids"])
     assert torch.equal(seen["conditions"].text_mask, collated["text_mask"])
 

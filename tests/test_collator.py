@@ -28,7 +28,10 @@ def test_labels_cover_exactly_the_outputs(processor, tiny_model):
     tts_targets = labels[1][labels[1] != -100].tolist()
     assert tts_targets == [vocabulary.codec_token_offset + c for c in (5, 6, 7)] + [vocabulary.codec_end_token_id]
     asr_targets = labels[0][labels[0] != -100].tolist()
-    assert processor.tokenizer.decode(asr_targets[:-1]) == "hello world" and asr_targets[-1] == processor.tokenizer.eos_token_id
+    assert (
+        processor.tokenizer.decode(asr_targets[:-1]) == "hello world"
+        and asr_targets[-1] == processor.tokenizer.eos_token_id
+    )
     for row in range(3):  # nothing before the task token is ever a label
         task_position = (batch["input_ids"][row] == vocabulary.task_token_ids[_rows()[row]["task"]]).nonzero().item()
         assert (labels[row, : task_position + 1] == -100).all()

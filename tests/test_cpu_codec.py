@@ -50,8 +50,10 @@ def test_auto_save_load_round_trip(codec, tmp_path):
     torch.testing.assert_close(loaded.quantizer.embed, codec.quantizer.embed)  # buffers travel too
     clip = speechlike(5000)[None]
     assert torch.equal(loaded.encode(clip), codec.encode(clip))
-    torch.testing.assert_close(loaded.decode(loaded.codes_to_latent(codec.encode(clip))),
-                               codec.decode(codec.codes_to_latent(codec.encode(clip))))
+    torch.testing.assert_close(
+        loaded.decode(loaded.codes_to_latent(codec.encode(clip))),
+        codec.decode(codec.codes_to_latent(codec.encode(clip))),
+    )
 
 
 @pytest.mark.parametrize("samples", [1, 639, 640, 641, 3000])
@@ -78,7 +80,7 @@ def test_batch_equals_one_by_one(codec):
     batch = torch.zeros(len(clips), max(len(c) for c in clips))
     for row, clip in enumerate(clips):
         batch[row, : len(clip)] = clip
-        batch[row, len(clip):] = 0.3  # garbage after each clip's end must not leak in
+        batch[row, len(clip) :] = 0.3  # garbage after each clip's end must not leak in
     lengths = torch.tensor([len(c) for c in clips])
     codes = codec.encode(batch, lengths=lengths)
     frames = (lengths + HOP - 1) // HOP
@@ -89,7 +91,7 @@ def test_batch_equals_one_by_one(codec):
         assert torch.equal(codes[row, :, :n], alone[0])
         single = codec.decode(codec.codes_to_latent(alone))[0]
         torch.testing.assert_close(audio[row, : n * HOP], single, atol=1e-5, rtol=1e-4)
-        assert audio[row, n * HOP:].abs().max() == 0 if n * HOP < audio.shape[1] else True
+        assert audio[row, n * HOP :].abs().max() == 0 if n * HOP < audio.shape[1] else True
 
 
 def test_stft_round_trip_and_griffin_lim():

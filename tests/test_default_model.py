@@ -30,8 +30,15 @@ def default_pipe():
 
 def test_default_model_is_complete_and_small():
     files = {p.relative_to(DEFAULT_MODEL_DIR).as_posix() for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file()}
-    assert {"config.json", "model.safetensors", "processor_config.json", "tokenizer.json", "README.md",
-            "vocoder/config.json", "vocoder/model.safetensors"} <= files
+    assert {
+        "config.json",
+        "model.safetensors",
+        "processor_config.json",
+        "tokenizer.json",
+        "README.md",
+        "vocoder/config.json",
+        "vocoder/model.safetensors",
+    } <= files
     size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file())
     assert size < 100e6
     card = (DEFAULT_MODEL_DIR / "README.md").read_text()
@@ -66,8 +73,13 @@ def test_smoke_evaluation_on_held_out_samples(default_pipe):
 
 
 def test_demo_command_writes_every_output(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "modeling_lauragpt.cli", "demo", "-o", str(tmp_path / "out")],
-                            capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "modeling_lauragpt.cli", "demo", "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     out = tmp_path / "out"
     report = json.loads((out / "results.json").read_text())

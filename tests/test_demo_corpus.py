@@ -75,8 +75,13 @@ def test_held_out_voice_and_sentences_never_in_train():
     for task, planner in PLANNERS.items():
         spoken = {"train": set(), "validation": set(), "test": set()}
         for row in planner(plan):
-            voices = {leaf.voice for recipe in (row.audio, row.target_audio) if recipe is not None
-                      for leaf in leaves(recipe) if isinstance(leaf, Speech)}
+            voices = {
+                leaf.voice
+                for recipe in (row.audio, row.target_audio)
+                if recipe is not None
+                for leaf in leaves(recipe)
+                if isinstance(leaf, Speech)
+            }
             if row.split == "test":
                 assert voices <= {HELD_OUT_VOICE}, (task, row.id)
             else:
@@ -126,8 +131,12 @@ def test_cli_small_text_only_build_and_refuses_to_overwrite(tmp_path, capsys):
     mine = tmp_path / "my_folder"
     mine.mkdir()
     (mine / "README.md").write_text("my notes")
-    assert lauragpt(["build-demo-data", str(mine), "--small", "--tasks", "mt", "--overwrite"]) == 2  # not a build: nothing is deleted
-    assert "not an earlier demo-corpus build" in capsys.readouterr().err and (mine / "README.md").read_text() == "my notes"
+    assert (
+        lauragpt(["build-demo-data", str(mine), "--small", "--tasks", "mt", "--overwrite"]) == 2
+    )  # not a build: nothing is deleted
+    assert (
+        "not an earlier demo-corpus build" in capsys.readouterr().err and (mine / "README.md").read_text() == "my notes"
+    )
 
 
 def test_a_larger_asr_split_adds_voices_and_keeps_the_test_split():

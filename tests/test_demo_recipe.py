@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from modeling_lauragpt.training import recipe
+from modeling_lauragpt.training import trainer_recipe
 from modeling_lauragpt.training.recipe_config import load_recipe_config
 from modeling_lauragpt.training.recipes import demo
 
@@ -29,20 +29,27 @@ def test_every_stage_reads_its_numbers_from_the_yaml_and_set_overrides_win():
 
 def test_the_lm_stage_trains_with_run_recipe_on_the_documented_yaml(monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr(recipe, "run_recipe", lambda config, output_dir, resume=None: calls.append((config, output_dir, resume)))
+    monkeypatch.setattr(
+        trainer_recipe, "run_recipe", lambda config, output_dir, resume=None: calls.append((config, output_dir, resume))
+    )
     demo.stage_lm(tmp_path, demo.load_config(overrides=["lm.overrides=[training.logging_steps=7]"]))
-    (config, output_dir, resume), = calls
+    ((config, output_dir, resume),) = calls
     documented = load_recipe_config("demo.yaml")
     assert config["training"] == {**documented["training"], "logging_steps": 7}  # the YAML's numbers, plus the override
     assert config["model"]["preset"] == documented["model"]["preset"] and config["model"]["freeze_audio_tower"]
-    assert config["data"]["source"] == str(tmp_path / "corpus") and config["codec"]["path"] == str(tmp_path / "codec" / "codec")
+    assert config["data"]["source"] == str(tmp_path / "corpus") and config["codec"]["path"] == str(
+        tmp_path / "codec" / "codec"
+    )
     assert config["model"]["audio_tower"] == str(tmp_path / "whisper-tiny-en")
     assert output_dir == tmp_path / "lm" and resume is True
 
 
 def test_a_rerun_skips_finished_stages_and_keeps_their_timings(monkeypatch, tmp_path):
     ran = []
-    stages = tuple(demo.Stage(name, lambda work, config, name=name: ran.append(name), name) for name in ("first", "second", "third"))
+    stages = tuple(
+        demo.Stage(name, lambda work, config, name=name: ran.append(name), name)
+        for name in ("first", "second", "third")
+    )
     monkeypatch.setattr(demo, "STAGES", stages)
     monkeypatch.setattr(demo, "STAGE_NAMES", tuple(s.name for s in stages))
     monkeypatch.setattr(demo.torch, "set_num_threads", lambda threads: None)  # leave the test process' threads alone

@@ -21,8 +21,14 @@ def test_generated_clips_get_a_whisper_transcript_beside_the_reference(tmp_path)
     wav = tmp_path / "00_tts.wav"
     soundfile.write(str(wav), np.zeros(8000, np.float32), 16000)
     records = [
-        {"task": "tts", "input": "Goodbye.", "output": "audio/00_tts.wav (0.50 s)", "output_audio": str(wav),
-         "reference": "Goodbye.", "seconds": 0.4},
+        {
+            "task": "tts",
+            "input": "Goodbye.",
+            "output": "audio/00_tts.wav (0.50 s)",
+            "output_audio": str(wav),
+            "reference": "Goodbye.",
+            "seconds": 0.4,
+        },
         {"task": "asr", "input": "asr_00.wav", "output": "goodbye", "reference": "Goodbye.", "seconds": 0.1},
     ]
     judge = _EchoJudge()

@@ -19,20 +19,30 @@ pytestmark = pytest.mark.reliability
 def _command(error):
     def main(argv):
         raise error
+
     return main
 
 
 @pytest.fixture
 def failing(monkeypatch):
     """Make `lauragpt run` raise the given exception."""
+
     def install(error):
         module = type("Module", (), {"main": staticmethod(_command(error))})
         monkeypatch.setattr(cli.importlib, "import_module", lambda *args, **kwargs: module)
+
     return install
 
 
-@pytest.mark.parametrize("error", [ValueError("bad value"), FileNotFoundError("no such file: x.wav"),
-                                   PermissionError("permission denied: out/"), OSError(28, "No space left on device")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("bad value"),
+        FileNotFoundError("no such file: x.wav"),
+        PermissionError("permission denied: out/"),
+        OSError(28, "No space left on device"),
+    ],
+)
 def test_expected_failures_print_one_line_and_exit_2(failing, capsys, error):
     failing(error)
     assert cli.main(["run"]) == cli.EXIT_ERROR

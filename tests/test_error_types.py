@@ -37,9 +37,15 @@ def _copy(saved, tmp_path, name="copy"):
     return shutil.copytree(saved, tmp_path / name)
 
 
-@pytest.mark.parametrize(("error", "builtin"), [(InvalidInputError, ValueError), (ModelLoadError, OSError),
-                                                (OutputConflictError, FileExistsError),
-                                                (DeviceUnavailableError, RuntimeError)])
+@pytest.mark.parametrize(
+    ("error", "builtin"),
+    [
+        (InvalidInputError, ValueError),
+        (ModelLoadError, OSError),
+        (OutputConflictError, FileExistsError),
+        (DeviceUnavailableError, RuntimeError),
+    ],
+)
 def test_each_type_is_a_lauragpt_error_and_its_builtin(error, builtin):
     assert issubclass(error, LauraGPTError) and issubclass(error, builtin)
 

@@ -36,11 +36,27 @@ def _assembled(codec, with_vocoder: bool = True):
     """A tiny LauraGPT (legacy relative positions in its encoder) over ``codec``, with a vocoder around it."""
     tokenizer = train_text_tokenizer(SENTENCES, vocab_size=120)
     torch.manual_seed(0)
-    llm = Qwen2ForCausalLM(Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512))
-    encoder = LauraGPTAudioEncoder(LauraGPTAudioEncoderConfig(
-        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, conv_kernel_size=5,
-        position_embedding_type="relative_legacy"))
+    llm = Qwen2ForCausalLM(
+        Qwen2Config(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=512,
+        )
+    )
+    encoder = LauraGPTAudioEncoder(
+        LauraGPTAudioEncoderConfig(
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=64,
+            conv_kernel_size=5,
+            position_embedding_type="relative_legacy",
+        )
+    )
     vocoder = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=len(tokenizer)) if with_vocoder else None
     return assemble(llm, encoder, codec, vocoder=vocoder, tokenizer=tokenizer)
 
@@ -50,26 +66,48 @@ def model_dir(tmp_path_factory, codec):
     """A saved tiny LauraGPT with its vocoder and a card of its own."""
     folder = tmp_path_factory.mktemp("model")
     _assembled(codec).save_pretrained(folder)
-    (folder / "README.md").write_text("---\nlicense: apache-2.0\nlanguage: [en]\n---\n\n# my model\n\nTrained on things.\n")
+    (folder / "README.md").write_text(
+        "---\nlicense: apache-2.0\nlanguage: [en]\n---\n\n# my model\n\nTrained on things.\n"
+    )
     return folder
 
 
 def test_export_loads_without_the_package(model_dir, tmp_path):
     out = tmp_path / "export"
-    assert export_hub_cli.main([str(model_dir), str(out), "--repo-id", "me/tiny-lauragpt", "--base-model", "Qwen/Qwen2-0.5B"]) == 0
+    assert (
+        export_hub_cli.main(
+            [str(model_dir), str(out), "--repo-id", "me/tiny-lauragpt", "--base-model", "Qwen/Qwen2-0.5B"]
+        )
+        == 0
+    )
     code = sorted(p.name for p in out.glob("*.py"))
-    assert {"modeling_lauragpt.py", "processing_lauragpt.py", "feature_extraction_lauragpt.py", "pipeline_lauragpt.py", "audio.py"} <= set(code)
+    assert {
+        "modeling_lauragpt.py",
+        "processing_lauragpt.py",
+        "feature_extraction_lauragpt.py",
+        "pipeline_lauragpt.py",
+        "audio.py",
+    } <= set(code)
     for path in list(out.glob("*.py")) + list((out / "vocoder").glob("*.py")):
         text = path.read_text()
-        assert not re.search(r"^\s*from\s+\.\.", text, re.MULTILINE) and not re.search(r"^\s*(from|import)\s+modeling_lauragpt", text, re.MULTILINE), path
+        assert not re.search(r"^\s*from\s+\.\.", text, re.MULTILINE) and not re.search(
+            r"^\s*(from|import)\s+modeling_lauragpt", text, re.MULTILINE
+        ), path
     config = json.loads((out / "config.json").read_text())
     assert config["auto_map"]["AutoModelForCausalLM"] == "modeling_lauragpt.LauraGPTForConditionalGeneration"
     assert config["custom_pipelines"]["lauragpt"]["impl"] == "pipeline_lauragpt.LauraGPTPipeline"
-    assert json.loads((out / "vocoder" / "config.json").read_text())["auto_map"]["AutoModel"] == "modeling_vocoder.LauraGPTVocoder"
+    assert (
+        json.loads((out / "vocoder" / "config.json").read_text())["auto_map"]["AutoModel"]
+        == "modeling_vocoder.LauraGPTVocoder"
+    )
     assert "auto_map" not in json.loads((model_dir / "config.json").read_text())  # the source folder is untouched
     metadata, body = split_card((out / "README.md").read_text())
     assert metadata["library_name"] == "transformers" and "custom_code" in metadata["tags"]
-    assert metadata["license"] == "apache-2.0" and metadata["base_model"] == "Qwen/Qwen2-0.5B" and metadata["language"] == ["en"]
+    assert (
+        metadata["license"] == "apache-2.0"
+        and metadata["base_model"] == "Qwen/Qwen2-0.5B"
+        and metadata["language"] == ["en"]
+    )
     assert 'from_pretrained("me/tiny-lauragpt", trust_remote_code=True)' in body and "Trained on things." in body
     assert "pip install" in body and "torchaudio" in body and "transformers>=" in body
 
@@ -100,11 +138,17 @@ def test_export_refuses_wrong_folders(model_dir, tmp_path, capsys):
     (tmp_path / "busy" / "file.txt").write_text("x")
     assert lauragpt(["export-hub", str(model_dir), str(tmp_path / "busy")]) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert lauragpt(["export-hub", str(model_dir), str(model_dir / "export"), "--overwrite"]) == 2  # never inside the model
+    assert (
+        lauragpt(["export-hub", str(model_dir), str(model_dir / "export"), "--overwrite"]) == 2
+    )  # never inside the model
     assert "beside the model folder" in capsys.readouterr().err and (model_dir / "config.json").exists()
-    assert lauragpt(["export-hub", str(model_dir), str(model_dir.parent), "--overwrite"]) == 2  # nor over the folder holding it
+    assert (
+        lauragpt(["export-hub", str(model_dir), str(model_dir.parent), "--overwrite"]) == 2
+    )  # nor over the folder holding it
     assert "beside the model folder" in capsys.readouterr().err and (model_dir / "config.json").exists()
-    assert lauragpt(["export-hub", str(model_dir), str(tmp_path / "busy"), "--overwrite"]) == 2  # a user's folder is kept
+    assert (
+        lauragpt(["export-hub", str(model_dir), str(tmp_path / "busy"), "--overwrite"]) == 2
+    )  # a user's folder is kept
     assert "not an earlier" in capsys.readouterr().err and (tmp_path / "busy" / "file.txt").read_text() == "x"
 
 
@@ -121,7 +165,9 @@ def test_export_carries_the_cpu_codec(tmp_path):
     codec = LauraGPTCPUCodec(LauraGPTCPUCodecConfig.from_preset("tiny", codebook_size=32)).eval()
     _assembled(codec).save_pretrained(tmp_path / "model")
     out = export_hub.export_hub(tmp_path / "model", tmp_path / "export")
-    assert {"modeling_cpu_codec.py", "configuration_cpu_codec.py", "codec.py"} <= {p.name for p in (out / "vocoder").glob("*.py")}
+    assert {"modeling_cpu_codec.py", "configuration_cpu_codec.py", "codec.py"} <= {
+        p.name for p in (out / "vocoder").glob("*.py")
+    }
     summary = summary_of(verify_export(out))
     assert summary["vocoder"] == "transformers_modules:LauraGPTVocoder"
     assert summary["tts_samples"] > 0 and summary["tts_samples"] % 640 == 0

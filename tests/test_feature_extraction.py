@@ -89,7 +89,10 @@ def fe() -> LauraGPTFeatureExtractor:
     "name, audio",
     [
         ("noise", _noise(20000, seed=1)),
-        ("sine+noise", (0.5 * np.sin(2 * np.pi * 440 * _time(1.3))).astype(np.float32) + _noise(20800, seed=2, amp=0.01)),
+        (
+            "sine+noise",
+            (0.5 * np.sin(2 * np.pi * 440 * _time(1.3))).astype(np.float32) + _noise(20800, seed=2, amp=0.01),
+        ),
         ("chirp", _chirp(1.3)),
         ("quiet", _noise(9000, seed=3, amp=1e-4)),
     ],
@@ -180,7 +183,13 @@ def test_int16_float64_tensor_and_list_inputs_equal_float32(fe):
     pcm = (_chirp(0.5) * 32767).astype(np.int16)
     as_float = pcm.astype(np.float32) / 32768
     expected = _features(fe, as_float)
-    for audio in (pcm, as_float.astype(np.float64), torch.from_numpy(as_float), torch.from_numpy(pcm), as_float.tolist()):
+    for audio in (
+        pcm,
+        as_float.astype(np.float64),
+        torch.from_numpy(as_float),
+        torch.from_numpy(pcm),
+        as_float.tolist(),
+    ):
         torch.testing.assert_close(_features(fe, audio), expected, rtol=0, atol=0)
     pcm32 = pcm.astype(np.int32) << 16
     torch.testing.assert_close(_features(fe, pcm32), expected, rtol=0, atol=0)

@@ -33,11 +33,15 @@ def audio_prompt(request):
     return model, inputs, model.generate(**inputs, max_new_tokens=NEW_TOKENS)
 
 
-@pytest.mark.parametrize("options", [
-    {"use_cache": False},
-    {"cache_implementation": "static"},
-    {"num_beams": 1, "do_sample": False, "top_k": 1},
-], ids=["no-cache", "static-cache", "explicit-greedy"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"use_cache": False},
+        {"cache_implementation": "static"},
+        {"num_beams": 1, "do_sample": False, "top_k": 1},
+    ],
+    ids=["no-cache", "static-cache", "explicit-greedy"],
+)
 def test_decoding_paths_match_greedy_on_an_audio_prompt(audio_prompt, options):
     model, inputs, greedy = audio_prompt
     assert torch.equal(model.generate(**inputs, max_new_tokens=NEW_TOKENS, **options), greedy)
@@ -57,11 +61,15 @@ def test_generation_from_inputs_embeds_alone_returns_only_new_tokens():
     model, inputs = _prompt(task="mt")
     embeds = model.get_input_embeddings()(inputs["input_ids"])
     from_ids = model.generate(**inputs, max_new_tokens=NEW_TOKENS)
-    from_embeds = model.generate(inputs_embeds=embeds, attention_mask=inputs["attention_mask"], max_new_tokens=NEW_TOKENS,
-                                 restrict_to_task_vocabulary=False)
+    from_embeds = model.generate(
+        inputs_embeds=embeds,
+        attention_mask=inputs["attention_mask"],
+        max_new_tokens=NEW_TOKENS,
+        restrict_to_task_vocabulary=False,
+    )
     unrestricted = model.generate(**inputs, max_new_tokens=NEW_TOKENS, restrict_to_task_vocabulary=False)
     assert from_embeds.shape == (2, NEW_TOKENS) and from_ids.shape[1] == inputs["input_ids"].shape[1] + NEW_TOKENS
-    assert torch.equal(from_embeds, unrestricted[:, inputs["input_ids"].shape[1]:])
+    assert torch.equal(from_embeds, unrestricted[:, inputs["input_ids"].shape[1] :])
 
 
 def test_compiled_static_cache_decoding_matches_eager(audio_prompt):
@@ -69,7 +77,9 @@ def test_compiled_static_cache_decoding_matches_eager(audio_prompt):
     assert model._can_compile_fullgraph
     compile_config = CompileConfig(fullgraph=True)
     compile_config._compile_all_devices = True  # transformers compiles only on accelerators unless told
-    out = model.generate(**inputs, max_new_tokens=NEW_TOKENS, cache_implementation="static", compile_config=compile_config)
+    out = model.generate(
+        **inputs, max_new_tokens=NEW_TOKENS, cache_implementation="static", compile_config=compile_config
+    )
     assert torch.equal(out, greedy)
 
 

@@ -39,8 +39,15 @@ after = {task: repr(entry["impl"]) for task, entry in SUPPORTED_TASKS.items()}
 print(json.dumps({"before": before, "after": after, "modules": sorted(sys.modules),
                   "lauragpt_config": CONFIG_MAPPING["lauragpt"].__name__}))
 """
-APP_PACKAGES = ("gradio", "matplotlib", "modeling_lauragpt.cli", "modeling_lauragpt.web_demo", "modeling_lauragpt.demo",
-                "modeling_lauragpt.training", "modeling_lauragpt.bench")  # each with its submodules
+APP_PACKAGES = (
+    "gradio",
+    "matplotlib",
+    "modeling_lauragpt.cli",
+    "modeling_lauragpt.web_demo",
+    "modeling_lauragpt.demo",
+    "modeling_lauragpt.training",
+    "modeling_lauragpt.bench",
+)  # each with its submodules
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +63,11 @@ def test_import_adds_only_the_lauragpt_task_and_patches_no_standard_task(probe):
 
 
 def test_import_loads_no_app_module(probe):
-    loaded = [name for name in probe["modules"]
-              if any(name == package or name.startswith(package + ".") for package in APP_PACKAGES)]
+    loaded = [
+        name
+        for name in probe["modules"]
+        if any(name == package or name.startswith(package + ".") for package in APP_PACKAGES)
+    ]
     assert loaded == []
 
 
@@ -85,9 +95,11 @@ def test_pipeline_class_hook_builds_the_lauragpt_asr_without_global_state(tmp_pa
     processor.save_pretrained(tmp_path)
     before = {task: SUPPORTED_TASKS[task]["impl"] for task in STANDARD_TASKS}
     clip = make_audio(0.6, 4)
-    asr = pipeline("automatic-speech-recognition", model=str(tmp_path), pipeline_class=SpeechRecognitionPipeline,
-                   device="cpu")
+    asr = pipeline(
+        "automatic-speech-recognition", model=str(tmp_path), pipeline_class=SpeechRecognitionPipeline, device="cpu"
+    )
     ours = pipeline("lauragpt", model=str(tmp_path), device="cpu")
-    assert asr({"raw": clip, "sampling_rate": 16000}, max_new_tokens=5) == ours(clip, task="asr", sampling_rate=16000,
-                                                                                  max_new_tokens=5)
+    assert asr({"raw": clip, "sampling_rate": 16000}, max_new_tokens=5) == ours(
+        clip, task="asr", sampling_rate=16000, max_new_tokens=5
+    )
     assert {task: SUPPORTED_TASKS[task]["impl"] for task in STANDARD_TASKS} == before

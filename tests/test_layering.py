@@ -10,9 +10,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_FILES = sorted(
-    path for pattern in ("configuration_*.py", "modeling_*.py", "audio*.py", "codec.py", "vocabulary.py", "tasks.py",
-                         "generation_lauragpt.py", "vocoder_conditions.py", "pretrained_model.py", "model_folder.py",
-                         "positional_encoding.py", "slu_format.py", "errors.py", "atomic_files.py", "presets.py")
+    path
+    for pattern in (
+        "configuration_*.py",
+        "modeling_*.py",
+        "audio*.py",
+        "codec.py",
+        "vocabulary.py",
+        "tasks.py",
+        "generation_lauragpt.py",
+        "vocoder_conditions.py",
+        "pretrained_model.py",
+        "model_folder.py",
+        "positional_encoding.py",
+        "slu_format.py",
+        "errors.py",
+        "atomic_files.py",
+        "presets.py",
+    )
     for path in (ROOT / "modeling_lauragpt").glob(pattern)
 )
 PROCESSING_FILES = sorted((ROOT / "processing").glob("*.py"))
@@ -33,8 +48,11 @@ def _imported_modules(path: Path) -> list[str]:
             elif node.level:
                 names.append(module)
         elif isinstance(node, ast.Import):
-            names += [alias.name.removeprefix("modeling_lauragpt").lstrip(".") for alias in node.names
-                      if alias.name.startswith("modeling_lauragpt.")]
+            names += [
+                alias.name.removeprefix("modeling_lauragpt").lstrip(".")
+                for alias in node.names
+                if alias.name.startswith("modeling_lauragpt.")
+            ]
     return names
 
 
@@ -53,9 +71,13 @@ def test_the_model_layer_lists_real_files():
     assert {"modeling_lauragpt.py", "codec.py", "audio.py", "audio_lengths.py", "configuration_lauragpt.py"} <= names
 
 
-@pytest.mark.parametrize("files, forbidden", [
-    (MODEL_FILES, {"processing", "training", "conversion", "bench", *APPS}),
-    (PROCESSING_FILES, {"training", "conversion", "bench", *APPS}),
-], ids=["model", "processing"])
+@pytest.mark.parametrize(
+    "files, forbidden",
+    [
+        (MODEL_FILES, {"processing", "training", "conversion", "bench", *APPS}),
+        (PROCESSING_FILES, {"training", "conversion", "bench", *APPS}),
+    ],
+    ids=["model", "processing"],
+)
 def test_lower_layers_never_import_higher_ones(files, forbidden):
     assert _offending(files, forbidden) == []

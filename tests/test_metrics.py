@@ -208,8 +208,11 @@ def test_captioning_two_clip_corpus_by_hand():
 
 
 def test_captioning_exact_match_beats_mismatch_and_one_clip_cider_is_zero():
-    refs = [["a dog barks loudly", "a dog is barking"], ["rain falls on a roof", "heavy rain on a tin roof"],
-            ["a car passes by", "a vehicle drives past"]]
+    refs = [
+        ["a dog barks loudly", "a dog is barking"],
+        ["rain falls on a roof", "heavy rain on a tin roof"],
+        ["a car passes by", "a vehicle drives past"],
+    ]
     exact = compute_captioning(["a dog barks loudly", "rain falls on a roof", "a car passes by"], refs)
     wrong = compute_captioning(["birds sing in trees", "a man speaks", "music plays"], refs)
     for key in exact:

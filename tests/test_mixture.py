@@ -73,12 +73,15 @@ def test_codec_targets_only_for_audio_output_rows_and_cached(tmp_path, codec):
     ]
     path = tmp_path / "rows.parquet"  # from disk, as the recipe loads it, so datasets caches the map
     Dataset.from_list(rows, features=example_features()).with_format("arrow").map(
-        embed_table_storage, batched=True).with_format(None).to_parquet(str(path))
+        embed_table_storage, batched=True
+    ).with_format(None).to_parquet(str(path))
     dataset = load_dataset("parquet", data_files=str(path), split="train", cache_dir=str(tmp_path / "cache"))
     coded = add_target_codes(dataset, codec, batch_size=2)
     assert coded.features[CODES_COLUMN] == example_features(with_codes=True)[CODES_COLUMN]
     assert coded[1][CODES_COLUMN] is None
-    expected = encode_codes(codec, [dataset[0]["target_audio"], dataset[2]["target_audio"]])  # the stored (16-bit) clips
+    expected = encode_codes(
+        codec, [dataset[0]["target_audio"], dataset[2]["target_audio"]]
+    )  # the stored (16-bit) clips
     for row, codes in zip((0, 2), expected):
         got = torch.tensor(coded[row][CODES_COLUMN])
         assert got.shape == (codec.config.num_quantizers, codes.shape[1]) and torch.equal(got, codes)
@@ -98,8 +101,14 @@ def test_length_column_matches_the_processor_sequence(processor):
     with_length = add_length_column(dataset, processor)
     for row, length in zip(rows, with_length[LENGTH_COLUMN]):
         codes = row[CODES_COLUMN]
-        batch = processor(task=row["task"], audio=row["audio"], text=row["text"], target_text=row["target_text"],
-                          target_codes=None if codes is None else codes[0], language=row["language"])
+        batch = processor(
+            task=row["task"],
+            audio=row["audio"],
+            text=row["text"],
+            target_text=row["target_text"],
+            target_codes=None if codes is None else codes[0],
+            language=row["language"],
+        )
         assert length == batch["input_ids"].shape[1] == example_length(row, processor)
     parts = {"asr": with_length.select([0]), "mt": with_length.select([1]), "tts": with_length.select([2])}
     mixed = mix_tasks(parts, stopping_strategy="all_exhausted_without_replacement")

@@ -70,7 +70,10 @@ def test_save_load_round_trip_through_auto_classes(tiny_model, processor, tmp_pa
     assert isinstance(loaded_processor, LauraGPTProcessor)
     assert loaded_processor.vocabulary == processor.vocabulary
     batch = loaded_processor(task=["asr", "tts"], audio=[make_audio(0.7, 6), None], text=[None, "hello world"])
-    torch.testing.assert_close(batch["input_ids"], processor(task=["asr", "tts"], audio=[make_audio(0.7, 6), None], text=[None, "hello world"])["input_ids"])
+    torch.testing.assert_close(
+        batch["input_ids"],
+        processor(task=["asr", "tts"], audio=[make_audio(0.7, 6), None], text=[None, "hello world"])["input_ids"],
+    )
 
     expected = _logits(tiny_model, batch)
     for auto_class in (AutoModelForCausalLM, AutoModelForSpeechSeq2Seq):
@@ -87,8 +90,13 @@ def test_save_load_round_trip_through_auto_classes(tiny_model, processor, tmp_pa
 
 
 def test_loss_counts_only_output_tokens(tiny_model, processor):
-    batch = processor(task=["asr", "tts"], audio=[make_audio(0.6, 7), None], text=[None, "hello world"],
-                      target_text=["hello world", None], target_codes=[None, [3, 99, 512, 1023]])
+    batch = processor(
+        task=["asr", "tts"],
+        audio=[make_audio(0.6, 7), None],
+        text=[None, "hello world"],
+        target_text=["hello world", None],
+        target_codes=[None, [3, 99, 512, 1023]],
+    )
     labels = batch["labels"]
     vocab = processor.vocabulary
     # Inputs, placeholders and task tokens never carry a label; targets and their end token do.
@@ -107,11 +115,16 @@ def test_loss_counts_only_output_tokens(tiny_model, processor):
 def _greedy(model, batch, **kwargs):
     with torch.no_grad():
         out = model.generate(**batch, do_sample=False, max_new_tokens=10, **kwargs)
-    return out[:, batch["input_ids"].shape[1]:]
+    return out[:, batch["input_ids"].shape[1] :]
 
 
 def test_generation_with_cache_equals_without(tiny_model, processor):
-    batch = processor(task=["asr", "tts", "mt"], audio=[make_audio(0.8, 8), None, None], text=[None, "hello world", "guten tag"], language=[None, None, "en"])
+    batch = processor(
+        task=["asr", "tts", "mt"],
+        audio=[make_audio(0.8, 8), None, None],
+        text=[None, "hello world", "guten tag"],
+        language=[None, None, "en"],
+    )
     with_cache = _greedy(tiny_model, batch, use_cache=True, min_new_tokens=10)
     without_cache = _greedy(tiny_model, batch, use_cache=False, min_new_tokens=10)
     assert torch.equal(with_cache, without_cache)
@@ -144,8 +157,13 @@ def test_few_steps_overfit_a_text_task_and_a_codec_task(tiny_config, processor):
     model = LauraGPTForConditionalGeneration(tiny_config)
     codes = [5, 17, 300, 1000, 2, 640]
     clip = make_audio(0.6, 12)
-    batch = processor(task=["asr", "tts"], audio=[clip, None], text=[None, "hello world"],
-                      target_text=["turn on the kitchen lights", None], target_codes=[None, codes])
+    batch = processor(
+        task=["asr", "tts"],
+        audio=[clip, None],
+        text=[None, "hello world"],
+        target_text=["turn on the kitchen lights", None],
+        target_codes=[None, codes],
+    )
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     model.train()
     first = None
@@ -181,7 +199,7 @@ def test_paper_preset_has_about_two_billion_parameters():
     text = config.text_config
     vocab, d, ff, layers = text.vocab_size, text.hidden_size, text.intermediate_size, text.num_hidden_layers
     llm_layer = 4 * d * d + 3 * d + 3 * d * ff + 2 * d  # q,k,v,o (+ qkv biases), SwiGLU, two RMSNorms
-    llm = 2 * vocab * d + layers * llm_layer + d      # embedding, untied head, final norm
+    llm = 2 * vocab * d + layers * llm_layer + d  # embedding, untied head, final norm
     assert sum(p.numel() for p in model.model.language_model.parameters()) + model.lm_head.weight.numel() == llm
     assert vocab == 151851 + 1024 + 1 + 1 + 8
     assert 1.95e9 < total < 2.1e9, total
@@ -191,7 +209,9 @@ def test_pretrained_text_model_keeps_its_rows_and_new_rows_start_near_their_mean
     from transformers import Qwen2ForCausalLM
 
     torch.manual_seed(1)
-    text_config = tiny_config.text_config.__class__(**{**tiny_config.text_config.to_dict(), "vocab_size": tiny_config.text_vocab_size + 7})
+    text_config = tiny_config.text_config.__class__(
+        **{**tiny_config.text_config.to_dict(), "vocab_size": tiny_config.text_vocab_size + 7}
+    )
     text_model = Qwen2ForCausalLM(text_config)
     trained = text_model.get_input_embeddings().weight[: tiny_config.text_vocab_size].detach().clone()
     trained_head = text_model.lm_head.weight[: tiny_config.text_vocab_size].detach().clone()
@@ -217,6 +237,7 @@ def test_generation_never_runs_past_the_llms_positions(tiny_model, processor):
     with pytest.raises(ValueError, match="max_position_embeddings"):
         tiny_model.generate(input_ids=too_long, max_new_tokens=2)
     near = torch.cat([torch.full((1, limit - 4), 5, dtype=torch.long), torch.tensor([[task]])], dim=1)
-    out = tiny_model.generate(input_ids=near, attention_mask=torch.ones_like(near), max_new_tokens=50, min_new_tokens=50,
-                              do_sample=False)
+    out = tiny_model.generate(
+        input_ids=near, attention_mask=torch.ones_like(near), max_new_tokens=50, min_new_tokens=50, do_sample=False
+    )
     assert out.shape[1] <= limit  # max_new_tokens lowered to the positions left

@@ -43,15 +43,36 @@ def test_two_cpu_processes_match_one(tmp_path, codec):
     codec.save_pretrained(str(codec_dir))
 
     one = tmp_path / "one"
-    run_recipe(load_recipe_config("tiny.yaml", recipe_overrides(corpus, codec_dir, per_device_train_batch_size=4, per_device_eval_batch_size=2, **SHARED)), one)
+    run_recipe(
+        load_recipe_config(
+            "tiny.yaml",
+            recipe_overrides(corpus, codec_dir, per_device_train_batch_size=4, per_device_eval_batch_size=2, **SHARED),
+        ),
+        one,
+    )
 
     two = tmp_path / "two"
     # half the per-device batches: the same global batch, for training and for evaluation (the Trainer averages the
     # eval loss over the tokens of each global eval batch, average_tokens_across_devices)
-    overrides = recipe_overrides(corpus, codec_dir, per_device_train_batch_size=2, per_device_eval_batch_size=1, **SHARED)
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ACCELERATE_CONFIG),
-               "--main_process_port", str(_free_port()), "-m", "modeling_lauragpt.cli.train",
-               "--config", "tiny.yaml", "--output-dir", str(two), *(a for o in overrides for a in ("--set", o))]
+    overrides = recipe_overrides(
+        corpus, codec_dir, per_device_train_batch_size=2, per_device_eval_batch_size=1, **SHARED
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(ACCELERATE_CONFIG),
+        "--main_process_port",
+        str(_free_port()),
+        "-m",
+        "modeling_lauragpt.cli.train",
+        "--config",
+        "tiny.yaml",
+        "--output-dir",
+        str(two),
+        *(a for o in overrides for a in ("--set", o)),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400, check=False)
     assert result.returncode == 0, result.stderr[-4000:]

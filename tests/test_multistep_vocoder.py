@@ -23,7 +23,9 @@ HOP = 640
 @pytest.fixture
 def baseline(codec, processor) -> LauraGPTMultiStepVocoder:
     torch.manual_seed(0)
-    config = LauraGPTMultiStepVocoderConfig.from_preset("tiny", codec_config=codec.config, text_vocab_size=processor.vocabulary.text_vocab_size)
+    config = LauraGPTMultiStepVocoderConfig.from_preset(
+        "tiny", codec_config=codec.config, text_vocab_size=processor.vocabulary.text_vocab_size
+    )
     model = LauraGPTMultiStepVocoder(config)
     model.codec.load_state_dict(codec.state_dict())
     return model.eval()
@@ -63,9 +65,13 @@ def test_training_lowers_the_loss_of_every_group(baseline, batch):
     print("multi-step loss per group before/after:", [f"{b:.2f}/{a:.2f}" for b, a in zip(before, after)])
     assert all(a < 0.5 * b for a, b in zip(after, before))
 
-    generated = baseline.generate_codes(batch["codes"], batch["codes_mask"], text_ids=batch["text_ids"], text_mask=batch["text_mask"])
+    generated = baseline.generate_codes(
+        batch["codes"], batch["codes_mask"], text_ids=batch["text_ids"], text_mask=batch["text_mask"]
+    )
     real = batch["codes_mask"].bool()
-    accuracy = (generated[:, 1:].transpose(1, 2)[real] == batch["target_codes"][:, 1:].transpose(1, 2)[real]).float().mean()
+    accuracy = (
+        (generated[:, 1:].transpose(1, 2)[real] == batch["target_codes"][:, 1:].transpose(1, 2)[real]).float().mean()
+    )
     assert accuracy > 0.5, accuracy
 
 
@@ -73,18 +79,25 @@ def test_generates_all_groups_and_a_waveform(baseline, batch):
     codes = baseline.generate_codes(batch["codes"], batch["codes_mask"])
     assert codes.shape == (2, 32, batch["codes"].shape[1]) and torch.equal(codes[:, 0], batch["codes"])
     audio, lengths = baseline.generate_waveform(batch["codes"], batch["codes_mask"])
-    assert lengths.tolist() == (batch["codes_mask"].sum(1) * HOP).tolist() and audio.shape[1] == batch["codes"].shape[1] * HOP
+    assert (
+        lengths.tolist() == (batch["codes_mask"].sum(1) * HOP).tolist()
+        and audio.shape[1] == batch["codes"].shape[1] * HOP
+    )
 
 
 def test_save_load_through_automodel_and_trainer(baseline, processor, batch, tmp_path):
     baseline.save_pretrained(tmp_path / "saved")
     loaded = AutoModel.from_pretrained(tmp_path / "saved").eval()
     assert isinstance(loaded, LauraGPTMultiStepVocoder)
-    torch.testing.assert_close(loaded.generate_waveform(batch["codes"])[0], baseline.generate_waveform(batch["codes"])[0])
+    torch.testing.assert_close(
+        loaded.generate_waveform(batch["codes"])[0], baseline.generate_waveform(batch["codes"])[0]
+    )
 
     clips = [make_audio(0.4, i) for i in range(4)]
     dataset = datasets.Dataset.from_list([{"audio": c.tolist(), "text": SENTENCES[i]} for i, c in enumerate(clips)])
-    trainer = train_vocoder(baseline, processor, dataset, tmp_path / "run", max_steps=4, per_device_train_batch_size=2, learning_rate=1e-3)
+    trainer = train_vocoder(
+        baseline, processor, dataset, tmp_path / "run", max_steps=4, per_device_train_batch_size=2, learning_rate=1e-3
+    )
     assert trainer.state.global_step == 4
 
 

@@ -32,9 +32,14 @@ def test_the_choice_processor_allows_only_continuations_of_a_choice():
 
 
 def test_output_sets_are_read_from_the_training_rows_and_merged():
-    rows = [{"task": "mt", "language": "fr", "target_text": "x"}, {"task": "s2tt", "language": "de", "target_text": "y"},
-            {"task": "mt", "language": "de", "target_text": "z"}, {"task": "ser", "language": None, "target_text": "sad "},
-            {"task": "ser", "language": None, "target_text": "happy"}, {"task": "asr", "language": None, "target_text": "w"}]
+    rows = [
+        {"task": "mt", "language": "fr", "target_text": "x"},
+        {"task": "s2tt", "language": "de", "target_text": "y"},
+        {"task": "mt", "language": "de", "target_text": "z"},
+        {"task": "ser", "language": None, "target_text": "sad "},
+        {"task": "ser", "language": None, "target_text": "happy"},
+        {"task": "asr", "language": None, "target_text": "w"},
+    ]
     languages, labels = task_output_sets(rows)
     assert languages == {"mt": ["de", "fr"], "s2tt": ["de"]} and labels == {"ser": ["happy", "sad"]}
     assert merge_output_sets({"mt": ["es"]}, languages) == {"mt": ["de", "es", "fr"], "s2tt": ["de"]}

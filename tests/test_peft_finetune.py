@@ -54,7 +54,7 @@ def _base_model(config) -> LauraGPTForConditionalGeneration:
 def _generate(model, processor, task, **inputs) -> torch.Tensor:
     batch = processor(task=task, **inputs)
     with torch.no_grad():
-        return model.generate(**batch, **GREEDY)[:, batch["input_ids"].shape[1]:]
+        return model.generate(**batch, **GREEDY)[:, batch["input_ids"].shape[1] :]
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +70,28 @@ def run(tmp_path_factory, tiny_config, processor):
     ]
     Dataset.from_list(rows, features=example_features()).save_to_disk(data_dir)
     argv = [
-        "finetune", "--model", str(base_dir), "--task", "lid", "--input", "audio", "--output", "text",
-        "--description", LID.description, "--data", str(data_dir), "--output-dir", str(out),
-        "--max-steps", "60", "--learning-rate", "3e-3", "--batch-size", "6", "--merge",
+        "finetune",
+        "--model",
+        str(base_dir),
+        "--task",
+        "lid",
+        "--input",
+        "audio",
+        "--output",
+        "text",
+        "--description",
+        LID.description,
+        "--data",
+        str(data_dir),
+        "--output-dir",
+        str(out),
+        "--max-steps",
+        "60",
+        "--learning-rate",
+        "3e-3",
+        "--batch-size",
+        "6",
+        "--merge",
     ]
     assert lauragpt(argv) == 0
     return {"base": base_dir, "adapter": out / "adapter", "merged": out / "merged"}
@@ -98,7 +117,9 @@ def test_add_task_appends_one_mean_row_and_leaves_the_old_processor_alone(tiny_c
 
 def test_custom_task_modalities_are_stored_in_the_config_and_steer_decoding(tiny_config, tmp_path):
     spell = {"input_modality": TEXT, "output_modality": CODEC, "description": "spell a word aloud"}
-    config = LauraGPTConfig.from_dict({**tiny_config.to_dict(), "tasks": [*DEFAULT_TASKS, "spell"], "custom_tasks": {"spell": spell}})
+    config = LauraGPTConfig.from_dict(
+        {**tiny_config.to_dict(), "tasks": [*DEFAULT_TASKS, "spell"], "custom_tasks": {"spell": spell}}
+    )
     config.save_pretrained(tmp_path)
     assert json.loads((tmp_path / "config.json").read_text())["custom_tasks"] == {"spell": spell}
     assert LauraGPTConfig.from_pretrained(tmp_path).custom_tasks == {"spell": spell}
@@ -133,14 +154,21 @@ def test_reloaded_adapter_reproduces_its_labels_and_merging_changes_nothing(run)
     assert torch.equal(_generate(merged, processor, "lid", audio=CLIPS), generated)
     for task, inputs in (("asr", {"audio": CLIPS[:2]}), ("tts", {"text": "hello world"})):
         torch.testing.assert_close(
-            merged(**processor(task=task, **inputs)).logits, peft_model(**processor(task=task, **inputs)).logits, atol=1e-4, rtol=1e-4
+            merged(**processor(task=task, **inputs)).logits,
+            peft_model(**processor(task=task, **inputs)).logits,
+            atol=1e-4,
+            rtol=1e-4,
         )
 
 
 def test_disabled_adapter_gives_the_base_model_outputs_on_old_tasks(run, processor):
     base = LauraGPTForConditionalGeneration.from_pretrained(run["base"]).eval()
     peft_model, extended = load_adapter(run["adapter"])
-    for task, inputs in (("asr", {"audio": CLIPS[:3]}), ("mt", {"text": "hello world", "language": "de"}), ("tts", {"text": "hello world"})):
+    for task, inputs in (
+        ("asr", {"audio": CLIPS[:3]}),
+        ("mt", {"text": "hello world", "language": "de"}),
+        ("tts", {"text": "hello world"}),
+    ):
         assert torch.equal(processor(task=task, **inputs)["input_ids"], extended(task=task, **inputs)["input_ids"])
         expected = _generate(base, processor, task, **inputs)
         with peft_model.disable_adapter():
@@ -164,7 +192,17 @@ def test_merged_folder_serves_lid_and_old_tasks_through_the_pipeline(run):
 def test_clear_errors_for_a_missing_adapter_and_data_without_the_task(run, tmp_path, capsys):
     with pytest.raises(FileNotFoundError, match="adapter_config.json"):
         load_adapter(tmp_path)
-    base = ["finetune", "--model", str(run["base"]), "--task", "kws", "--output-dir", str(tmp_path / "kws"), "--max-steps", "1"]
+    base = [
+        "finetune",
+        "--model",
+        str(run["base"]),
+        "--task",
+        "kws",
+        "--output-dir",
+        str(tmp_path / "kws"),
+        "--max-steps",
+        "1",
+    ]
     assert lauragpt([*base, "--data", str(run["base"].parent / "lid_data")]) == 2
     assert "No training rows have task 'kws'" in capsys.readouterr().err
     assert lauragpt([*base, "--data", str(tmp_path / "nothing")]) == 2

@@ -39,7 +39,9 @@ def pipe(model_dir):
 
 @pytest.mark.parametrize("task", TEXT_TASKS)
 def test_audio_in_text_out_tasks(pipe, task):
-    result = pipe(make_audio(0.5, 1), task=task, sampling_rate=16000, max_new_tokens=5, language="de" if task == "s2tt" else None)
+    result = pipe(
+        make_audio(0.5, 1), task=task, sampling_rate=16000, max_new_tokens=5, language="de" if task == "s2tt" else None
+    )
     expected_keys = {"slu": {"text", "intent", "slots"}, "ser": {"label"}}.get(task, {"text"})
     assert set(result) == expected_keys
     assert all(isinstance(result[k], str) for k in expected_keys - {"slots"})
@@ -88,8 +90,16 @@ def test_long_audio_is_refused_or_chunked(pipe):
         (make_audio(0.3), {"task": "mt", "language": "de"}, "takes text, but input 0 is a ndarray"),
         ("hello", {"task": "mt"}, "Task 'mt' translates: pass language=<target language>"),
         (make_audio(0.3), {"task": "asr", "sampling_rate": 16000, "voice": make_audio(0.3)}, "task 'asr' takes none"),
-        (make_audio(0.3), {"task": "asr", "sampling_rate": 16000, "top_k": "x"}, "top_k must be a whole number of at least 0, got 'x'"),
-        (make_audio(0.3), {"task": "asr", "sampling_rate": 16000, "max_new_tokens": 0}, "max_new_tokens must be a whole number of at least 1"),
+        (
+            make_audio(0.3),
+            {"task": "asr", "sampling_rate": 16000, "top_k": "x"},
+            "top_k must be a whole number of at least 0, got 'x'",
+        ),
+        (
+            make_audio(0.3),
+            {"task": "asr", "sampling_rate": 16000, "max_new_tokens": 0},
+            "max_new_tokens must be a whole number of at least 1",
+        ),
         ("hello", {"task": "dance"}, "Unknown task 'dance'. Known tasks: asr, s2tt, tts, se, aac, ser, slu, mt, s2st"),
         ("hello", {"task": "tts"}, "needs a LauraGPTVocoder"),
         (make_audio(0.3), {"task": "se", "sampling_rate": 16000}, "needs a LauraGPTVocoder"),
@@ -105,7 +115,9 @@ def test_bad_inputs_give_clear_errors(pipe, inputs, kwargs, message):
 def test_standard_asr_pipeline_gives_the_lauragpt_result(pipe, model_dir):
     clip = make_audio(0.8, 6)
     standard = pipeline("automatic-speech-recognition", model=str(model_dir), device="cpu")
-    assert standard({"raw": clip, "sampling_rate": 16000}, max_new_tokens=6) == pipe(clip, task="asr", sampling_rate=16000, max_new_tokens=6)
+    assert standard({"raw": clip, "sampling_rate": 16000}, max_new_tokens=6) == pipe(
+        clip, task="asr", sampling_rate=16000, max_new_tokens=6
+    )
 
 
 @pytest.mark.usefixtures("standard_pipelines")
@@ -118,15 +130,30 @@ def test_standard_asr_pipeline_is_unchanged_for_other_models():
         Wav2Vec2ForCTC,
     )
 
-    config = Wav2Vec2Config(vocab_size=8, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
-                            conv_dim=(8, 8), conv_stride=(5, 4), conv_kernel=(10, 8), num_conv_pos_embeddings=4, num_conv_pos_embedding_groups=2)
+    config = Wav2Vec2Config(
+        vocab_size=8,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        conv_dim=(8, 8),
+        conv_stride=(5, 4),
+        conv_kernel=(10, 8),
+        num_conv_pos_embeddings=4,
+        num_conv_pos_embedding_groups=2,
+    )
     vocab = {"<pad>": 0, "|": 1, "a": 2, "b": 3, "c": 4, "d": 5, "e": 6, "<unk>": 7}
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         (vocab_file := f"{tmp}/vocab.json") and Path(vocab_file).write_text(json.dumps(vocab))
-        asr = pipeline("automatic-speech-recognition", model=Wav2Vec2ForCTC(config), tokenizer=Wav2Vec2CTCTokenizer(vocab_file),
-                       feature_extractor=Wav2Vec2FeatureExtractor(), device="cpu")
+        asr = pipeline(
+            "automatic-speech-recognition",
+            model=Wav2Vec2ForCTC(config),
+            tokenizer=Wav2Vec2CTCTokenizer(vocab_file),
+            feature_extractor=Wav2Vec2FeatureExtractor(),
+            device="cpu",
+        )
     assert type(asr).__mro__[1] is AutomaticSpeechRecognitionPipeline
     assert isinstance(asr(make_audio(0.5))["text"], str)
 
@@ -134,13 +161,34 @@ def test_standard_asr_pipeline_is_unchanged_for_other_models():
 def test_cli_run_writes_json_lines(model_dir, tmp_path):
     for i in range(3):
         soundfile.write(tmp_path / f"clip{i}.wav", make_audio(0.3 + 0.2 * i, i), 16000)
-    run = subprocess.run([sys.executable, "-m", "modeling_lauragpt.cli", "run", "--task", "asr", "--model", str(model_dir),
-                          str(tmp_path), "--batch-size", "2", "--max-new-tokens", "4"], capture_output=True, text=True, timeout=300, check=False)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modeling_lauragpt.cli",
+            "run",
+            "--task",
+            "asr",
+            "--model",
+            str(model_dir),
+            str(tmp_path),
+            "--batch-size",
+            "2",
+            "--max-new-tokens",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     records = [json.loads(line) for line in run.stdout.splitlines()]
     assert [r["input"] for r in records] == [str(tmp_path / f"clip{i}.wav") for i in range(3)]
     assert all(r["task"] == "asr" and isinstance(r["text"], str) for r in records)
-    help_text = subprocess.run([sys.executable, "-m", "modeling_lauragpt.cli", "run", "--help"], capture_output=True, text=True, check=False).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "modeling_lauragpt.cli", "run", "--help"], capture_output=True, text=True, check=False
+    ).stdout
     assert all(task in help_text for task in ["asr", "s2tt", "tts", "se", "aac", "ser", "slu", "mt", "s2st_voice"])
 
 
@@ -165,6 +213,20 @@ def test_cli_run_on_a_too_long_file_names_its_own_option(model_dir, tmp_path, ca
     soundfile.write(long_file, np.zeros(16000 * 301, np.float32), 16000)  # over the tiny model's 300 s
     with pytest.raises(InvalidInputError, match="--chunk-length-s 30"):
         run_main(["--task", "asr", "--model", str(model_dir), str(long_file), "--max-new-tokens", "2"])
-    assert run_main(["--task", "asr", "--model", str(model_dir), str(long_file), "--max-new-tokens", "2",
-                     "--chunk-length-s", "100"]) == 0
+    assert (
+        run_main(
+            [
+                "--task",
+                "asr",
+                "--model",
+                str(model_dir),
+                str(long_file),
+                "--max-new-tokens",
+                "2",
+                "--chunk-length-s",
+                "100",
+            ]
+        )
+        == 0
+    )
     assert '"text"' in capsys.readouterr().out

@@ -60,8 +60,13 @@ def test_row_layout_for_each_input_kind(processor):
     hello = tok("hello world", add_special_tokens=False)["input_ids"]
 
     tts = processor(task="tts", text="hello world", target_codes=[4, 5], prompt_codes=[7])["input_ids"][0].tolist()
-    assert tts == hello + [vocab.task_token_ids["tts"], vocab.codec_token_offset + 7, vocab.codec_token_offset + 4,
-                           vocab.codec_token_offset + 5, vocab.codec_end_token_id]
+    assert tts == hello + [
+        vocab.task_token_ids["tts"],
+        vocab.codec_token_offset + 7,
+        vocab.codec_token_offset + 4,
+        vocab.codec_token_offset + 5,
+        vocab.codec_end_token_id,
+    ]
 
     mt = processor(task="mt", text="hello world", language="de")["input_ids"][0].tolist()
     assert mt == hello + tok("[de]", add_special_tokens=False)["input_ids"] + [vocab.task_token_ids["mt"]]
@@ -82,7 +87,10 @@ def test_padding_sides_and_labels(processor):
     train = processor(task="asr", audio=clips, target_text=["hello world", "hello"])
     assert (train["attention_mask"][:, 0] == 1).all()
     assert (train["labels"][train["attention_mask"] == 0] == -100).all()
-    assert train["input_features"].shape[0] == 2 and train["input_features_mask"].shape == train["input_features"].shape[:2]
+    assert (
+        train["input_features"].shape[0] == 2
+        and train["input_features_mask"].shape == train["input_features"].shape[:2]
+    )
 
 
 def test_mixed_batch_has_features_only_for_audio_rows(processor):
@@ -103,7 +111,11 @@ def test_decode_outputs_for_text_and_codec_tasks(processor):
     vocab, tok = processor.vocabulary, processor.tokenizer
     hello = tok("hello world", add_special_tokens=False)["input_ids"]
     text_row = hello + [tok.eos_token_id, tok.pad_token_id]
-    codec_row = [vocab.codec_token_offset + c for c in (1, 2, 3)] + [vocab.codec_end_token_id] + [tok.pad_token_id] * (len(text_row) - 4)
+    codec_row = (
+        [vocab.codec_token_offset + c for c in (1, 2, 3)]
+        + [vocab.codec_end_token_id]
+        + [tok.pad_token_id] * (len(text_row) - 4)
+    )
     text, codes = processor.decode_outputs(torch.tensor([text_row, codec_row]), ["asr", "tts"])
     assert text == "hello world" and codes.tolist() == [1, 2, 3]
 
@@ -119,7 +131,10 @@ def test_decode_outputs_for_text_and_codec_tasks(processor):
         ({"task": "tts", "text": "hi", "target_text": "hi"}, "give target_codes="),
         ({"task": "asr", "audio": make_audio(0.3), "target_codes": [1, 2]}, "give target_text="),
         ({"task": "tts", "text": "hi", "target_codes": [1, 5000]}, r"must lie in \[0, 1024\)"),
-        ({"task": ["asr", "asr"], "audio": [make_audio(0.3)] * 3}, "2 values for `task` but other arguments give 3 rows"),
+        (
+            {"task": ["asr", "asr"], "audio": [make_audio(0.3)] * 3},
+            "2 values for `task` but other arguments give 3 rows",
+        ),
         ({"task": "asr", "audio": make_audio(0.3), "padding_side": "middle"}, "padding_side"),
     ],
 )

@@ -18,7 +18,9 @@ def _ids(batch):
 
 
 def test_the_task_defaults_to_asr_for_audio_and_tts_for_text(processor):
-    assert _ids(processor(audio=CLIP, sampling_rate=16000)) == _ids(processor(task="asr", audio=CLIP, sampling_rate=16000))
+    assert _ids(processor(audio=CLIP, sampling_rate=16000)) == _ids(
+        processor(task="asr", audio=CLIP, sampling_rate=16000)
+    )
     assert _ids(processor(text="hello world")) == _ids(processor(task="tts", text="hello world"))
 
 
@@ -31,25 +33,37 @@ def test_a_prompt_with_audio_reads_its_special_tokens_and_places_the_clip(proces
     assert _ids(written) == hello + _ids(plain)
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda p: p("asr", audio=CLIP, sampling_rate=16000), r"the task is a keyword: processor\(task='asr'"),
-    (lambda p: p(text="no clip here", audio=CLIP, sampling_rate=16000), "number of <|audio|> tokens in the prompts"),
-    (lambda p: p(text="<|audio|><|audio|>", audio=CLIP, sampling_rate=16000), "holds 2"),
-    (lambda p: p(), "Pass text=..., audio=..."),
-    (lambda p: p(text="<|audio|>", audio=CLIP, language="de", sampling_rate=16000), "language= needs a task="),
-    (lambda p: p(task="mt", text="hi", language="de", return_tensors="np"), "PyTorch tensors only"),
-    (lambda p: p(task="mt", text="hi", language="de", truncation=True, max_length=3), "not truncated"),
-    (lambda p: p(task="mt", text="hi", language="de", padding="max_length"), "needs max_length"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda p: p("asr", audio=CLIP, sampling_rate=16000), r"the task is a keyword: processor\(task='asr'"),
+        (
+            lambda p: p(text="no clip here", audio=CLIP, sampling_rate=16000),
+            "number of <|audio|> tokens in the prompts",
+        ),
+        (lambda p: p(text="<|audio|><|audio|>", audio=CLIP, sampling_rate=16000), "holds 2"),
+        (lambda p: p(), "Pass text=..., audio=..."),
+        (lambda p: p(text="<|audio|>", audio=CLIP, language="de", sampling_rate=16000), "language= needs a task="),
+        (lambda p: p(task="mt", text="hi", language="de", return_tensors="np"), "PyTorch tensors only"),
+        (lambda p: p(task="mt", text="hi", language="de", truncation=True, max_length=3), "not truncated"),
+        (lambda p: p(task="mt", text="hi", language="de", padding="max_length"), "needs max_length"),
+    ],
+)
 def test_misuse_names_the_fix(processor, call, message):
     with pytest.raises(ValueError, match=message):
         call(processor)
 
 
 def test_padding_and_sides_come_flat_or_as_text_kwargs(processor):
-    flat = processor(task=["mt", "tts"], text=["hello world", "hi"], language=["de", None], padding="max_length", max_length=40)
-    nested = processor(task=["mt", "tts"], text=["hello world", "hi"], language=["de", None],
-                       text_kwargs={"padding": "max_length", "max_length": 40})
+    flat = processor(
+        task=["mt", "tts"], text=["hello world", "hi"], language=["de", None], padding="max_length", max_length=40
+    )
+    nested = processor(
+        task=["mt", "tts"],
+        text=["hello world", "hi"],
+        language=["de", None],
+        text_kwargs={"padding": "max_length", "max_length": 40},
+    )
     assert flat["input_ids"].shape == (2, 40) and torch.equal(flat["input_ids"], nested["input_ids"])
     assert flat["attention_mask"][1, 0] == 0  # prompts are left-padded
     rows = {"task": "mt", "text": ["hello world", "hi"], "language": "de", "target_text": ["hallo welt", "hallo"]}

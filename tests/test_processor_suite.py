@@ -42,4 +42,3 @@ class WhisperProcessorTest(_ProcessorSuite, unittest.TestCase):
     @classmethod
     def _setup_feature_extractor(cls):
         return WhisperFeatureExtractor(feature_size=80)
-

@@ -30,7 +30,13 @@ def catalog():
 
 def test_the_quick_catalogue_has_no_bad_outcome(catalog):
     records = catalog.run_catalog(quick=True)
-    assert len(records) >= 35 and {r.area for r in records} == {"pipeline", "processor", "feature extractor", "loading", "cli"}
+    assert len(records) >= 35 and {r.area for r in records} == {
+        "pipeline",
+        "processor",
+        "feature extractor",
+        "loading",
+        "cli",
+    }
     bad = [r for r in records if r.bad]
     assert not bad, "\n" + catalog.report(records)
 
@@ -49,6 +55,7 @@ class _StubEnv:
 def _raise(error):
     def run():
         raise error
+
     return run
 
 
@@ -63,11 +70,17 @@ def _bug(argv):
 def test_the_classifier_flags_each_bad_outcome(catalog, tmp_path):
     A, C = catalog.Action, catalog.Case
     cases = {
-        catalog.CLEAR: C("t", "our refusal", catalog.REFUSE, lambda ctx: A(_raise(InvalidInputError("bad rate: pass 16000")))),
+        catalog.CLEAR: C(
+            "t", "our refusal", catalog.REFUSE, lambda ctx: A(_raise(InvalidInputError("bad rate: pass 16000")))
+        ),
         catalog.UNCLEAR: C("t", "a bare KeyError", catalog.REFUSE, lambda ctx: A(_raise(KeyError("x")))),
-        catalog.DEEP: C("t", "torch's RuntimeError", catalog.REFUSE, lambda ctx: A(lambda: torch.zeros(2) @ torch.zeros(3))),
+        catalog.DEEP: C(
+            "t", "torch's RuntimeError", catalog.REFUSE, lambda ctx: A(lambda: torch.zeros(2) @ torch.zeros(3))
+        ),
         catalog.SILENT: C("t", "accepted", catalog.REFUSE, lambda ctx: A(lambda: "garbage")),
-        catalog.REFUSED_VALID: C("t", "valid input refused", catalog.OK, lambda ctx: A(_raise(InvalidInputError("no")))),
+        catalog.REFUSED_VALID: C(
+            "t", "valid input refused", catalog.OK, lambda ctx: A(_raise(InvalidInputError("no")))
+        ),
         catalog.LOST: C("t", "a user file deleted", catalog.OK, lambda ctx: A(ctx.file("mine.txt", "my notes").unlink)),
         catalog.CATALOG_ERROR: C("t", "broken setup", catalog.OK, lambda ctx: 1 / 0),
     }

@@ -17,8 +17,12 @@ NAMED_PROBLEMS = ("peaks at", "sampling_rate", "too short", "NaN", "empty", "ove
 
 
 @PROPERTY
-@given(amplitude=st.floats(min_value=1e-30, max_value=1e30), seconds=st.floats(min_value=0.0, max_value=1.5),
-       rate=st.integers(min_value=1, max_value=500_000), seed=st.integers(0, 2**16))
+@given(
+    amplitude=st.floats(min_value=1e-30, max_value=1e30),
+    seconds=st.floats(min_value=0.0, max_value=1.5),
+    rate=st.integers(min_value=1, max_value=500_000),
+    seed=st.integers(0, 2**16),
+)
 def test_any_audio_gives_finite_features_or_a_named_error(processor, amplitude, seconds, rate, seed):
     samples = int(seconds * rate)
     audio = np.random.default_rng(seed).uniform(-1, 1, samples).astype(np.float64) * amplitude
@@ -29,12 +33,18 @@ def test_any_audio_gives_finite_features_or_a_named_error(processor, amplitude, 
         return
     assert float(np.abs(audio).max()) <= MAX_PEAK_AMPLITUDE  # louder audio was refused above
     assert torch.isfinite(batch["input_features"]).all()
-    assert int((batch["input_ids"] == processor.vocabulary.audio_token_id).sum()) == int(batch["input_features_mask"].sum())
+    assert int((batch["input_ids"] == processor.vocabulary.audio_token_id).sum()) == int(
+        batch["input_features_mask"].sum()
+    )
 
 
 @PROPERTY
-@given(ids=st.lists(st.lists(st.integers(min_value=-200, max_value=5000), min_size=0, max_size=12), min_size=1, max_size=4),
-       task=st.sampled_from(["asr", "tts", "mt", "ser", "se"]))
+@given(
+    ids=st.lists(
+        st.lists(st.integers(min_value=-200, max_value=5000), min_size=0, max_size=12), min_size=1, max_size=4
+    ),
+    task=st.sampled_from(["asr", "tts", "mt", "ser", "se"]),
+)
 def test_decoding_any_ids_never_raises(processor, ids, task):
     width = max(len(row) for row in ids)
     padded = torch.tensor([row + [-100] * (width - len(row)) for row in ids], dtype=torch.long).reshape(len(ids), width)
@@ -70,5 +80,7 @@ def test_broken_text_is_named(processor, text, message):
 def test_audio_far_too_loud_is_refused_not_turned_into_inf(processor):
     with pytest.raises(ValueError, match="peaks at 1e\\+20"):
         processor(task="asr", audio=np.full(16000, 1e20), sampling_rate=16000)
-    int16_scale = processor(task="asr", audio=np.random.default_rng(0).uniform(-32768, 32767, 16000), sampling_rate=16000)
+    int16_scale = processor(
+        task="asr", audio=np.random.default_rng(0).uniform(-32768, 32767, 16000), sampling_rate=16000
+    )
     assert torch.isfinite(int16_scale["input_features"]).all()  # loud but real: accepted, with a warning

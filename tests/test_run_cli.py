@@ -24,7 +24,9 @@ def _touch(path: Path) -> Path:
 def test_an_enhanced_recording_goes_next_to_it_under_its_own_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     recording = _touch(tmp_path / "my_recording.wav")
-    assert output_paths([recording], "se", Path("."), None, audio_in=True, overwrite=False) == [Path("my_recording.se.wav")]
+    assert output_paths([recording], "se", Path("."), None, audio_in=True, overwrite=False) == [
+        Path("my_recording.se.wav")
+    ]
 
 
 def test_inputs_sharing_a_stem_or_named_like_an_output_get_distinct_names(tmp_path):
@@ -43,14 +45,20 @@ def test_existing_outputs_need_overwrite_and_an_input_is_never_a_target(tmp_path
     with pytest.raises(OutputConflictError, match="is the input file"):
         output_paths([source], "se", tmp_path, source, audio_in=True, overwrite=True)
     with pytest.raises(InvalidInputError, match="one file but there are 2 inputs"):
-        output_paths([source, _touch(tmp_path / "b.wav")], "se", tmp_path, tmp_path / "out.wav", audio_in=True, overwrite=False)
+        output_paths(
+            [source, _touch(tmp_path / "b.wav")], "se", tmp_path, tmp_path / "out.wav", audio_in=True, overwrite=False
+        )
     assert output_paths(["hello", "bye"], "tts", tmp_path, None, audio_in=False, overwrite=False) == [
-        tmp_path / "tts_0000.tts.wav", tmp_path / "tts_0001.tts.wav"]
+        tmp_path / "tts_0000.tts.wav",
+        tmp_path / "tts_0001.tts.wav",
+    ]
 
 
 def test_the_check_runs_before_the_model_loads(tmp_path):
     source = _touch(tmp_path / "a.wav")
-    with pytest.raises(OutputConflictError, match="is the input file"):  # no model exists at --model: the names fail first
+    with pytest.raises(
+        OutputConflictError, match="is the input file"
+    ):  # no model exists at --model: the names fail first
         main(["--task", "se", "--model", str(tmp_path / "no-model"), str(source), "-o", str(source)])
     assert source.read_bytes() == b"RIFF"
 

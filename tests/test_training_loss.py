@@ -14,7 +14,7 @@ def _rows(lengths, vocab=7, sequence=9, seed=0):
     logits = torch.randn(len(lengths), sequence, vocab, generator=generator, requires_grad=True)
     labels = torch.full((len(lengths), sequence), -100)
     for row, length in enumerate(lengths):
-        labels[row, sequence - length:] = torch.randint(0, vocab, (length,), generator=generator)
+        labels[row, sequence - length :] = torch.randint(0, vocab, (length,), generator=generator)
     return {"logits": logits}, labels
 
 

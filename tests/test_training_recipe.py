@@ -36,12 +36,19 @@ def _config(corpus, codec_dir, **training):
 
 
 def _eval_losses(log_history, step):
-    return {key[5:-5]: entry[key] for entry in log_history if entry["step"] == step
-            for key in entry if key.startswith("eval_") and key.endswith("_loss")}
+    return {
+        key[5:-5]: entry[key]
+        for entry in log_history
+        if entry["step"] == step
+        for key in entry
+        if key.startswith("eval_") and key.endswith("_loss")
+    }
 
 
 def test_overlays_merge_and_overrides_parse():
-    config = load_recipe_config("tiny", ["training.learning_rate=3e-4", "data.tasks.aac=null", "model.config.text_config.num_hidden_layers=3"])
+    config = load_recipe_config(
+        "tiny", ["training.learning_rate=3e-4", "data.tasks.aac=null", "model.config.text_config.num_hidden_layers=3"]
+    )
     assert config["training"]["learning_rate"] == 3e-4 and config["training"]["max_steps"] == 60  # tiny.yaml
     assert config["training"]["weight_decay"] == 0.01 and config["data"]["tasks"]["aac"] is None  # base.yaml kept
     assert config["model"]["config"] == {"text_config": {"num_hidden_layers": 3}}
@@ -73,7 +80,9 @@ def test_tiny_run_lowers_every_eval_loss_and_resumes_exactly(workspace):
         assert torch.equal(reloaded.state_dict()[name], value), name
     assert reloaded.config.task_languages == {"mt": ["de"], "s2tt": ["de"]}  # what the pipeline checks against
     assert reloaded.config.task_labels == {"ser": sorted(EMOTIONS)}
-    assert LauraGPTProcessor.from_pretrained(str(out)).tokenizer.get_vocab() == full.processing_class.tokenizer.get_vocab()
+    assert (
+        LauraGPTProcessor.from_pretrained(str(out)).tokenizer.get_vocab() == full.processing_class.tokenizer.get_vocab()
+    )
 
     resumed_dir = root / "resumed"  # a run killed after the mid-run checkpoint, then resumed
     resumed_dir.mkdir()
@@ -92,9 +101,29 @@ def test_tiny_run_lowers_every_eval_loss_and_resumes_exactly(workspace):
 def test_cli_trains_selected_tasks_with_length_grouping(workspace, capsys):
     corpus, codec_dir, root = workspace
     out = root / "cli"
-    code = lauragpt(["train", "--config", "tiny.yaml", "--data", str(corpus), "--codec", str(codec_dir), "--output-dir",
-                     str(out), "--max-steps", "2", "--tasks", "tts,mt", "--set", "training.eval_steps=2",
-                     "--set", "training.train_sampling_strategy=group_by_length", "--set", "training.save_strategy=no"])
+    code = lauragpt(
+        [
+            "train",
+            "--config",
+            "tiny.yaml",
+            "--data",
+            str(corpus),
+            "--codec",
+            str(codec_dir),
+            "--output-dir",
+            str(out),
+            "--max-steps",
+            "2",
+            "--tasks",
+            "tts,mt",
+            "--set",
+            "training.eval_steps=2",
+            "--set",
+            "training.train_sampling_strategy=group_by_length",
+            "--set",
+            "training.save_strategy=no",
+        ]
+    )
     assert code == 0 and "2 steps" in capsys.readouterr().out
     assert (out / "model.safetensors").is_file() and (out / "processor_config.json").is_file()
     log = json.loads((out / "trainer_state.json").read_text())["log_history"]
@@ -125,8 +154,14 @@ def test_data_flag_overrides_the_hub_adapters_of_paper_yaml(workspace):
 def test_whisper_preset_trains_on_cached_frames_of_a_frozen_tower(workspace):
     corpus, codec_dir, root = workspace
     overrides = recipe_overrides(corpus, codec_dir, max_steps=8, eval_steps=8, save_strategy="no", eval_on_start=True)
-    overrides += ["model.preset=tiny-whisper", "model.config={audio_window: 1s}", "model.freeze_audio_tower=true",
-                  "data.cache_audio_frames=true", "data.tasks={asr: {weight: 1}, mt: {weight: 1}}", "loss.average=example"]
+    overrides += [
+        "model.preset=tiny-whisper",
+        "model.config={audio_window: 1s}",
+        "model.freeze_audio_tower=true",
+        "data.cache_audio_frames=true",
+        "data.tasks={asr: {weight: 1}, mt: {weight: 1}}",
+        "loss.average=example",
+    ]
     config = load_recipe_config("tiny.yaml", overrides)
     trainer = run_recipe(config, root / "whisper")
     start, end = _eval_losses(trainer.state.log_history, 0), _eval_losses(trainer.state.log_history, 8)
@@ -136,7 +171,9 @@ def test_whisper_preset_trains_on_cached_frames_of_a_frozen_tower(workspace):
     trained = LauraGPTForConditionalGeneration.from_pretrained(str(root / "whisper"))
     for name, value in trained.model.audio_tower.state_dict().items():  # frozen: the tower is still its init
         assert torch.equal(value, initial.model.audio_tower.state_dict()[name]), name
-    assert not torch.equal(trained.model.multi_modal_projector.linear_1.weight, initial.model.multi_modal_projector.linear_1.weight)
+    assert not torch.equal(
+        trained.model.multi_modal_projector.linear_1.weight, initial.model.multi_modal_projector.linear_1.weight
+    )
     asr_rows = [row for row in trainer.train_dataset if row["task"] == "asr"]
     assert asr_rows and all(row["audio_frames"] is not None for row in asr_rows)
     assert type(processor.feature_extractor).__name__ == "WhisperFeatureExtractor" and processor.audio_window == "1s"
@@ -150,16 +187,32 @@ def test_a_pretrained_whisper_tower_starts_the_model_with_its_config_and_feature
 
     corpus, codec_dir, root = workspace
     torch.manual_seed(1)  # a tower shaped unlike the preset's (96 wide, 3 layers), so its config must be the one used
-    whisper = WhisperModel(WhisperConfig(
-        d_model=96, encoder_layers=3, encoder_attention_heads=4, encoder_ffn_dim=192, decoder_layers=1,
-        decoder_attention_heads=4, decoder_ffn_dim=192, num_mel_bins=80, vocab_size=64, max_target_positions=16,
-        pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
-    ))
+    whisper = WhisperModel(
+        WhisperConfig(
+            d_model=96,
+            encoder_layers=3,
+            encoder_attention_heads=4,
+            encoder_ffn_dim=192,
+            decoder_layers=1,
+            decoder_attention_heads=4,
+            decoder_ffn_dim=192,
+            num_mel_bins=80,
+            vocab_size=64,
+            max_target_positions=16,
+            pad_token_id=0,
+            bos_token_id=1,
+            eos_token_id=2,
+            decoder_start_token_id=1,
+        )
+    )
     folder = root / "pretrained-whisper"
     whisper.save_pretrained(str(folder))
     WhisperFeatureExtractor(feature_size=80, padding_value=0.5).save_pretrained(str(folder))
     overrides = recipe_overrides(corpus, codec_dir) + [
-        "model.preset=tiny-whisper", f"model.audio_tower={folder}", "model.config={audio_window: 1s}"]
+        "model.preset=tiny-whisper",
+        f"model.audio_tower={folder}",
+        "model.config={audio_window: 1s}",
+    ]
     config = load_recipe_config("tiny.yaml", overrides)
     processor = build_processor(config, load_task_splits(config["data"]), codebook_size=64)
     assert processor.feature_extractor.padding_value == 0.5  # the tower's own extractor, not a default one
@@ -169,8 +222,13 @@ def test_a_pretrained_whisper_tower_starts_the_model_with_its_config_and_feature
     for name, value in whisper.encoder.state_dict().items():
         assert torch.equal(tower[name], value), name
     with pytest.raises(ValueError, match="audio_config"):
-        build_model(load_recipe_config("tiny.yaml", recipe_overrides(corpus, codec_dir) + [
-            "model.preset=tiny-whisper", "model.config={audio_window: 1s}"]), processor).load_audio_tower(whisper.encoder)
+        build_model(
+            load_recipe_config(
+                "tiny.yaml",
+                recipe_overrides(corpus, codec_dir) + ["model.preset=tiny-whisper", "model.config={audio_window: 1s}"],
+            ),
+            processor,
+        ).load_audio_tower(whisper.encoder)
 
 
 def test_training_never_writes_over_a_folder_holding_another_model(workspace, capsys):
@@ -180,8 +238,14 @@ def test_training_never_writes_over_a_folder_holding_another_model(workspace, ca
     (other / "model.safetensors").write_bytes(b"weights")
     with pytest.raises(FileExistsError, match="--overwrite"):
         run_recipe(_config(corpus, codec_dir, max_steps=1), other)
-    assert lauragpt(["train", "--config", "tiny", "--data", str(corpus), "--output-dir", str(other), "--max-steps", "1"]) == 2
-    assert "not an earlier training run" in capsys.readouterr().err and (other / "model.safetensors").read_bytes() == b"weights"
+    assert (
+        lauragpt(["train", "--config", "tiny", "--data", str(corpus), "--output-dir", str(other), "--max-steps", "1"])
+        == 2
+    )
+    assert (
+        "not an earlier training run" in capsys.readouterr().err
+        and (other / "model.safetensors").read_bytes() == b"weights"
+    )
 
 
 def test_a_negative_max_steps_is_refused_before_anything_runs(tmp_path, capsys):

@@ -23,7 +23,9 @@ def test_past_key_values_is_read_as_the_cache(tiny_model, processor):
         full = tiny_model(**batch).logits[0, -1]
         cache = tiny_model(**_prefix(batch), use_cache=True).cache
         with pytest.warns(FutureWarning, match="past_key_values"):
-            step = tiny_model(input_ids=batch["input_ids"][:, -1:], attention_mask=batch["attention_mask"], past_key_values=cache)
+            step = tiny_model(
+                input_ids=batch["input_ids"][:, -1:], attention_mask=batch["attention_mask"], past_key_values=cache
+            )
     torch.testing.assert_close(step.logits[0, -1], full, atol=1e-5, rtol=1e-5)
 
 
@@ -38,13 +40,22 @@ def test_return_dict_false_gives_tuples_in_both_classes(tiny_model, processor):
 
 
 def test_inputs_embeds_with_audio_features_equal_the_input_ids_path(tiny_model, processor):
-    batch = processor(task=["asr", "mt"], audio=[make_audio(0.6, 3), None], text=[None, "hello world"], language=[None, "de"],
-                      sampling_rate=16000)
+    batch = processor(
+        task=["asr", "mt"],
+        audio=[make_audio(0.6, 3), None],
+        text=[None, "hello world"],
+        language=[None, "de"],
+        sampling_rate=16000,
+    )
     with torch.no_grad():
         expected = tiny_model(**batch).logits
         embeds = tiny_model.get_input_embeddings()(batch["input_ids"])
-        from_embeds = tiny_model(inputs_embeds=embeds, attention_mask=batch["attention_mask"],
-                                 input_features=batch["input_features"], input_features_mask=batch["input_features_mask"]).logits
+        from_embeds = tiny_model(
+            inputs_embeds=embeds,
+            attention_mask=batch["attention_mask"],
+            input_features=batch["input_features"],
+            input_features_mask=batch["input_features_mask"],
+        ).logits
     torch.testing.assert_close(from_embeds, expected)
 
 
@@ -52,11 +63,17 @@ def test_generate_from_inputs_embeds_alone(tiny_model, processor):
     batch = processor(task="mt", text="hello world", language="de")
     embeds = tiny_model.get_input_embeddings()(batch["input_ids"])
     with torch.no_grad():
-        generated = tiny_model.generate(inputs_embeds=embeds, attention_mask=batch["attention_mask"], max_new_tokens=4,
-                                        min_new_tokens=4, do_sample=False)
-        with_ids = tiny_model.generate(**batch, max_new_tokens=4, min_new_tokens=4, do_sample=False,
-                                       restrict_to_task_vocabulary=False)
-    assert generated.shape == (1, 4) and torch.equal(generated, with_ids[:, batch["input_ids"].shape[1]:])
+        generated = tiny_model.generate(
+            inputs_embeds=embeds,
+            attention_mask=batch["attention_mask"],
+            max_new_tokens=4,
+            min_new_tokens=4,
+            do_sample=False,
+        )
+        with_ids = tiny_model.generate(
+            **batch, max_new_tokens=4, min_new_tokens=4, do_sample=False, restrict_to_task_vocabulary=False
+        )
+    assert generated.shape == (1, 4) and torch.equal(generated, with_ids[:, batch["input_ids"].shape[1] :])
 
 
 def test_tied_head_has_a_tensor_parallel_plan_and_the_config_a_use_cache():
@@ -77,9 +94,12 @@ def test_get_audio_features_is_a_model_output_with_the_towers_states(tiny_model,
     tiny_model.model.audio_tower.config._attn_implementation = "eager"
     batch = processor(task=["asr", "asr"], audio=[make_audio(0.5, 4), make_audio(0.9, 5)], sampling_rate=16000)
     with torch.no_grad():
-        out = tiny_model.get_audio_features(batch["input_features"], batch["input_features_mask"], output_hidden_states=True,
-                                            output_attentions=True)
-        as_tuple = tiny_model.get_audio_features(batch["input_features"], batch["input_features_mask"], return_dict=False)
+        out = tiny_model.get_audio_features(
+            batch["input_features"], batch["input_features_mask"], output_hidden_states=True, output_attentions=True
+        )
+        as_tuple = tiny_model.get_audio_features(
+            batch["input_features"], batch["input_features_mask"], return_dict=False
+        )
     layers = len(tiny_model.model.audio_tower.layers)
     assert len(out.hidden_states) == layers + 1 and len(out.attentions) == layers
     assert out.pooler_output.shape == (int(out.audio_mask.sum()), tiny_model.config.text_config.hidden_size)

@@ -15,19 +15,31 @@ from .model_tester import LauraGPTModelTester
 from .upstream_suites import add_model_names, upstream_suite
 
 modeling_common = upstream_suite("test_modeling_common")
-add_model_names(modeling_common, LauraGPTConfig.model_type, MODEL_MAPPING_NAMES=LauraGPTModel.__name__,
-                MODEL_FOR_CAUSAL_LM_MAPPING_NAMES=LauraGPTForConditionalGeneration.__name__)
+add_model_names(
+    modeling_common,
+    LauraGPTConfig.model_type,
+    MODEL_MAPPING_NAMES=LauraGPTModel.__name__,
+    MODEL_FOR_CAUSAL_LM_MAPPING_NAMES=LauraGPTForConditionalGeneration.__name__,
+)
 ConfigTester = upstream_suite("test_configuration_common").ConfigTester
 
-AUDIO_MAIN_INPUT_ONLY = ("the test keeps only input_ids (the main input) and drops input_features, and <|audio|> "
-                         "placeholders without features must raise; the text-only classes run it")
-RANDOM_IDS = ("the test feeds ids drawn from the whole vocabulary, which may hold <|audio|> placeholders, and those "
-              "without input_features must raise")
-TOWER_NOT_RUN = ("the test hooks the model's first checkpointing layer, the audio tower's, which text-only inputs never "
-                 "run; the audio classes run it")
+AUDIO_MAIN_INPUT_ONLY = (
+    "the test keeps only input_ids (the main input) and drops input_features, and <|audio|> "
+    "placeholders without features must raise; the text-only classes run it"
+)
+RANDOM_IDS = (
+    "the test feeds ids drawn from the whole vocabulary, which may hold <|audio|> placeholders, and those "
+    "without input_features must raise"
+)
+TOWER_NOT_RUN = (
+    "the test hooks the model's first checkpointing layer, the audio tower's, which text-only inputs never "
+    "run; the audio classes run it"
+)
 NO_AUDIO = "the test needs audio inputs; the audio classes run it"
-AUDIO_CLAMPED_IDS = ("shrinking the vocabulary clamps input_ids and so erases the <|audio|> placeholders (the top of "
-                     "LauraGPT's token layout), which must then raise; the text-only classes run it")
+AUDIO_CLAMPED_IDS = (
+    "shrinking the vocabulary clamps input_ids and so erases the <|audio|> placeholders (the top of "
+    "LauraGPT's token layout), which must then raise; the text-only classes run it"
+)
 
 
 COMMON_SKIPS = {
@@ -49,12 +61,14 @@ def skipping(reasons: dict[str, str]):
     """Class decorator: skip each test named in ``reasons`` (and the variants ``parameterized`` made of it, or that
     share its name as a prefix) with its one-line reason. Applied to the final classes, because the mixin copies
     every test into each subclass as it is created."""
+
     def apply(suite: type) -> type:
         for name in dir(suite):
             for prefix, reason in reasons.items():
                 if name == prefix or name.startswith(prefix + "_"):
                     setattr(suite, name, unittest.skip(reason)(lambda self: None))
         return suite
+
     return apply
 
 

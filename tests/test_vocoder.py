@@ -35,7 +35,9 @@ def clips():
 def _rows(processor, clips, codec):
     """Collated inputs for the clips with text, noisy features for two rows and a prompt for one."""
     rows = [{"audio": c, "text": SENTENCES[i]} for i, c in enumerate(clips)]
-    rows[0]["noisy_audio"] = clips[0] + 0.05 * torch.randn(len(clips[0]), generator=torch.Generator().manual_seed(0)).numpy()
+    rows[0]["noisy_audio"] = (
+        clips[0] + 0.05 * torch.randn(len(clips[0]), generator=torch.Generator().manual_seed(0)).numpy()
+    )
     rows[2]["noisy_audio"] = make_audio(0.5, 7)
     rows[1]["prompt_audio"] = make_audio(0.4, 8)
     return rows
@@ -113,7 +115,9 @@ def test_padded_batch_equals_each_row_alone(vocoder, processor, codec, clips):
             if name not in batch or batch[mask_name][row].sum() == 0:
                 continue
             n = int(batch[mask_name][row].sum())
-            alone[name] = batch[name][row : row + 1, ..., :n] if name == "prompt_codes" else batch[name][row : row + 1, :n]
+            alone[name] = (
+                batch[name][row : row + 1, ..., :n] if name == "prompt_codes" else batch[name][row : row + 1, :n]
+            )
         frames = alone["codes"].shape[1]
         with torch.no_grad():
             single = vocoder(**alone).predicted_latent[0]
@@ -163,7 +167,9 @@ def test_clear_errors(vocoder, processor, tiny_config):
     with pytest.raises(ValueError, match="Mismatched codec/vocoder.*text_vocab_size"):
         vocoder.check_compatible(mismatched)
     with pytest.raises(ValueError, match="codebook_size"):
-        vocoder.check_compatible(LauraGPTConfig.from_preset("tiny", text_vocab_size=tiny_config.text_vocab_size, codebook_size=512))
+        vocoder.check_compatible(
+            LauraGPTConfig.from_preset("tiny", text_vocab_size=tiny_config.text_vocab_size, codebook_size=512)
+        )
     with pytest.raises(StrictDataclassClassValidationError, match="codebook_size"):
         LauraGPTVocoderConfig.from_preset("tiny", codebook_size=512)
 
@@ -204,8 +210,16 @@ def test_train_vocoder_with_the_trainer(vocoder, processor, codec, clips, tmp_pa
     codec_before = {k: v.clone() for k, v in vocoder.codec.state_dict().items()}
     with torch.no_grad():
         before = vocoder(**batch).loss.item()
-    trainer = train_vocoder(vocoder, processor, dataset, tmp_path, max_steps=40, per_device_train_batch_size=4,
-                            learning_rate=3e-3, logging_steps=10)
+    trainer = train_vocoder(
+        vocoder,
+        processor,
+        dataset,
+        tmp_path,
+        max_steps=40,
+        per_device_train_batch_size=4,
+        learning_rate=3e-3,
+        logging_steps=10,
+    )
     vocoder.eval()
     with torch.no_grad():
         after = vocoder(**batch).loss.item()
@@ -231,12 +245,20 @@ def test_with_a_whisper_tower_the_se_condition_is_the_pipelines_log_mel(processo
 
     whisper = whisper_processor(processor, audio_window="1s")
     torch.manual_seed(0)
-    vocoder = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=whisper.vocabulary.text_vocab_size,
-                                         feature_size=whisper.feature_extractor.feature_size).eval()
+    vocoder = LauraGPTVocoder.from_codec(
+        codec,
+        "tiny",
+        text_vocab_size=whisper.vocabulary.text_vocab_size,
+        feature_size=whisper.feature_extractor.feature_size,
+    ).eval()
     batch = VocoderCollator(whisper, vocoder)(_rows(whisper, clips, codec))
-    assert batch["input_features"].shape[-1] == 80 and batch["input_features_mask"][1].sum() == 0  # row 1: no noisy audio
+    assert (
+        batch["input_features"].shape[-1] == 80 and batch["input_features_mask"][1].sum() == 0
+    )  # row 1: no noisy audio
     # what the pipeline hands the vocoder at inference for the same noisy clip (frame-major, cut to its speech)
-    expected, mask = whisper.frame_major_features(whisper.audio_inputs([whisper.prepare_waveform(_rows(whisper, clips, codec)[2]["noisy_audio"])]))
+    expected, mask = whisper.frame_major_features(
+        whisper.audio_inputs([whisper.prepare_waveform(_rows(whisper, clips, codec)[2]["noisy_audio"])])
+    )
     frames = int(mask[0].sum())
     assert torch.equal(batch["input_features"][2, :frames], expected[0, :frames])
     with torch.no_grad():

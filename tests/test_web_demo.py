@@ -129,7 +129,9 @@ def test_serve_refuses_a_bad_model_folder_with_one_line(tmp_path, capsys):
 
     assert main(["serve", "--model", str(tmp_path)]) == 2
     error = capsys.readouterr().err
-    assert error.startswith("lauragpt serve: error:") and "config.json" in error and len(error.strip().splitlines()) == 1
+    assert (
+        error.startswith("lauragpt serve: error:") and "config.json" in error and len(error.strip().splitlines()) == 1
+    )
 
 
 # ------------------------------------------------------------------------------------------------ in a browser
@@ -156,13 +158,21 @@ def browser():
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
     for program in (CHROMIUM, CHROMEDRIVER):
         if not Path(program).exists():
-            pytest.skip(f"{program} is missing (bash scripts/install_system_deps.sh installs chromium and chromium-driver)")
+            pytest.skip(
+                f"{program} is missing (bash scripts/install_system_deps.sh installs chromium and chromium-driver)"
+            )
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1500",
-                     "--autoplay-policy=no-user-gesture-required"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1500",
+        "--autoplay-policy=no-user-gesture-required",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # every request the page makes
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)  # no selenium-manager
@@ -173,7 +183,9 @@ def browser():
 def _wait(driver, condition, what: str):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT_S, poll_frequency=0.2).until(lambda _: condition(), message=f"waited {WAIT_S} s for {what}")
+    return WebDriverWait(driver, WAIT_S, poll_frequency=0.2).until(
+        lambda _: condition(), message=f"waited {WAIT_S} s for {what}"
+    )
 
 
 def _by_id(driver, element_id: str):
@@ -213,7 +225,9 @@ def _run(driver, task: str, then: str) -> str:
 def test_two_users_at_once_both_get_answers(server_url):
     from gradio_client import Client
 
-    jobs = [Client(server_url, verbose=False).submit(text, None, api_name="/tts") for text in ("hello world", "good night")]
+    jobs = [
+        Client(server_url, verbose=False).submit(text, None, api_name="/tts") for text in ("hello world", "good night")
+    ]
     statuses = [job.result(timeout=WAIT_S)[0] for job in jobs]  # (status, audio file, spectrogram)
     assert all(status.startswith("Done") for status in statuses), statuses
 
@@ -259,8 +273,11 @@ def test_browser_tts_plays_audio_and_explains_empty_text(server_url, browser, ta
     audio = _wait(browser, lambda: player.find_elements(By.CSS_SELECTOR, "audio[src]"), "the audio player")[0]
     with urllib.request.urlopen(audio.get_attribute("src"), timeout=WAIT_S) as response:
         assert response.read(4) == b"RIFF"
-    duration = _wait(browser, lambda: browser.execute_script("return arguments[0].readyState >= 1 && arguments[0].duration",
-                                                             audio), "the browser to read the audio's length")
+    duration = _wait(
+        browser,
+        lambda: browser.execute_script("return arguments[0].readyState >= 1 && arguments[0].duration", audio),
+        "the browser to read the audio's length",
+    )
     assert duration == pytest.approx(5 * HOP / 16000, abs=0.02)  # 5 codec frames: the browser decoded the WAV
 
     # empty text: a readable message in the page, no traceback, and the server keeps answering
@@ -299,7 +316,11 @@ def test_browser_every_other_task_answers_in_the_page(server_url, browser, tabs,
         if tab.takes_audio:
             box = _by_id(browser, f"{task}-input")
             box.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(wav_path))
-            _wait(browser, lambda box=box: box.find_elements(By.CSS_SELECTOR, "[data-testid^=waveform-]"), f"{task}'s upload")
+            _wait(
+                browser,
+                lambda box=box: box.find_elements(By.CSS_SELECTOR, "[data-testid^=waveform-]"),
+                f"{task}'s upload",
+            )
         else:
             _by_id(browser, f"{task}-input").find_element(By.TAG_NAME, "textarea").send_keys("turn on the lights")
         status = _run(browser, task, then="")

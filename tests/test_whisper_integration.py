@@ -30,10 +30,23 @@ from modeling_lauragpt.training.data.schema import example_features, make_exampl
 
 from .helpers import make_audio
 
-TINY_WHISPER = {"d_model": 32, "encoder_layers": 2, "encoder_attention_heads": 4, "encoder_ffn_dim": 64, "decoder_layers": 1,
-                    "decoder_attention_heads": 4, "decoder_ffn_dim": 64, "vocab_size": 100, "max_source_positions": 1500,
-                    "max_target_positions": 64, "num_mel_bins": 80, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2,
-                    "decoder_start_token_id": 1}
+TINY_WHISPER = {
+    "d_model": 32,
+    "encoder_layers": 2,
+    "encoder_attention_heads": 4,
+    "encoder_ffn_dim": 64,
+    "decoder_layers": 1,
+    "decoder_attention_heads": 4,
+    "decoder_ffn_dim": 64,
+    "vocab_size": 100,
+    "max_source_positions": 1500,
+    "max_target_positions": 64,
+    "num_mel_bins": 80,
+    "pad_token_id": 0,
+    "bos_token_id": 1,
+    "eos_token_id": 2,
+    "decoder_start_token_id": 1,
+}
 GREEDY = {"do_sample": False, "max_new_tokens": 5}
 FIXED = {"min_new_tokens": 4, "max_new_tokens": 4}
 
@@ -64,11 +77,25 @@ def model_dir(tmp_path_factory, whisper_dir, processor, codec):
     tokenizer = processor.tokenizer.__class__.from_pretrained(_saved_tokenizer(processor, tmp_path_factory))
     text_vocab = processor.vocabulary.text_vocab_size
     torch.manual_seed(0)
-    llm = Qwen2ForCausalLM(Qwen2Config(vocab_size=text_vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512))
+    llm = Qwen2ForCausalLM(
+        Qwen2Config(
+            vocab_size=text_vocab,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=512,
+        )
+    )
     vocoder = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=text_vocab, feature_size=80)
     model = LauraGPTForConditionalGeneration.from_pretrained_components(
-        llm, str(whisper_dir), codec, vocoder=vocoder, tokenizer=tokenizer, save_directory=folder,
+        llm,
+        str(whisper_dir),
+        codec,
+        vocoder=vocoder,
+        tokenizer=tokenizer,
+        save_directory=folder,
         audio_window="1s",  # at least 1 s of context per clip: the suite's clips stay cheap to encode
     )
     assert isinstance(model.model.audio_tower, LauraGPTWhisperEncoder)
@@ -106,15 +133,24 @@ def test_components_keep_the_whisper_encoder_weights_and_its_feature_extractor(w
 
 @pytest.mark.parametrize("task", ["asr", "s2tt", "aac", "ser", "slu"])
 def test_pipeline_audio_to_text_tasks(pipe, task):
-    result = pipe(make_audio(0.7, 3), task=task, sampling_rate=16000, language="de" if task == "s2tt" else None, **GREEDY)
+    result = pipe(
+        make_audio(0.7, 3), task=task, sampling_rate=16000, language="de" if task == "s2tt" else None, **GREEDY
+    )
     assert set(result) == {"slu": {"text", "intent", "slots"}, "ser": {"label"}}.get(task, {"text"})
 
 
 def test_pipeline_text_and_audio_output_tasks(pipe):
     assert isinstance(pipe("hello world", task="mt", language="de", **GREEDY)["text"], str)
-    for result in (pipe("hello world", task="tts", **FIXED), pipe(make_audio(0.8, 4), task="se", sampling_rate=16000, **FIXED),
-                   pipe("hello world", task="tts", voice={"array": make_audio(0.5, 6), "sampling_rate": 16000}, **FIXED)):
-        assert result["sampling_rate"] == 16000 and result["audio"].shape == (4 * 640,) and np.isfinite(result["audio"]).all()
+    for result in (
+        pipe("hello world", task="tts", **FIXED),
+        pipe(make_audio(0.8, 4), task="se", sampling_rate=16000, **FIXED),
+        pipe("hello world", task="tts", voice={"array": make_audio(0.5, 6), "sampling_rate": 16000}, **FIXED),
+    ):
+        assert (
+            result["sampling_rate"] == 16000
+            and result["audio"].shape == (4 * 640,)
+            and np.isfinite(result["audio"]).all()
+        )
     s2st = pipe(make_audio(0.6, 5), task="s2st", language="de", sampling_rate=16000, **FIXED)
     assert {"audio", "sampling_rate", "text"} <= set(s2st)
 
@@ -148,24 +184,57 @@ def test_a_folder_whose_feature_extractor_belongs_to_the_other_tower_is_refused(
 def test_a_whisper_folder_without_its_preprocessor_is_refused(whisper_dir, tmp_path, processor, codec):
     bare = tmp_path / "bare"
     WhisperForConditionalGeneration.from_pretrained(whisper_dir).save_pretrained(bare)
-    llm = Qwen2ForCausalLM(Qwen2Config(vocab_size=200, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                       num_attention_heads=4, num_key_value_heads=2))
+    llm = Qwen2ForCausalLM(
+        Qwen2Config(
+            vocab_size=200,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+        )
+    )
     with pytest.raises(ValueError, match="no preprocessor_config.json"):
-        LauraGPTForConditionalGeneration.from_pretrained_components(llm, str(bare), codec, tokenizer=processor.tokenizer)
+        LauraGPTForConditionalGeneration.from_pretrained_components(
+            llm, str(bare), codec, tokenizer=processor.tokenizer
+        )
 
 
 def test_peft_adds_a_task_to_a_whisper_tower_model(model_dir, tmp_path):
     labels = ["en", "de", "fr", "en"]
     clips = [make_audio(0.5, 30 + i) for i in range(len(labels))]
-    rows = [make_example("lid", f"c{i}", audio={"array": c, "sampling_rate": 16000}, target_text=label)
-            for i, (c, label) in enumerate(zip(clips, labels))]
+    rows = [
+        make_example("lid", f"c{i}", audio={"array": c, "sampling_rate": 16000}, target_text=label)
+        for i, (c, label) in enumerate(zip(clips, labels))
+    ]
     Dataset.from_list(rows, features=example_features()).save_to_disk(tmp_path / "data")
-    argv = ["finetune", "--model", str(model_dir), "--task", "lid", "--input", "audio", "--output", "text",
-            "--data", str(tmp_path / "data"), "--output-dir", str(tmp_path / "out"), "--max-steps", "60",
-            "--learning-rate", "3e-3", "--batch-size", "4", "--merge"]
+    argv = [
+        "finetune",
+        "--model",
+        str(model_dir),
+        "--task",
+        "lid",
+        "--input",
+        "audio",
+        "--output",
+        "text",
+        "--data",
+        str(tmp_path / "data"),
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--max-steps",
+        "60",
+        "--learning-rate",
+        "3e-3",
+        "--batch-size",
+        "4",
+        "--merge",
+    ]
     assert lauragpt(argv) == 0
     merged = pipeline("lauragpt", model=str(tmp_path / "out" / "merged"), device="cpu")
-    assert [merged(c, task="lid", sampling_rate=16000, **GREEDY) for c in clips] == [{"text": label} for label in labels]
+    assert [merged(c, task="lid", sampling_rate=16000, **GREEDY) for c in clips] == [
+        {"text": label} for label in labels
+    ]
 
 
 def test_hub_export_loads_with_remote_code_and_gives_the_same_logits(model_dir, tmp_path):
@@ -192,12 +261,31 @@ def test_convert_assemble_cli_takes_a_whisper_folder(whisper_dir, tmp_path, tmp_
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    Qwen2ForCausalLM(Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                 num_attention_heads=4, num_key_value_heads=2)).save_pretrained(text_dir)
+    Qwen2ForCausalLM(
+        Qwen2Config(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+        )
+    ).save_pretrained(text_dir)
     tokenizer.save_pretrained(text_dir)
     codec.save_pretrained(codec_dir)
-    argv = ["convert", "assemble", str(out), "--text-model", str(text_dir), "--audio-encoder", str(whisper_dir),
-            "--codec", str(codec_dir), "--audio-window", "10s"]
+    argv = [
+        "convert",
+        "assemble",
+        str(out),
+        "--text-model",
+        str(text_dir),
+        "--audio-encoder",
+        str(whisper_dir),
+        "--codec",
+        str(codec_dir),
+        "--audio-window",
+        "10s",
+    ]
     assert lauragpt(argv) == 0
     config = json.loads((out / "config.json").read_text())
     assert config["audio_config"]["model_type"] == "whisper" and config["audio_window"] == "10s"

@@ -61,7 +61,9 @@ def wmodel(wproc, window) -> LauraGPTForConditionalGeneration:
 
 
 def test_tower_is_transformers_whisper_encoder_on_the_30s_window_and_alone_in_a_batch_on_short_ones():
-    config = WhisperConfig(d_model=32, encoder_layers=2, encoder_attention_heads=4, encoder_ffn_dim=64, max_source_positions=1500)
+    config = WhisperConfig(
+        d_model=32, encoder_layers=2, encoder_attention_heads=4, encoder_ffn_dim=64, max_source_positions=1500
+    )
     torch.manual_seed(0)
     reference = WhisperEncoder(config).eval()
     tower = LauraGPTWhisperEncoder(config).eval()
@@ -86,11 +88,17 @@ def test_tower_is_transformers_whisper_encoder_on_the_30s_window_and_alone_in_a_
 def test_presets_and_config_round_trip(tmp_path):
     config = LauraGPTConfig.from_preset("whisper-tiny")
     assert isinstance(config.audio_config, WhisperConfig) and config.audio_tower_type == "whisper"
-    assert (config.audio_config.d_model, config.audio_config.encoder_layers, config.audio_config.encoder_attention_heads) == (384, 4, 6)
+    assert (
+        config.audio_config.d_model,
+        config.audio_config.encoder_layers,
+        config.audio_config.encoder_attention_heads,
+    ) == (384, 4, 6)
     assert config.audio_frame_pooling == 2 and LauraGPTConfig.from_preset("paper").audio_tower_type == "conformer"
     config.save_pretrained(tmp_path)
     again = AutoConfig.from_pretrained(tmp_path)
-    assert isinstance(again.audio_config, WhisperConfig) and again.audio_config.to_dict() == config.audio_config.to_dict()
+    assert (
+        isinstance(again.audio_config, WhisperConfig) and again.audio_config.to_dict() == config.audio_config.to_dict()
+    )
     for wrong in ("45s", "fast", "0s"):
         with pytest.raises(StrictDataclassClassValidationError, match="audio_window"):
             LauraGPTConfig.from_preset("tiny-whisper", audio_window=wrong)
@@ -109,7 +117,9 @@ def test_placeholders_equal_the_frames_the_tower_yields(wproc, wmodel, seconds):
     assert placeholders == int(mask.sum()) == whisper_num_tokens(len(clip), pooling=2)
     window_frames = whisper_mel_frames(whisper_window_samples(len(clip), wproc.audio_window))
     assert batch["input_features"].shape == (1, 80, window_frames)
-    assert window_frames == {"clip": len(clip) // 160, "1s": max(len(clip), 16000) // 160, "30s": 3000}[wproc.audio_window]
+    assert (
+        window_frames == {"clip": len(clip) // 160, "1s": max(len(clip), 16000) // 160, "30s": 3000}[wproc.audio_window]
+    )
 
 
 def test_one_second_is_25_tokens_and_clips_past_30s_or_too_short_are_refused(wproc):
@@ -150,11 +160,18 @@ def test_left_padded_batch_matches_each_row_alone(wproc, wmodel):
 
 def _greedy(model, batch, **kwargs):
     with torch.no_grad():
-        return model.generate(**batch, do_sample=False, max_new_tokens=6, min_new_tokens=6, **kwargs)[:, batch["input_ids"].shape[1]:]
+        return model.generate(**batch, do_sample=False, max_new_tokens=6, min_new_tokens=6, **kwargs)[
+            :, batch["input_ids"].shape[1] :
+        ]
 
 
 def test_generation_with_the_kv_cache_equals_without_and_batched_equals_one_by_one(wproc, wmodel):
-    batch = wproc(task=["asr", "tts", "se"], audio=[CLIPS[0], None, CLIPS[1]], text=[None, "hello world", None], sampling_rate=16000)
+    batch = wproc(
+        task=["asr", "tts", "se"],
+        audio=[CLIPS[0], None, CLIPS[1]],
+        text=[None, "hello world", None],
+        sampling_rate=16000,
+    )
     cached = _greedy(wmodel, batch)
     assert torch.equal(cached, _greedy(wmodel, batch, use_cache=False))
     singles = [
@@ -173,16 +190,21 @@ def test_frozen_tower_gets_no_gradient_and_its_top_layers_can_be_unfrozen(wproc)
     assert all(p.grad is None for p in tower.parameters())
     assert model.model.multi_modal_projector.linear_1.weight.grad is not None
     model.freeze_audio_tower(trainable_top_layers=1)
-    trainable = {name.split(".")[0] + "." + name.split(".")[1] if name.startswith("layers") else name.split(".")[0]
-                 for name, p in tower.named_parameters() if p.requires_grad}
+    trainable = {
+        name.split(".")[0] + "." + name.split(".")[1] if name.startswith("layers") else name.split(".")[0]
+        for name, p in tower.named_parameters()
+        if p.requires_grad
+    }
     assert trainable == {"layers.1", "layer_norm"}
     with pytest.raises(ValueError, match="between 0 and the tower's 2 layers"):
         model.freeze_audio_tower(trainable_top_layers=3)
 
 
 def _rows():
-    rows = [make_example("asr", f"a{i}", audio={"array": clip, "sampling_rate": 16000}, target_text=text)
-            for i, (clip, text) in enumerate(zip(CLIPS, TARGETS))]
+    rows = [
+        make_example("asr", f"a{i}", audio={"array": clip, "sampling_rate": 16000}, target_text=text)
+        for i, (clip, text) in enumerate(zip(CLIPS, TARGETS))
+    ]
     rows.append(make_example("mt", "m0", text="hello world", target_text="guten tag", language="de"))
     return Dataset.from_list(rows, features=example_features())
 
@@ -217,7 +239,9 @@ def test_cached_frames_and_features_together_are_refused(wproc, wmodel):
 
 def test_processor_and_model_that_disagree_are_named(processor, wproc):
     conformer = LauraGPTConfig.from_processor(processor, "tiny")
-    with pytest.raises(ValueError, match="audio tower is the Conformer but the feature extractor is WhisperFeatureExtractor"):
+    with pytest.raises(
+        ValueError, match="audio tower is the Conformer but the feature extractor is WhisperFeatureExtractor"
+    ):
         wproc.check_model_config(conformer)
     with pytest.raises(ValueError, match="a Whisper encoder but the feature extractor is LauraGPTFeatureExtractor"):
         processor.check_model_config(whisper_config(processor))
@@ -234,7 +258,9 @@ def test_30s_model_refuses_short_window_features(processor):
 
 def test_large_v3_style_128_mel_bins(processor):
     config = whisper_config(processor, audio_window="1s", audio_config={"num_mel_bins": 128})
-    wide = LauraGPTProcessor(WhisperFeatureExtractor(feature_size=128), processor.tokenizer, **LauraGPTProcessor.config_kwargs(config))
+    wide = LauraGPTProcessor(
+        WhisperFeatureExtractor(feature_size=128), processor.tokenizer, **LauraGPTProcessor.config_kwargs(config)
+    )
     model = LauraGPTForConditionalGeneration(config).eval()
     batch = wide(task="asr", audio=CLIPS[1], target_text=TARGETS[1], sampling_rate=16000)
     assert batch["input_features"].shape[1] == 128 and torch.isfinite(model(**batch).loss)

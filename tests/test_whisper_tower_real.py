@@ -28,8 +28,16 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def assembled(tiny_en_dir, codec):
     tokenizer = train_text_tokenizer(SENTENCES, vocab_size=120)
-    llm = Qwen2ForCausalLM(Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                       num_attention_heads=4, num_key_value_heads=2))
+    llm = Qwen2ForCausalLM(
+        Qwen2Config(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+        )
+    )
     return assemble(llm, str(tiny_en_dir), codec, tokenizer=tokenizer)
 
 
@@ -38,7 +46,9 @@ def _normalised(text: str) -> str:
 
 
 @pytest.mark.parametrize("window", ["30s", "10s"])
-def test_tower_frames_on_processor_features_are_transcribed_by_whispers_decoder(assembled, tiny_en_dir, window, monkeypatch):
+def test_tower_frames_on_processor_features_are_transcribed_by_whispers_decoder(
+    assembled, tiny_en_dir, window, monkeypatch
+):
     whisper = WhisperForConditionalGeneration.from_pretrained(tiny_en_dir).eval()
     tokenizer = WhisperTokenizerFast.from_pretrained(tiny_en_dir)
     processor: LauraGPTProcessor = assembled.processor
@@ -61,11 +71,18 @@ def test_assembled_model_keeps_tiny_en_and_counts_its_placeholders(assembled, ti
     batch = processor(task="asr", audio=clip, sampling_rate=16000)
     with torch.no_grad():
         _, mask = model.get_audio_frames(batch["input_features"], batch["input_features_mask"])
-    assert int((batch["input_ids"] == model.config.audio_token_id).sum()) == int(mask.sum()) == processor.num_audio_tokens(len(clip))
+    assert (
+        int((batch["input_ids"] == model.config.audio_token_id).sum())
+        == int(mask.sum())
+        == processor.num_audio_tokens(len(clip))
+    )
     assembled.save_pretrained(tmp_path)
     reloaded = LauraGPTForConditionalGeneration.from_pretrained(tmp_path)
     whisper = WhisperForConditionalGeneration.from_pretrained(tiny_en_dir)
-    assert all(torch.equal(reloaded.model.audio_tower.state_dict()[k], v) for k, v in whisper.model.encoder.state_dict().items())
+    assert all(
+        torch.equal(reloaded.model.audio_tower.state_dict()[k], v)
+        for k, v in whisper.model.encoder.state_dict().items()
+    )
 
 
 def test_the_whisper_judge_transcribes_speech_at_any_rate(tiny_en_dir):

@@ -29,8 +29,13 @@ from pathlib import Path
 import transformers
 
 PACKAGE = "upstream_tests"
-SUITES = ("test_modeling_common", "test_configuration_common", "test_feature_extraction_common",
-          "test_sequence_feature_extraction_common", "test_processing_common")
+SUITES = (
+    "test_modeling_common",
+    "test_configuration_common",
+    "test_feature_extraction_common",
+    "test_sequence_feature_extraction_common",
+    "test_processing_common",
+)
 
 STAND_INS = {
     "generation/test_utils.py": (
@@ -63,8 +68,20 @@ def _download_sdist(folder: Path) -> Path:
     found = sorted(folder.glob("transformers-*.tar.gz"))
     if found:
         return found[0]
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--disable-pip-version-check",
-               "-q", "-d", str(folder), f"transformers=={transformers.__version__}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        "--disable-pip-version-check",
+        "-q",
+        "-d",
+        str(folder),
+        f"transformers=={transformers.__version__}",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     found = sorted(folder.glob("transformers-*.tar.gz"))
     if result.returncode != 0 or not found:

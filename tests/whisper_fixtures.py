@@ -17,15 +17,22 @@ def whisper_config(processor: LauraGPTProcessor, **overrides) -> LauraGPTConfig:
     """``tiny-whisper`` sized to ``processor``'s vocabulary (overrides: e.g. ``audio_window="30s"``)."""
     tokenizer = processor.tokenizer
     return LauraGPTConfig.from_preset(
-        "tiny-whisper", text_vocab_size=processor.vocabulary.text_vocab_size, text_eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, codebook_size=processor.codebook_size, tasks=list(processor.tasks), **overrides,
+        "tiny-whisper",
+        text_vocab_size=processor.vocabulary.text_vocab_size,
+        text_eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        codebook_size=processor.codebook_size,
+        tasks=list(processor.tasks),
+        **overrides,
     )
 
 
 def whisper_processor(base: LauraGPTProcessor, **config_overrides) -> LauraGPTProcessor:
     """``base``'s tokenizer with a WhisperFeatureExtractor, set up for ``tiny-whisper`` (+ overrides)."""
     config = whisper_config(base, **config_overrides)
-    return LauraGPTProcessor(WhisperFeatureExtractor(feature_size=80), base.tokenizer, **LauraGPTProcessor.config_kwargs(config))
+    return LauraGPTProcessor(
+        WhisperFeatureExtractor(feature_size=80), base.tokenizer, **LauraGPTProcessor.config_kwargs(config)
+    )
 
 
 def whisper_model(processor: LauraGPTProcessor, seed: int = 0, **config_overrides) -> LauraGPTForConditionalGeneration:

@@ -54,9 +54,11 @@ class MultiResolutionSpectralLoss(nn.Module):
         super().__init__()
         self.transforms = nn.ModuleList()
         for n_fft in fft_sizes:
-            self.transforms.append(torchaudio.transforms.MelSpectrogram(
-                sampling_rate, n_fft=n_fft, hop_length=n_fft // 4, n_mels=min(n_mels, n_fft // 8), power=1.0
-            ))
+            self.transforms.append(
+                torchaudio.transforms.MelSpectrogram(
+                    sampling_rate, n_fft=n_fft, hop_length=n_fft // 4, n_mels=min(n_mels, n_fft // 8), power=1.0
+                )
+            )
             self.transforms.append(torchaudio.transforms.Spectrogram(n_fft=n_fft, hop_length=n_fft // 4, power=1.0))
 
     def forward(self, predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -95,7 +97,9 @@ def quantize_for_training(codec: EncodecModel, latent: torch.Tensor, decay: floa
 
 
 @torch.no_grad()
-def _ema_update(codebook, residual: torch.Tensor, codes: torch.Tensor, decay: float, dead_code_threshold: float) -> None:
+def _ema_update(
+    codebook, residual: torch.Tensor, codes: torch.Tensor, decay: float, dead_code_threshold: float
+) -> None:
     """One EMA step of a codebook toward the mean of the frames assigned to each codeword; re-seed unused ones."""
     one_hot = nn.functional.one_hot(codes, codebook.codebook_size).type(residual.dtype)  # (N, size)
     codebook.cluster_size.mul_(decay).add_(one_hot.sum(0), alpha=1 - decay)
@@ -111,7 +115,9 @@ def _ema_update(codebook, residual: torch.Tensor, codes: torch.Tensor, decay: fl
         codebook.cluster_size[dead] = 1.0
 
 
-def _random_segments(waveforms: list[torch.Tensor], batch_size: int, segment: int, generator: torch.Generator) -> torch.Tensor:
+def _random_segments(
+    waveforms: list[torch.Tensor], batch_size: int, segment: int, generator: torch.Generator
+) -> torch.Tensor:
     """(batch, segment) random crops (clips shorter than a segment are zero-padded)."""
     batch = torch.zeros(batch_size, segment)
     for row in range(batch_size):
@@ -140,10 +146,15 @@ def train_codec(codec: EncodecModel, waveforms: Sequence, args: CodecTrainingArg
     segment = max(hop, round(args.segment_seconds * codec.config.sampling_rate / hop) * hop)
     spectral_loss = MultiResolutionSpectralLoss(codec.config.sampling_rate)
     optimizer = torch.optim.AdamW(
-        [p for n, p in codec.named_parameters() if not n.startswith("quantizer")], lr=args.learning_rate, betas=(0.8, 0.99)
+        [p for n, p in codec.named_parameters() if not n.startswith("quantizer")],
+        lr=args.learning_rate,
+        betas=(0.8, 0.99),
     )
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(step, args.max_steps) / args.max_steps))
+        optimizer,
+        lambda step: (
+            min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(step, args.max_steps) / args.max_steps))
+        ),
     )
     fresh = bool((codec.quantizer.layers[0].codebook.embed == 0).all())  # an untrained EncodecModel's codebooks
     if fresh:
@@ -162,14 +173,23 @@ def train_codec(codec: EncodecModel, waveforms: Sequence, args: CodecTrainingArg
             "waveform": (reconstruction - audio).abs().mean(),
             "commitment": commitment,
         }
-        loss = args.spectral_weight * losses["spectral"] + args.waveform_weight * losses["waveform"] + args.commitment_weight * commitment
+        loss = (
+            args.spectral_weight * losses["spectral"]
+            + args.waveform_weight * losses["waveform"]
+            + args.commitment_weight * commitment
+        )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(codec.parameters(), 1.0)
         optimizer.step()
         schedule.step()
         if step % args.log_every_steps == 0 or step == args.max_steps - 1:
-            entry = {"step": step, "loss": loss.item(), **{k: v.item() for k, v in losses.items()}, "seconds": round(time.time() - started, 1)}
+            entry = {
+                "step": step,
+                "loss": loss.item(),
+                **{k: v.item() for k, v in losses.items()},
+                "seconds": round(time.time() - started, 1),
+            }
             history.append(entry)
             log(entry)
     codec.eval()

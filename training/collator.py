@@ -62,10 +62,18 @@ class LauraGPTCollator:
             else:
                 target_codes.append(None)
                 target_text.append(row.get("target_text"))
-        return dict(self.processor(
-            task=tasks, audio=audio, text=text, target_text=target_text, target_codes=target_codes, language=language,
-            padding_side=self.padding_side, audio_frames=frames,
-        ))
+        return dict(
+            self.processor(
+                task=tasks,
+                audio=audio,
+                text=text,
+                target_text=target_text,
+                target_codes=target_codes,
+                language=language,
+                padding_side=self.padding_side,
+                audio_frames=frames,
+            )
+        )
 
 
 __all__ = ["LauraGPTCollator"]

@@ -94,7 +94,9 @@ def _read_16k(path: Path) -> torch.Tensor:
     return torchaudio.functional.resample(audio, rate, SAMPLING_RATE) if rate != SAMPLING_RATE else audio
 
 
-def synthesize_flite(voice_name: str, texts: list[str], work: Path, rng: random.Random, vary_prosody: bool) -> list[torch.Tensor]:
+def synthesize_flite(
+    voice_name: str, texts: list[str], work: Path, rng: random.Random, vary_prosody: bool
+) -> list[torch.Tensor]:
     """Clips of a flite voice; with ``vary_prosody``, a random tempo (x0.85-1.2) and pitch (x0.8-1.25) per clip."""
     voice, clips = VOICES[voice_name], []
     for i, text in enumerate(texts):
@@ -123,8 +125,17 @@ def synthesize_espeak(texts: list[str], rng: random.Random) -> list[torch.Tensor
     espeak = require_program("espeak-ng", "espeak-ng")
     clips = []
     for text in texts:
-        command = [espeak, "-v", rng.choice(ESPEAK_VOICES), "-s", str(rng.randint(140, 190)), "-p", str(rng.randint(30, 70)),
-                   "--stdout", text]
+        command = [
+            espeak,
+            "-v",
+            rng.choice(ESPEAK_VOICES),
+            "-s",
+            str(rng.randint(140, 190)),
+            "-p",
+            str(rng.randint(30, 70)),
+            "--stdout",
+            text,
+        ]
         wav = subprocess.run(command, check=True, capture_output=True).stdout
         audio, rate = sf.read(io.BytesIO(wav), dtype="float32")
         clips.append(torchaudio.functional.resample(torch.from_numpy(audio), rate, SAMPLING_RATE))
@@ -156,8 +167,11 @@ def build_training_speech(args: Arguments, path: Path, log=print) -> dict:
     sources["asterisk_en"] = asterisk_speech()
     shutil.rmtree(work, ignore_errors=True)
     clips = [(c.clamp(-1, 1) * 32767).round().short() for group in sources.values() for c in group]
-    data = {"clips": clips, "sources": {k: len(v) for k, v in sources.items()},
-            "minutes": {k: round(sum(len(c) for c in v) / SAMPLING_RATE / 60, 1) for k, v in sources.items()}}
+    data = {
+        "clips": clips,
+        "sources": {k: len(v) for k, v in sources.items()},
+        "minutes": {k: round(sum(len(c) for c in v) / SAMPLING_RATE / 60, 1) for k, v in sources.items()},
+    }
     torch.save(data, path)
     log(f"training speech: {data['minutes']} minutes, {time.time() - started:.0f} s to build")
     return data
@@ -235,11 +249,15 @@ def train(args: Arguments, log=print) -> LauraGPTCPUCodec:
         log(f"resuming at step {state['step']}")
     else:
         torch.manual_seed(args.seed)
-        model = LauraGPTCPUCodec(LauraGPTCPUCodecConfig.from_preset(
-            args.preset, decoder_head=args.decoder_head, **json.loads(args.config_overrides)
-        ))
+        model = LauraGPTCPUCodec(
+            LauraGPTCPUCodecConfig.from_preset(
+                args.preset, decoder_head=args.decoder_head, **json.loads(args.config_overrides)
+            )
+        )
         state = {"step": 0, "seconds": 0.0, "history": [], "arguments": asdict(args), "data": speech["minutes"]}
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, betas=(0.8, 0.99), weight_decay=args.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=args.learning_rate, betas=(0.8, 0.99), weight_decay=args.weight_decay
+    )
     if (checkpoint / "optimizer.pt").exists():
         optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
     log(f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; {len(clips)} clips")
@@ -250,19 +268,28 @@ def train(args: Arguments, log=print) -> LauraGPTCPUCodec:
     step = state["step"]
     while step < args.max_steps and seconds_before + time.time() - run_started < args.max_minutes * 60:
         if step == args.warmup_steps:  # 4. k-means on the warmed-up encoder's frames
-            model.init_codebooks(random_batch(clips, args.kmeans_clips, segment, generator), iterations=args.kmeans_iterations,
-                                 seed=args.seed)
+            model.init_codebooks(
+                random_batch(clips, args.kmeans_clips, segment, generator),
+                iterations=args.kmeans_iterations,
+                seed=args.seed,
+            )
             log(f"k-means initialised the codebooks at step {step}")
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args)
-        output = model(random_batch(clips, args.batch_size, segment, generator), use_quantizer=step >= args.warmup_steps)
+        output = model(
+            random_batch(clips, args.batch_size, segment, generator), use_quantizer=step >= args.warmup_steps
+        )
         optimizer.zero_grad(set_to_none=True)
         output.loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         step += 1
         if step % args.log_every_steps == 0 or step == 1:
-            entry = {"step": step, "loss": output.loss.item(), "seconds": round(seconds_before + time.time() - run_started, 1)}
+            entry = {
+                "step": step,
+                "loss": output.loss.item(),
+                "seconds": round(seconds_before + time.time() - run_started, 1),
+            }
             for key in ("log_magnitude", "spectral_convergence", "waveform_stft", "commitment"):
                 value = getattr(output, f"{key}_loss")
                 entry[key] = None if value is None else round(value.item(), 5)

@@ -45,7 +45,9 @@ def add_task_to_model(model: LauraGPTForConditionalGeneration, spec: TaskSpec) -
     """
     config = model.config
     if spec.name in config.tasks:
-        raise InvalidInputError(f"The model already has task {spec.name!r} (tasks: {', '.join(config.tasks)}); pick a new name.")
+        raise InvalidInputError(
+            f"The model already has task {spec.name!r} (tasks: {', '.join(config.tasks)}); pick a new name."
+        )
     register_task(spec)
     config.tasks = [*config.tasks, spec.name]
     config.custom_tasks = {**config.custom_tasks, spec.name: spec.to_dict()}
@@ -59,7 +61,9 @@ def add_task_to_model(model: LauraGPTForConditionalGeneration, spec: TaskSpec) -
     return new_id
 
 
-def add_task(model: LauraGPTForConditionalGeneration, processor: LauraGPTProcessor, spec: TaskSpec) -> LauraGPTProcessor:
+def add_task(
+    model: LauraGPTForConditionalGeneration, processor: LauraGPTProcessor, spec: TaskSpec
+) -> LauraGPTProcessor:
     """Add task ``spec`` to the model (in place) and return a new processor whose tokenizer has its token.
 
     The given processor and its tokenizer are left unchanged (the new one works on a copy).
@@ -148,10 +152,14 @@ def finetune_new_task(
         raise InvalidInputError(f"No training rows have task {task!r}: set each row's 'task' column to {task!r}.")
     base = base_model_name_or_path or model.name_or_path
     if not base:
-        raise InvalidInputError("The adapter needs its base model: save the base model and pass base_model_name_or_path=.")
+        raise InvalidInputError(
+            "The adapter needs its base model: save the base model and pass base_model_name_or_path=."
+        )
     processor = add_task(model, processor, spec)
     torch.manual_seed(seed)
-    peft_model = get_peft_model(model, new_task_lora_config(model, [task], lora_r, lora_alpha, lora_dropout, target_modules))
+    peft_model = get_peft_model(
+        model, new_task_lora_config(model, [task], lora_r, lora_alpha, lora_dropout, target_modules)
+    )
     with tempfile.TemporaryDirectory() as scratch:
         arguments = TrainingArguments(
             output_dir=scratch,
@@ -174,7 +182,9 @@ def finetune_new_task(
     return peft_model, processor
 
 
-def save_adapter(peft_model: PeftModel, processor: LauraGPTProcessor, output_dir: str | Path, base_model_name_or_path: str):
+def save_adapter(
+    peft_model: PeftModel, processor: LauraGPTProcessor, output_dir: str | Path, base_model_name_or_path: str
+):
     """Write only the adapter weights and config, plus the processor that knows the new task."""
     local = Path(base_model_name_or_path)
     for config in peft_model.peft_config.values():
@@ -198,16 +208,22 @@ def load_adapter(adapter_dir: str | Path, base_model=None) -> tuple[PeftModel, L
         )
     processor = LauraGPTProcessor.from_pretrained(folder)
     if base_model is None or isinstance(base_model, (str, Path)):
-        base_model = LauraGPTForConditionalGeneration.from_pretrained(base_model or PeftConfig.from_pretrained(folder).base_model_name_or_path)
+        base_model = LauraGPTForConditionalGeneration.from_pretrained(
+            base_model or PeftConfig.from_pretrained(folder).base_model_name_or_path
+        )
     known = list(base_model.config.tasks)
     if processor.tasks[: len(known)] != known:
-        raise InvalidInputError(f"The adapter was trained for tasks {processor.tasks}, which do not extend the base model's {known}.")
-    for name in processor.tasks[len(known):]:
+        raise InvalidInputError(
+            f"The adapter was trained for tasks {processor.tasks}, which do not extend the base model's {known}."
+        )
+    for name in processor.tasks[len(known) :]:
         add_task_to_model(base_model, task_spec(name, processor.tasks))
     return PeftModel.from_pretrained(base_model, folder).eval(), processor
 
 
-def merge_adapter(peft_model: PeftModel, processor: LauraGPTProcessor, output_dir: str | Path) -> LauraGPTForConditionalGeneration:
+def merge_adapter(
+    peft_model: PeftModel, processor: LauraGPTProcessor, output_dir: str | Path
+) -> LauraGPTForConditionalGeneration:
     """Fold the adapter into the base weights and save a complete model folder (model, processor, vocoder).
 
     The base folder's companion vocoder (``vocoder/``), when there is one, is copied so audio-output tasks keep

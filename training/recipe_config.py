@@ -47,7 +47,9 @@ def find_config(name_or_path: str | Path) -> Path:
 def _read(path: Path) -> dict:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
-        raise InvalidInputError(f"{path} must hold a YAML mapping at the top level (key: value lines), not a {type(data).__name__}.")
+        raise InvalidInputError(
+            f"{path} must hold a YAML mapping at the top level (key: value lines), not a {type(data).__name__}."
+        )
     return data
 
 
@@ -86,13 +88,17 @@ def _check_keys(config: dict, reference: dict, prefix: str = "") -> None:
         if path in FREE_SECTIONS:
             continue
         if key not in reference:
-            raise InvalidInputError(f"Unknown recipe key {path!r}; known keys here: {sorted(reference)}. Fix the overlay or --set.")
+            raise InvalidInputError(
+                f"Unknown recipe key {path!r}; known keys here: {sorted(reference)}. Fix the overlay or --set."
+            )
         if isinstance(value, dict) and isinstance(reference[key], dict):
             _check_keys(value, reference[key], f"{path}.")
     for task, entry in (config.get("data", {}).get("tasks") or {}).items():
         unknown = set(entry or {}) - TASK_KEYS
         if unknown:
-            raise InvalidInputError(f"Unknown key(s) {sorted(unknown)} in data.tasks.{task}; allowed: {sorted(TASK_KEYS)}.")
+            raise InvalidInputError(
+                f"Unknown key(s) {sorted(unknown)} in data.tasks.{task}; allowed: {sorted(TASK_KEYS)}."
+            )
 
 
 def load_recipe_config(config: str | Path | dict | None = None, overrides: list[str] | tuple[str, ...] = ()) -> dict:
@@ -107,4 +113,12 @@ def load_recipe_config(config: str | Path | dict | None = None, overrides: list[
     return merged
 
 
-__all__ = ["BASE_CONFIG", "CONFIG_DIR", "apply_override", "deep_merge", "find_config", "load_recipe_config", "parse_value"]
+__all__ = [
+    "BASE_CONFIG",
+    "CONFIG_DIR",
+    "apply_override",
+    "deep_merge",
+    "find_config",
+    "load_recipe_config",
+    "parse_value",
+]

@@ -62,8 +62,15 @@ def load_split(task: str, entry: dict, data_config: dict, split: str, max_exampl
     """One task's canonical rows for ``split`` (a canonical name; the adapter maps it to the Hub's)."""
     source, adapter = _source_and_adapter(task, entry, data_config)
     return load_task_dataset(
-        source, adapter=adapter, split=split, task=task, config=entry.get("config"), columns=entry.get("columns"),
-        options=entry.get("options"), max_examples=max_examples, num_proc=data_config.get("num_proc"),
+        source,
+        adapter=adapter,
+        split=split,
+        task=task,
+        config=entry.get("config"),
+        columns=entry.get("columns"),
+        options=entry.get("options"),
+        max_examples=max_examples,
+        num_proc=data_config.get("num_proc"),
     )
 
 
@@ -71,8 +78,13 @@ def load_task_splits(data_config: dict) -> TaskSplits:
     """Train and eval splits of every task of ``data_config`` (eval splits capped at ``max_eval_examples``)."""
     train, evaluation = {}, {}
     for task, entry in task_entries(data_config).items():
-        train[task] = load_split(task, entry, data_config, entry.get("train_split") or data_config["train_split"],
-                                 data_config.get("max_train_examples"))
+        train[task] = load_split(
+            task,
+            entry,
+            data_config,
+            entry.get("train_split") or data_config["train_split"],
+            data_config.get("max_train_examples"),
+        )
         eval_split = entry.get("eval_split") or data_config.get("eval_split")
         if eval_split:
             evaluation[task] = load_split(task, entry, data_config, eval_split, data_config.get("max_eval_examples"))
@@ -97,22 +109,27 @@ def load_codec(path: str | Path) -> Codec:
 def add_codes(splits: TaskSplits, codec: Codec | None, batch_size: int = 8, num_proc: int | None = None) -> TaskSplits:
     """Codec targets on the tts/se splits (train and eval); every split gets the ``target_codes`` column."""
     if splits.codec_tasks and codec is None:
-        raise InvalidInputError(f"Tasks {splits.codec_tasks} predict codec tokens: set codec.path (a codec or vocoder folder).")
+        raise InvalidInputError(
+            f"Tasks {splits.codec_tasks} predict codec tokens: set codec.path (a codec or vocoder folder)."
+        )
 
     def coded(task: str, rows: Dataset) -> Dataset:
         if needs_codes(task):
             return add_target_codes(rows, codec, batch_size=batch_size, num_proc=num_proc)
         return with_codes_column(rows)
 
-    return TaskSplits({t: coded(t, rows) for t, rows in splits.train.items()},
-                      {t: coded(t, rows) for t, rows in splits.eval.items()})
+    return TaskSplits(
+        {t: coded(t, rows) for t, rows in splits.train.items()}, {t: coded(t, rows) for t, rows in splits.eval.items()}
+    )
 
 
 def training_mixture(splits: TaskSplits, data_config: dict, seed: int, processor=None) -> Dataset:
     """The mixed training set (``length`` column added when ``processor`` is given, for group_by_length)."""
     train = splits.train
     if processor is not None:
-        train = {t: add_length_column(rows, processor, num_proc=data_config.get("num_proc")) for t, rows in train.items()}
+        train = {
+            t: add_length_column(rows, processor, num_proc=data_config.get("num_proc")) for t, rows in train.items()
+        }
     weights = {task: float(entry.get("weight", 1.0)) for task, entry in task_entries(data_config).items()}
     return mix_tasks(train, weights, seed=seed, stopping_strategy=data_config["stopping_strategy"])
 
@@ -135,7 +152,11 @@ def training_clips(splits: TaskSplits, count: int) -> list:
     for task in tasks:
         rows = splits.train[task]
         share = -(-count // len(tasks))
-        clips += [value for value in rows.select(range(min(share, len(rows)))).select_columns(["audio"])["audio"] if value is not None]
+        clips += [
+            value
+            for value in rows.select(range(min(share, len(rows)))).select_columns(["audio"])["audio"]
+            if value is not None
+        ]
     return clips[:count]
 
 

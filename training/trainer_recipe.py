@@ -63,8 +63,13 @@ def training_arguments(config: dict, output_dir: str | Path) -> TrainingArgument
     for key, value in values.items():  # YAML 1.1 reads `save_strategy: no` as false
         if key.endswith("_strategy") and value is False:
             values[key] = "no"
-    values.update(output_dir=str(output_dir), seed=config["seed"], remove_unused_columns=False, label_names=["labels"],
-                  prediction_loss_only=True)
+    values.update(
+        output_dir=str(output_dir),
+        seed=config["seed"],
+        remove_unused_columns=False,
+        label_names=["labels"],
+        prediction_loss_only=True,
+    )
     return TrainingArguments(**values)
 
 
@@ -115,7 +120,11 @@ def build_processor(config: dict, splits: TaskSplits, codebook_size: int) -> Lau
         clips = training_clips(splits, config["processor"]["cmvn_clips"])
         if clips:
             extractor.fit_cmvn(clips)
-    audio_kwargs = {k: v for k, v in LauraGPTProcessor.config_kwargs(preset).items() if k not in ("tasks", "custom_tasks", "codebook_size")}
+    audio_kwargs = {
+        k: v
+        for k, v in LauraGPTProcessor.config_kwargs(preset).items()
+        if k not in ("tasks", "custom_tasks", "codebook_size")
+    }
     return LauraGPTProcessor(extractor, _tokenizer(config, splits), codebook_size=codebook_size, **audio_kwargs)
 
 
@@ -153,7 +162,9 @@ def _checkpoint(output_dir: Path, resume) -> str | None:
         return None
     if isinstance(resume, (str, Path)) and str(resume).lower() not in ("true", "last"):
         if not Path(resume).is_dir():
-            raise FileNotFoundError(f"Checkpoint {str(resume)!r} not found: pass a checkpoint-<step> folder or --resume alone.")
+            raise FileNotFoundError(
+                f"Checkpoint {str(resume)!r} not found: pass a checkpoint-<step> folder or --resume alone."
+            )
         return str(resume)
     last = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
     if last is None:
@@ -186,8 +197,10 @@ def prepare(config: dict, args: TrainingArguments, output_dir: Path, reuse_proce
     train = training_mixture(splits, config["data"], config["seed"], processor if needs_length else None)
     evaluation = splits.eval
     if needs_length:
-        evaluation = {task: add_length_column(rows, processor, num_proc=config["data"].get("num_proc"))
-                      for task, rows in evaluation.items()}
+        evaluation = {
+            task: add_length_column(rows, processor, num_proc=config["data"].get("num_proc"))
+            for task, rows in evaluation.items()
+        }
     return train, evaluation, processor
 
 
@@ -205,7 +218,9 @@ def check_output_dir(output_dir: Path, overwrite: bool = False) -> None:
     )
 
 
-def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None = None, overwrite: bool = False) -> Trainer:
+def run_recipe(
+    config: dict, output_dir: str | Path, resume: bool | str | None = None, overwrite: bool = False
+) -> Trainer:
     """Train LauraGPT with ``config`` (``load_recipe_config``) into ``output_dir`` and save model + processor there.
 
     Args:
@@ -239,8 +254,12 @@ def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None =
     if args.should_save:
         (output_dir / "recipe.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     trainer = Trainer(
-        model=model, args=args, train_dataset=train, eval_dataset=evaluation or None,
-        data_collator=LauraGPTCollator(processor), processing_class=processor,
+        model=model,
+        args=args,
+        train_dataset=train,
+        eval_dataset=evaluation or None,
+        data_collator=LauraGPTCollator(processor),
+        processing_class=processor,
         compute_loss_func=training_loss(config["loss"]["average"], args),
     )
     trainer.train(resume_from_checkpoint=checkpoint)
@@ -249,4 +268,12 @@ def run_recipe(config: dict, output_dir: str | Path, resume: bool | str | None =
     return trainer
 
 
-__all__ = ["LENGTH_STRATEGIES", "build_model", "build_processor", "check_output_dir", "prepare", "run_recipe", "training_arguments"]
+__all__ = [
+    "LENGTH_STRATEGIES",
+    "build_model",
+    "build_processor",
+    "check_output_dir",
+    "prepare",
+    "run_recipe",
+    "training_arguments",
+]

@@ -73,7 +73,9 @@ class VocoderCollator:
 
     def _codes(self, rows: list[dict], codes_key: str, audio_key: str) -> list[torch.Tensor | None]:
         """All-group codes (num_quantizers, frames) per row: precomputed, else encoded from audio, else None."""
-        codes = [None if row.get(codes_key) is None else torch.as_tensor(row[codes_key], dtype=torch.long) for row in rows]
+        codes = [
+            None if row.get(codes_key) is None else torch.as_tensor(row[codes_key], dtype=torch.long) for row in rows
+        ]
         missing = [i for i, c in enumerate(codes) if c is None and rows[i].get(audio_key) is not None]
         if missing:
             encoded = encode_codes(self.vocoder.codec, [rows[i][audio_key] for i in missing], self.encode_batch_size)
@@ -91,7 +93,9 @@ class VocoderCollator:
         targets = self._codes(rows, self.codes_column, self.audio_column)
         if any(t is None for t in targets):
             row = next(i for i, t in enumerate(targets) if t is None)
-            raise InvalidInputError(f"Row {row} has neither {self.audio_column!r} nor {self.codes_column!r}: the vocoder needs target speech.")
+            raise InvalidInputError(
+                f"Row {row} has neither {self.audio_column!r} nor {self.codes_column!r}: the vocoder needs target speech."
+            )
         target_codes, codes_mask = _pad(targets)
         batch = {"codes": first_group(target_codes), "codes_mask": codes_mask, "target_codes": target_codes}
 

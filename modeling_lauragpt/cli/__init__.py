@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         if debug:
             raise
-        print(f"\nlauragpt {argv[0]}: interrupted; nothing half-written was left in place of an output", file=sys.stderr)
+        print(
+            f"\nlauragpt {argv[0]}: interrupted; nothing half-written was left in place of an output", file=sys.stderr
+        )
         return EXIT_INTERRUPTED
     except EXPECTED_ERRORS as error:
         if debug:

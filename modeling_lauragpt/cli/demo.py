@@ -18,12 +18,18 @@ from pathlib import Path
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lauragpt demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="lauragpt demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", help="a LauraGPT folder (default: the embedded default model)")
     parser.add_argument("-o", "--output-dir", default="lauragpt_demo", help="where outputs and the report go")
     parser.add_argument("--device", default=None, help="e.g. cuda; default CPU")
-    parser.add_argument("--whisper-judge", metavar="DIR", help="a Whisper folder that transcribes the generated audio "
-                        "(default: tiny.en in ~/.cache/lauragpt, converted there from the cached wheel when absent)")
+    parser.add_argument(
+        "--whisper-judge",
+        metavar="DIR",
+        help="a Whisper folder that transcribes the generated audio "
+        "(default: tiny.en in ~/.cache/lauragpt, converted there from the cached wheel when absent)",
+    )
     parser.add_argument("--no-whisper-judge", action="store_true", help="do not transcribe the generated audio")
     return parser
 
@@ -34,10 +40,14 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     output_dir = Path(args.output_dir)
-    records, table = run_demo(args.model, output_dir, args.device, args.whisper_judge, transcribe=not args.no_whisper_judge)
+    records, table = run_demo(
+        args.model, output_dir, args.device, args.whisper_judge, transcribe=not args.no_whisper_judge
+    )
     print(table)
-    print(f"\n{len(records)} samples, {len({r['task'] for r in records})} tasks in {time.perf_counter() - started:.1f} s; "
-          f"outputs, report.md and spectrograms.png in {output_dir}/")
+    print(
+        f"\n{len(records)} samples, {len({r['task'] for r in records})} tasks in {time.perf_counter() - started:.1f} s; "
+        f"outputs, report.md and spectrograms.png in {output_dir}/"
+    )
     return 0
 
 

@@ -26,24 +26,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True, help="model folder (with vocoder/ for tts and se) or Hub id")
     parser.add_argument("--data", required=True, help="dataset folder <data>/<task>/<split>-*.parquet, or a Hub id")
     parser.add_argument("--split", default="test", help="split to evaluate (default: test)")
-    parser.add_argument("--tasks", nargs="+", choices=SCORED_TASKS, metavar="TASK",
-                        help=f"tasks to evaluate, of: {' '.join(SCORED_TASKS)} (default: every task found in the data)")
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        choices=SCORED_TASKS,
+        metavar="TASK",
+        help=f"tasks to evaluate, of: {' '.join(SCORED_TASKS)} (default: every task found in the data)",
+    )
     parser.add_argument("--max-examples", type=int, help="evaluate at most this many examples per task")
     parser.add_argument("--batch-size", type=int, default=8, help="examples per generate() call (default: 8)")
     parser.add_argument("--output-dir", required=True, help="folder for results.json, results.md, predictions, plots")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
-    parser.add_argument("--max-new-tokens", type=int, help="generation length limit of every task (pipeline defaults otherwise)")
+    parser.add_argument(
+        "--max-new-tokens", type=int, help="generation length limit of every task (pipeline defaults otherwise)"
+    )
     parser.add_argument("--min-new-tokens", type=int, help="minimum generation length of every task")
-    parser.add_argument("--seed", type=int, default=0, help="torch seed set before each task (codec outputs are sampled)")
-    parser.add_argument("--tts-prompt", choices=("none", "same-speaker"), default="none",
-                        help="same-speaker: zero-shot TTS, each text prompted with another utterance of its speaker")
-    parser.add_argument("--trainer-state", help="trainer_state.json to plot training curves from "
-                        "(default: <model>/trainer_state.json when present)")
-    parser.add_argument("--num-spectrograms", type=int, default=2, help="examples per tts/se spectrogram figure (0: none)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="torch seed set before each task (codec outputs are sampled)"
+    )
+    parser.add_argument(
+        "--tts-prompt",
+        choices=("none", "same-speaker"),
+        default="none",
+        help="same-speaker: zero-shot TTS, each text prompted with another utterance of its speaker",
+    )
+    parser.add_argument(
+        "--trainer-state",
+        help="trainer_state.json to plot training curves from (default: <model>/trainer_state.json when present)",
+    )
+    parser.add_argument(
+        "--num-spectrograms", type=int, default=2, help="examples per tts/se spectrogram figure (0: none)"
+    )
     parser.add_argument("--no-meteor", action="store_true", help="skip METEOR for aac (it starts Java, ~10 s)")
-    parser.add_argument("--no-speaker-similarity", action="store_true", help="skip the Resemblyzer speaker similarity of tts")
-    parser.add_argument("--whisper-judge", metavar="DIR", help="a Whisper folder (lauragpt convert whisper-tiny-en DIR): a second "
-                        "recogniser of tts/se speech, and its own WER beside the model's on the asr clips")
+    parser.add_argument(
+        "--no-speaker-similarity", action="store_true", help="skip the Resemblyzer speaker similarity of tts"
+    )
+    parser.add_argument(
+        "--whisper-judge",
+        metavar="DIR",
+        help="a Whisper folder (lauragpt convert whisper-tiny-en DIR): a second "
+        "recogniser of tts/se speech, and its own WER beside the model's on the asr clips",
+    )
     return parser
 
 
@@ -54,12 +77,27 @@ def main(argv: list[str] | None = None) -> int:
     from ..training.evaluation.report import markdown_table
     from ..training.evaluation.runner import evaluate_model
 
-    generate_kwargs = {k: v for k, v in (("max_new_tokens", args.max_new_tokens), ("min_new_tokens", args.min_new_tokens)) if v is not None}
+    generate_kwargs = {
+        k: v
+        for k, v in (("max_new_tokens", args.max_new_tokens), ("min_new_tokens", args.min_new_tokens))
+        if v is not None
+    }
     results = evaluate_model(  # refusals go to lauragpt's error boundary (modeling_lauragpt/cli/__init__.py)
-        args.model, args.data, tasks=args.tasks, split=args.split, max_examples=args.max_examples,
-        batch_size=args.batch_size, output_dir=args.output_dir, generate_kwargs=generate_kwargs, device=args.device,
-        trainer_state=args.trainer_state, num_spectrograms=args.num_spectrograms, seed=args.seed,
-        tts_prompt=args.tts_prompt, meteor=not args.no_meteor, speaker_similarity=not args.no_speaker_similarity,
+        args.model,
+        args.data,
+        tasks=args.tasks,
+        split=args.split,
+        max_examples=args.max_examples,
+        batch_size=args.batch_size,
+        output_dir=args.output_dir,
+        generate_kwargs=generate_kwargs,
+        device=args.device,
+        trainer_state=args.trainer_state,
+        num_spectrograms=args.num_spectrograms,
+        seed=args.seed,
+        tts_prompt=args.tts_prompt,
+        meteor=not args.no_meteor,
+        speaker_similarity=not args.no_speaker_similarity,
         whisper_judge=args.whisper_judge,
     )
     print(markdown_table(results), end="")

@@ -21,14 +21,18 @@ from ..conversion.export_hub import export_hub
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lauragpt export-hub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="lauragpt export-hub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("model_dir", help="a saved LauraGPT folder (model + processor, optional vocoder/)")
     parser.add_argument("out", help="output folder: upload it as the Hub repository")
     parser.add_argument("--repo-id", help="the Hub repository it is meant for (used in the card's snippets)")
     parser.add_argument("--license", help="Hub license id for the card (default: the existing card's, else 'other')")
     parser.add_argument("--base-model", help="Hub id of the base LLM, for the card's metadata")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT")
-    parser.add_argument("--verify", action="store_true", help="load the export in a fresh process without lauragpt importable")
+    parser.add_argument(
+        "--verify", action="store_true", help="load the export in a fresh process without lauragpt importable"
+    )
     return parser
 
 

@@ -24,14 +24,20 @@ MERGED_SUBFOLDER = "merged"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lauragpt finetune", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="lauragpt finetune", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", required=True, help="folder (or Hub id) of the trained LauraGPT model and processor")
     parser.add_argument("--task", required=True, help="name of the new task; also its token <|name|>")
     parser.add_argument("--input", choices=(AUDIO, TEXT), default=AUDIO, help="what the task reads (default: audio)")
     parser.add_argument("--output", choices=(TEXT, CODEC), default=TEXT, help="what the task writes (default: text)")
     parser.add_argument("--description", help="one line describing the task (default: built from the modalities)")
-    parser.add_argument("--data", required=True, type=Path, help="canonical dataset folder (save_to_disk or Hub format)")
-    parser.add_argument("--output-dir", required=True, type=Path, help=f"receives {ADAPTER_SUBFOLDER}/ (and {MERGED_SUBFOLDER}/)")
+    parser.add_argument(
+        "--data", required=True, type=Path, help="canonical dataset folder (save_to_disk or Hub format)"
+    )
+    parser.add_argument(
+        "--output-dir", required=True, type=Path, help=f"receives {ADAPTER_SUBFOLDER}/ (and {MERGED_SUBFOLDER}/)"
+    )
     parser.add_argument("--lora-r", type=int, default=8, help="LoRA rank (default: 8)")
     parser.add_argument("--lora-alpha", type=int, default=16, help="LoRA scaling numerator (default: 16)")
     parser.add_argument("--lora-dropout", type=float, default=0.0, help="dropout on the LoRA path (default: 0)")
@@ -39,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--learning-rate", type=float, default=2e-4, help="peak learning rate (default: 2e-4)")
     parser.add_argument("--batch-size", type=int, default=8, help="examples per step (default: 8)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the LoRA init and data order (default: 0)")
-    parser.add_argument("--merge", action="store_true", help=f"also write the merged model to OUTPUT_DIR/{MERGED_SUBFOLDER}")
+    parser.add_argument(
+        "--merge", action="store_true", help=f"also write the merged model to OUTPUT_DIR/{MERGED_SUBFOLDER}"
+    )
     return parser
 
 
@@ -49,7 +57,9 @@ def load_training_rows(path: Path, task: str | None = None):
     import datasets
 
     if not path.exists():
-        raise FileNotFoundError(f"--data {path} does not exist: pass a dataset folder written by save_to_disk or in Hub format.")
+        raise FileNotFoundError(
+            f"--data {path} does not exist: pass a dataset folder written by save_to_disk or in Hub format."
+        )
     if (path / "state.json").exists() or (path / "dataset_dict.json").exists():
         data = datasets.load_from_disk(str(path))
     else:
@@ -86,16 +96,28 @@ def main(argv: list[str] | None = None) -> int:
     processor = LauraGPTProcessor.from_pretrained(args.model)
     adapter_dir = args.output_dir / ADAPTER_SUBFOLDER
     peft_model, processor = finetune_new_task(
-        model, processor, spec, rows, adapter_dir,
-        lora_r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout, max_steps=args.max_steps,
-        learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed, base_model_name_or_path=args.model,
+        model,
+        processor,
+        spec,
+        rows,
+        adapter_dir,
+        lora_r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        max_steps=args.max_steps,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        base_model_name_or_path=args.model,
     )
     trainable, total = peft_model.get_nb_trainable_parameters()
     print(f"adapter for task {args.task!r} ({trainable:,} of {total:,} parameters trained) -> {adapter_dir}")
     if args.merge:
         merged_dir = args.output_dir / MERGED_SUBFOLDER
         merge_adapter(peft_model, processor, merged_dir)
-        print(f"merged model -> {merged_dir}  (pipeline('lauragpt', model={str(merged_dir)!r})(clip, task={args.task!r}))")
+        print(
+            f"merged model -> {merged_dir}  (pipeline('lauragpt', model={str(merged_dir)!r})(clip, task={args.task!r}))"
+        )
     return 0
 
 

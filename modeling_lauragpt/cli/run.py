@@ -48,11 +48,16 @@ def positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="lauragpt run", description=__doc__.split("\n\n")[0], epilog=task_help(), formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="lauragpt run",
+        description=__doc__.split("\n\n")[0],
+        epilog=task_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("inputs", nargs="*", help="audio files or folders of them (audio-input tasks)")
     parser.add_argument("--task", required=True, help="one of the tasks listed below")
-    parser.add_argument("--model", required=True, help="a LauraGPT folder (model + processor, vocoder/ for audio output)")
+    parser.add_argument(
+        "--model", required=True, help="a LauraGPT folder (model + processor, vocoder/ for audio output)"
+    )
     parser.add_argument("--text", action="append", help="input text of text-input tasks (tts, mt); repeat for a batch")
     parser.add_argument("--text-file", type=Path, help="one input text per line")
     parser.add_argument("--language", help="target language of s2tt, mt and s2st, e.g. de")
@@ -60,10 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", type=Path, help="output WAV of a single audio-output input")
     parser.add_argument("--output-dir", type=Path, help="where audio outputs go (default: the current folder)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
-    parser.add_argument("--chunk-length-s", type=float, help="split long audio of text-output tasks into chunks of this many seconds")
+    parser.add_argument(
+        "--chunk-length-s", type=float, help="split long audio of text-output tasks into chunks of this many seconds"
+    )
     parser.add_argument("--batch-size", type=positive_int, default=1)
     parser.add_argument("--max-new-tokens", type=positive_int, help="generation length limit in tokens")
-    parser.add_argument("--greedy", action="store_true", help="greedy decoding for audio output (default: top-k 25 sampling)")
+    parser.add_argument(
+        "--greedy", action="store_true", help="greedy decoding for audio output (default: top-k 25 sampling)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed of sampling")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return parser
@@ -81,7 +90,9 @@ def collect_audio(paths: list[str]) -> list[Path]:
     return files
 
 
-def output_paths(inputs: list, task: str, out_dir: Path, output: Path | None, audio_in: bool, overwrite: bool) -> list[Path]:
+def output_paths(
+    inputs: list, task: str, out_dir: Path, output: Path | None, audio_in: bool, overwrite: bool
+) -> list[Path]:
     """One WAV path per input, distinct from each other and from every input; raises ``OutputConflictError`` naming the fix
     when a path is an input, or exists and ``overwrite`` is off."""
     if output is not None and len(inputs) != 1:
@@ -99,7 +110,9 @@ def output_paths(inputs: list, task: str, out_dir: Path, output: Path | None, au
         if candidate.resolve() in protected:
             raise OutputConflictError(f"-o {candidate} is the input file; name another output file.")
         if candidate.exists() and not overwrite:
-            raise OutputConflictError(f"{candidate} exists; pass --overwrite to replace it, or choose another --output-dir.")
+            raise OutputConflictError(
+                f"{candidate} exists; pass --overwrite to replace it, or choose another --output-dir."
+            )
         taken.add(candidate.resolve())
         paths.append(candidate)
     return paths
@@ -111,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
 
     known = set(BUILTIN_TASKS) | set(CHAINED_TASKS)
     if args.task not in known:
-        raise InvalidInputError(f"unknown task {args.task!r}; pick one of {', '.join(sorted(known))} (lauragpt run --help describes them).")
+        raise InvalidInputError(
+            f"unknown task {args.task!r}; pick one of {', '.join(sorted(known))} (lauragpt run --help describes them)."
+        )
     audio_in = args.task in CHAINED_TASKS or task_spec(args.task, list(BUILTIN_TASKS)).input_modality == AUDIO
     if audio_in:
         inputs = collect_audio(args.inputs)
@@ -119,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
             raise InvalidInputError(f"task {args.task} takes audio: give audio files or folders.")
     else:
         if args.text_file is not None and not args.text_file.is_file():
-            raise InvalidInputError(f"--text-file {args.text_file} does not exist; pass a file with one input text per line.")
-        inputs = list(args.text or []) + (args.text_file.read_text(encoding="utf-8").splitlines() if args.text_file else [])
+            raise InvalidInputError(
+                f"--text-file {args.text_file} does not exist; pass a file with one input text per line."
+            )
+        inputs = list(args.text or []) + (
+            args.text_file.read_text(encoding="utf-8").splitlines() if args.text_file else []
+        )
         if not inputs or args.inputs:
             raise InvalidInputError(f"task {args.task} takes text: use --text or --text-file (not file arguments).")
 
@@ -137,8 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     for start in tqdm(range(0, len(inputs), args.batch_size), disable=len(inputs) <= args.batch_size, file=sys.stderr):
         chunk = inputs[start : start + args.batch_size]
         try:
-            results = pipe([str(x) for x in chunk] if audio_in else chunk, task=args.task, batch_size=args.batch_size,
-                           language=args.language, voice=str(args.voice) if args.voice else None, **generate)
+            results = pipe(
+                [str(x) for x in chunk] if audio_in else chunk,
+                task=args.task,
+                batch_size=args.batch_size,
+                language=args.language,
+                voice=str(args.voice) if args.voice else None,
+                **generate,
+            )
         except ValueError as error:  # bad input: one line, with the command line's spelling of the fix
             raise InvalidInputError(str(error).replace("chunk_length_s=30", "--chunk-length-s 30")) from error
         for index, (source, result) in enumerate(zip(chunk, results), start):

@@ -21,18 +21,38 @@ from .run import positive_int
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="lauragpt train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="lauragpt train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config", default="tiny.yaml", help="overlay YAML (path, or tiny / paper / ...; default tiny.yaml)")
-    parser.add_argument("--data", help="canonical corpus folder or Hub id (data.source), or one Hub dataset / adapter name")
-    parser.add_argument("--output-dir", required=True, help="checkpoints, then the final model + processor + trainer_state.json")
-    parser.add_argument("--resume", nargs="?", const=True, default=None, metavar="CHECKPOINT",
-                        help="resume from the last checkpoint in --output-dir, or from CHECKPOINT")
+    parser.add_argument(
+        "--config", default="tiny.yaml", help="overlay YAML (path, or tiny / paper / ...; default tiny.yaml)"
+    )
+    parser.add_argument(
+        "--data", help="canonical corpus folder or Hub id (data.source), or one Hub dataset / adapter name"
+    )
+    parser.add_argument(
+        "--output-dir", required=True, help="checkpoints, then the final model + processor + trainer_state.json"
+    )
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="CHECKPOINT",
+        help="resume from the last checkpoint in --output-dir, or from CHECKPOINT",
+    )
     parser.add_argument("--max-steps", type=positive_int, help="optimizer steps (training.max_steps)")
     parser.add_argument("--tasks", help="comma-separated tasks to train (the others are left out), e.g. asr,tts")
     parser.add_argument("--codec", help="codec or vocoder folder for tts/se targets (codec.path)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config key, e.g. --set training.learning_rate=3e-4 (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set training.learning_rate=3e-4 (repeatable)",
+    )
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     parser.add_argument("--overwrite", action="store_true", help="train into an --output-dir that holds other files")
     return parser
@@ -101,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     if trainer.is_world_process_zero():
         losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
         last = f", last logged loss {losses[-1]:.4f}" if losses else ""
-        print(f"[train] {trainer.state.global_step} steps{last} -> {args.output_dir} (model, processor, trainer_state.json)")
+        print(
+            f"[train] {trainer.state.global_step} steps{last} -> {args.output_dir} (model, processor, trainer_state.json)"
+        )
     return 0
 
 

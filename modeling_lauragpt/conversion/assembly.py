@@ -98,7 +98,9 @@ def _load_whisper_encoder(audio_encoder, feature_extractor):
         audio_encoder = WhisperModel.from_pretrained(source, dtype=torch.float32)
     encoder = audio_encoder if isinstance(audio_encoder, WhisperEncoder) else audio_encoder.get_encoder()
     if feature_extractor is None and source is None:
-        raise ValueError("Pass feature_extractor= (the checkpoint's WhisperFeatureExtractor) with a Whisper model object.")
+        raise ValueError(
+            "Pass feature_extractor= (the checkpoint's WhisperFeatureExtractor) with a Whisper model object."
+        )
     if feature_extractor is None or isinstance(feature_extractor, (str, Path)):
         where = str(feature_extractor or source)
         try:
@@ -109,7 +111,10 @@ def _load_whisper_encoder(audio_encoder, feature_extractor):
                 "from the original checkpoint, or pass feature_extractor=WhisperFeatureExtractor("
                 f"feature_size={encoder.config.num_mel_bins})."
             ) from None
-    if not isinstance(feature_extractor, WhisperFeatureExtractor) or feature_extractor.feature_size != encoder.config.num_mel_bins:
+    if (
+        not isinstance(feature_extractor, WhisperFeatureExtractor)
+        or feature_extractor.feature_size != encoder.config.num_mel_bins
+    ):
         raise ValueError(
             f"A Whisper encoder with {encoder.config.num_mel_bins} mel bins needs a WhisperFeatureExtractor of the same "
             f"feature_size; got {type(feature_extractor).__name__} with feature_size {feature_extractor.feature_size}."
@@ -155,7 +160,11 @@ def _check_vocoder(vocoder: LauraGPTVocoder, codec: Codec) -> None:
             "codec inside the vocoder (vocoder/ holds it) or train a vocoder for this codec."
         )
     mine, theirs = codec_spec(vocoder.codec), codec_spec(codec)
-    different = [f"{f}: vocoder {getattr(mine, f)} vs codec {getattr(theirs, f)}" for f in vars(mine) if getattr(mine, f) != getattr(theirs, f)]
+    different = [
+        f"{f}: vocoder {getattr(mine, f)} vs codec {getattr(theirs, f)}"
+        for f in vars(mine)
+        if getattr(mine, f) != getattr(theirs, f)
+    ]
     if different or not torch.equal(_first_codebook(vocoder.codec), _first_codebook(codec)):
         raise ValueError(
             f"The vocoder was built for another codec ({'; '.join(different) or 'different first-group codebook'}). "
@@ -204,9 +213,14 @@ def assemble(
     if audio_frame_pooling is None:
         audio_frame_pooling = 2 if whisper else 1
     processor = LauraGPTProcessor(
-        feature_extractor, tokenizer, codebook_size=codec_spec(codec).codebook_size, tasks=tasks,
-        encoder_input_layer=getattr(audio_encoder.config, "input_layer", "linear"), custom_tasks=custom_tasks,
-        audio_frame_pooling=audio_frame_pooling, audio_window=audio_window,
+        feature_extractor,
+        tokenizer,
+        codebook_size=codec_spec(codec).codebook_size,
+        tasks=tasks,
+        encoder_input_layer=getattr(audio_encoder.config, "input_layer", "linear"),
+        custom_tasks=custom_tasks,
+        audio_frame_pooling=audio_frame_pooling,
+        audio_window=audio_window,
     )
     layout = processor.vocabulary
     text_config = copy.deepcopy(text_model.config).to_dict()

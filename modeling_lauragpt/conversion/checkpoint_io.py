@@ -26,8 +26,12 @@ def find_checkpoint(path: str | Path) -> Path:
         for name in CHECKPOINT_NAMES:
             if (path / name).is_file():
                 return path / name
-        raise FileNotFoundError(f"No checkpoint in {path}: expected one of {', '.join(CHECKPOINT_NAMES)}. Pass the file itself.")
-    raise FileNotFoundError(f"{path} does not exist. Pass the checkpoint file (e.g. model.pth) or the folder holding it.")
+        raise FileNotFoundError(
+            f"No checkpoint in {path}: expected one of {', '.join(CHECKPOINT_NAMES)}. Pass the file itself."
+        )
+    raise FileNotFoundError(
+        f"{path} does not exist. Pass the checkpoint file (e.g. model.pth) or the folder holding it."
+    )
 
 
 def _is_state_dict(value) -> bool:
@@ -49,7 +53,9 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         loaded = torch.load(str(path), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError) as error:  # refused or unreadable pickle
         lines = str(error).splitlines() or [type(error).__name__]
-        detail = next((line.strip() for line in lines if "WeightsUnpickler error" in line), lines[0]).split(". Please")[0]
+        detail = next((line.strip() for line in lines if "WeightsUnpickler error" in line), lines[0]).split(". Please")[
+            0
+        ]
         raise ValueError(
             f"Could not read {path} with torch.load(weights_only=True): {detail}. Only plain "
             "state dicts (tensors, dicts, numbers) are read, so that loading runs no code from the file. If you "

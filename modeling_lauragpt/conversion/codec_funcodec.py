@@ -34,7 +34,10 @@ from .checkpoint_io import load_state_dict, read_yaml
 from .key_report import CheckpointMismatchError, KeyReport, check_state_dict
 
 PAPER_CODEC_PARAMETERS = 57_549_987  # EncodecModel(codec_config("paper")): FunCodec's 16 kHz nq32 ds640 recipe
-TRAINING_ONLY = {"discriminator.": "GAN discriminator (training only)", "mel_spec_transforms.": "mel-loss buffers (training only)"}
+TRAINING_ONLY = {
+    "discriminator.": "GAN discriminator (training only)",
+    "mel_spec_transforms.": "mel-loss buffers (training only)",
+}
 _RENAMES = [  # (FunCodec pattern, transformers replacement), tried in order on each key
     (r"^(encoder|decoder)\.model\.(\d+)\.(block\.\d+\.|shortcut\.|)conv\.conv\.", r"\1.layers.\2.\3conv."),
     (r"^(encoder|decoder)\.model\.(\d+)\.(block\.\d+\.|shortcut\.|)conv\.norm\.", r"\1.layers.\2.\3norm."),
@@ -78,7 +81,9 @@ def _codebook_entries(state: dict[str, torch.Tensor]) -> tuple[dict[str, tuple[s
     return renamed, used
 
 
-def map_state_dict(state: dict[str, torch.Tensor]) -> tuple[dict[str, tuple[str, torch.Tensor]], list[str], dict[str, str]]:
+def map_state_dict(
+    state: dict[str, torch.Tensor],
+) -> tuple[dict[str, tuple[str, torch.Tensor]], list[str], dict[str, str]]:
     """Rename every FunCodec key: ({our key: (FunCodec key, tensor)}, unmapped FunCodec keys, {ignored key: reason})."""
     renamed, used = _codebook_entries(state)
     unmapped, ignored = [], {}
@@ -123,7 +128,9 @@ def infer_config(state: dict[str, torch.Tensor], yaml_config: dict | None = None
     renamed, _, _ = map_state_dict(state)
     embeds = [tensor for key, (_, tensor) in renamed.items() if key.endswith(".codebook.embed")]
     if not embeds:
-        raise CheckpointMismatchError(f"No codebooks (quantizer.rq.model.embed) in the checkpoint: it is not a FunCodec RVQ codec. Fix: {FIX}.")
+        raise CheckpointMismatchError(
+            f"No codebooks (quantizer.rq.model.embed) in the checkpoint: it is not a FunCodec RVQ codec. Fix: {FIX}."
+        )
     values = {k: v for k, v in CODEC_PRESETS["paper"].items() if k != "target_bandwidths"}
     if (first := _weight(renamed, "encoder.layers.0.conv")) is not None:
         values.update(audio_channels=first.shape[1], num_filters=first.shape[0], kernel_size=first.shape[-1])
@@ -138,7 +145,9 @@ def infer_config(state: dict[str, torch.Tensor], yaml_config: dict | None = None
     if any(k.endswith("original0") for k in renamed):
         values["norm_type"] = "weight_norm"
     elif not any(re.fullmatch(r"(en|de)coder\.layers\.\d+\.norm\.weight", k) for k in renamed):
-        raise CheckpointMismatchError(f"The codec's convolutions have neither weight_norm nor time_group_norm. Fix: {FIX}.")
+        raise CheckpointMismatchError(
+            f"The codec's convolutions have neither weight_norm nor time_group_norm. Fix: {FIX}."
+        )
     encoder_conf, model_conf = yaml_config.get("encoder_conf") or {}, yaml_config.get("model_conf") or {}
     values.update(
         sampling_rate=int(model_conf.get("target_sample_hz", yaml_config.get("sampling_rate", 16000))),
@@ -150,7 +159,9 @@ def infer_config(state: dict[str, torch.Tensor], yaml_config: dict | None = None
     )
     # EncodecConfig.num_quantizers = 1000 * max bandwidth // (frame_rate * codebook_nbits): bandwidths for 1, 2, 4 ... groups
     num_quantizers = len(embeds)
-    bits_per_frame = math.ceil(math.log2(values["codebook_size"])) * math.ceil(values["sampling_rate"] / math.prod(values["upsampling_ratios"]))
+    bits_per_frame = math.ceil(math.log2(values["codebook_size"])) * math.ceil(
+        values["sampling_rate"] / math.prod(values["upsampling_ratios"])
+    )
     counts = sorted({2**i for i in range(num_quantizers.bit_length()) if 2**i < num_quantizers} | {num_quantizers})
     config = EncodecConfig(**values, target_bandwidths=[n * bits_per_frame / 1000 for n in counts])
     if config.num_quantizers != num_quantizers:  # guard against float rounding in transformers' formula
@@ -158,7 +169,9 @@ def infer_config(state: dict[str, torch.Tensor], yaml_config: dict | None = None
     return config
 
 
-def convert_funcodec_codec(checkpoint: str | Path | dict, config_yaml: str | Path | None = None) -> tuple[EncodecModel, KeyReport]:
+def convert_funcodec_codec(
+    checkpoint: str | Path | dict, config_yaml: str | Path | None = None
+) -> tuple[EncodecModel, KeyReport]:
     """Load a FunCodec codec checkpoint into a new ``EncodecModel``, refusing any missing, unexpected or
     mis-shaped tensor (``CheckpointMismatchError`` with the full report).
 
@@ -173,7 +186,9 @@ def convert_funcodec_codec(checkpoint: str | Path | dict, config_yaml: str | Pat
     return model.eval(), report
 
 
-def match_funcodec_codec(state: dict[str, torch.Tensor], yaml_config: dict | None = None) -> tuple[EncodecConfig, dict, KeyReport]:
+def match_funcodec_codec(
+    state: dict[str, torch.Tensor], yaml_config: dict | None = None
+) -> tuple[EncodecConfig, dict, KeyReport]:
     """Config, renamed weights and report for a FunCodec state dict, without building the model (the target's
     shapes come from a meta-device ``EncodecModel``, so this also checks paper-size layouts cheaply)."""
     config = infer_config(state, yaml_config)
@@ -188,4 +203,12 @@ def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["PAPER_CODEC_PARAMETERS", "convert_funcodec_codec", "count_parameters", "infer_config", "map_state_dict", "match_funcodec_codec", "rename_key"]
+__all__ = [
+    "PAPER_CODEC_PARAMETERS",
+    "convert_funcodec_codec",
+    "count_parameters",
+    "infer_config",
+    "map_state_dict",
+    "match_funcodec_codec",
+    "rename_key",
+]

@@ -51,7 +51,9 @@ class UnsupportedEncoderError(ValueError):
     """The FunASR encoder uses a setting LauraGPTAudioEncoder does not implement."""
 
 
-def map_state_dict(state: dict[str, torch.Tensor]) -> tuple[dict[str, tuple[str, torch.Tensor]], list[str], dict[str, str]]:
+def map_state_dict(
+    state: dict[str, torch.Tensor],
+) -> tuple[dict[str, tuple[str, torch.Tensor]], list[str], dict[str, str]]:
     """({our key: (FunASR key, tensor)}, unmapped encoder keys, {ignored key: reason})."""
     renamed, unmapped, ignored = {}, [], {}
     for key, tensor in state.items():
@@ -79,7 +81,9 @@ def _position_type(conf: dict, relative: bool) -> str:
     tensors hold ``pos_bias_u/v``)."""
     layer = conf.get("pos_enc_layer_type", "rel_pos" if relative else "abs_pos")
     if layer not in ("abs_pos", "rel_pos", "legacy_rel_pos"):
-        raise UnsupportedEncoderError(f"pos_enc_layer_type {layer!r} is not supported (abs_pos, rel_pos and legacy_rel_pos are).")
+        raise UnsupportedEncoderError(
+            f"pos_enc_layer_type {layer!r} is not supported (abs_pos, rel_pos and legacy_rel_pos are)."
+        )
     if relative != (layer != "abs_pos"):
         raise CheckpointMismatchError(
             f"config.yaml says pos_enc_layer_type {layer!r} but the tensors {'have' if relative else 'lack'} "
@@ -128,7 +132,9 @@ def fold_global_mvn(extractor: LauraGPTFeatureExtractor, state: dict[str, torch.
     nothing changes; ``normalize: utterance_mvn`` (per-utterance statistics) has no global equivalent."""
     kind = str(yaml_config.get("normalize") or "").lower()
     if "utterance" in kind:
-        raise UnsupportedEncoderError("The model normalises each utterance (normalize: utterance_mvn); only global CMVN is supported.")
+        raise UnsupportedEncoderError(
+            "The model normalises each utterance (normalize: utterance_mvn); only global CMVN is supported."
+        )
     if not all(k in state for k in GLOBAL_MVN_KEYS):
         return
     conf = yaml_config.get("normalize_conf") or {}
@@ -164,20 +170,28 @@ def infer_config(
     renamed, _, _ = map_state_dict(state)
     shapes = {k: tuple(v.shape) for k, (_, v) in renamed.items()}
     if "after_norm.weight" not in shapes or "layers.0.feed_forward.w_1.weight" not in shapes:
-        raise CheckpointMismatchError(f"No Conformer encoder (encoder.encoders.0.*, encoder.after_norm) in the checkpoint. Fix: {FIX}.")
+        raise CheckpointMismatchError(
+            f"No Conformer encoder (encoder.encoders.0.*, encoder.after_norm) in the checkpoint. Fix: {FIX}."
+        )
     hidden = shapes["after_norm.weight"][0]
     relative = "layers.0.self_attn.pos_bias_u" in shapes
     heads = conf.get("attention_heads") or (shapes["layers.0.self_attn.pos_bias_u"][0] if relative else None)
     if heads is None:
-        raise UnsupportedEncoderError("The number of attention heads is not in the tensors; pass config.yaml (encoder_conf.attention_heads).")
+        raise UnsupportedEncoderError(
+            "The number of attention heads is not in the tensors; pass config.yaml (encoder_conf.attention_heads)."
+        )
     if "embed.conv.0.weight" in shapes:
         input_layer = "conv2d"
         frontend = yaml_config.get("frontend_conf") or {}
-        input_size = input_size or yaml_config.get("input_size") or frontend.get("n_mels", 80) * frontend.get("lfr_m", 1)
+        input_size = (
+            input_size or yaml_config.get("input_size") or frontend.get("n_mels", 80) * frontend.get("lfr_m", 1)
+        )
     elif "embed.linear.weight" in shapes:
         input_layer, input_size = "linear", shapes["embed.linear.weight"][1]
     else:
-        raise UnsupportedEncoderError(f"Unsupported encoder input layer {conf.get('input_layer')!r}: only 'linear' and 'conv2d' convert.")
+        raise UnsupportedEncoderError(
+            f"Unsupported encoder input layer {conf.get('input_layer')!r}: only 'linear' and 'conv2d' convert."
+        )
     return LauraGPTAudioEncoderConfig(
         input_size=int(input_size),
         hidden_size=hidden,
@@ -222,7 +236,9 @@ def convert_funasr_encoder(
     with torch.device("meta"):
         target = LauraGPTAudioEncoder(config).state_dict()
     renamed, unmapped, ignored = map_state_dict(state)
-    weights, report = check_state_dict(renamed, target, unmapped, ignored, "FunASR Conformer -> LauraGPTAudioEncoder", FIX)
+    weights, report = check_state_dict(
+        renamed, target, unmapped, ignored, "FunASR Conformer -> LauraGPTAudioEncoder", FIX
+    )
     encoder = LauraGPTAudioEncoder(config)
     encoder.load_state_dict({k: v.to(target[k].dtype) for k, v in weights.items()}, strict=True)
     extractor = LauraGPTFeatureExtractor(**frontend_settings(yaml_config, config.input_size))
@@ -232,4 +248,11 @@ def convert_funasr_encoder(
     return encoder.eval(), extractor, report
 
 
-__all__ = ["UnsupportedEncoderError", "convert_funasr_encoder", "fold_global_mvn", "frontend_settings", "infer_config", "map_state_dict"]
+__all__ = [
+    "UnsupportedEncoderError",
+    "convert_funasr_encoder",
+    "fold_global_mvn",
+    "frontend_settings",
+    "infer_config",
+    "map_state_dict",
+]

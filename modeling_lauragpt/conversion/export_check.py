@@ -76,12 +76,20 @@ def verify_export(out: str | Path, timeout: float = 600) -> subprocess.Completed
     out = Path(out).resolve()
     with tempfile.TemporaryDirectory() as scratch:
         env = {
-            **os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(Path(scratch) / "modules"),
-            "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false",
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "HF_MODULES_CACHE": str(Path(scratch) / "modules"),
+            "TRANSFORMERS_VERBOSITY": "error",
+            "TOKENIZERS_PARALLELISM": "false",
         }
         return subprocess.run(
             [sys.executable, "-I", "-c", SCRIPT, str(out)],
-            cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+            cwd=scratch,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
 

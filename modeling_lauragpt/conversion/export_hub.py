@@ -20,8 +20,13 @@ from ..errors import OutputConflictError
 from .flatten import PACKAGE, module_closure, third_party_imports, write_flat_code
 from .model_card import build_model_card
 
-MODEL_ENTRIES = [f"{PACKAGE}.modeling_lauragpt", f"{PACKAGE}.configuration_lauragpt", f"{PACKAGE}.processing.processing_lauragpt",
-                 f"{PACKAGE}.processing.feature_extraction_lauragpt", f"{PACKAGE}.processing.pipeline_lauragpt"]
+MODEL_ENTRIES = [
+    f"{PACKAGE}.modeling_lauragpt",
+    f"{PACKAGE}.configuration_lauragpt",
+    f"{PACKAGE}.processing.processing_lauragpt",
+    f"{PACKAGE}.processing.feature_extraction_lauragpt",
+    f"{PACKAGE}.processing.pipeline_lauragpt",
+]
 # The vocoder's code carries both codec classes (codec.py imports them): its codec_config may name either.
 CPU_CODEC_ENTRIES = [f"{PACKAGE}.modeling_cpu_codec", f"{PACKAGE}.configuration_cpu_codec"]
 VOCODER_ENTRIES = [f"{PACKAGE}.modeling_vocoder", f"{PACKAGE}.configuration_vocoder", *CPU_CODEC_ENTRIES]
@@ -36,19 +41,39 @@ MODEL_AUTO_MAP = {
 }
 PROCESSOR_AUTO_MAP = {"AutoProcessor": "processing_lauragpt.LauraGPTProcessor"}
 FEATURE_EXTRACTOR_AUTO_MAP = {"AutoFeatureExtractor": "feature_extraction_lauragpt.LauraGPTFeatureExtractor"}
-VOCODER_AUTO_MAP = {"AutoConfig": "configuration_vocoder.LauraGPTVocoderConfig", "AutoModel": "modeling_vocoder.LauraGPTVocoder"}
-CPU_CODEC_AUTO_MAP = {"AutoConfig": "configuration_cpu_codec.LauraGPTCPUCodecConfig", "AutoModel": "modeling_cpu_codec.LauraGPTCPUCodec"}
-CUSTOM_PIPELINES = {
-    "lauragpt": {"impl": "pipeline_lauragpt.LauraGPTPipeline", "pt": ["AutoModelForCausalLM"], "tf": [], "type": "multimodal"}
+VOCODER_AUTO_MAP = {
+    "AutoConfig": "configuration_vocoder.LauraGPTVocoderConfig",
+    "AutoModel": "modeling_vocoder.LauraGPTVocoder",
 }
-COPIED_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".jinja", ".md")  # weights, configs, tokenizer files, cards
+CPU_CODEC_AUTO_MAP = {
+    "AutoConfig": "configuration_cpu_codec.LauraGPTCPUCodecConfig",
+    "AutoModel": "modeling_cpu_codec.LauraGPTCPUCodec",
+}
+CUSTOM_PIPELINES = {
+    "lauragpt": {
+        "impl": "pipeline_lauragpt.LauraGPTPipeline",
+        "pt": ["AutoModelForCausalLM"],
+        "tf": [],
+        "type": "multimodal",
+    }
+}
+COPIED_SUFFIXES = (
+    ".json",
+    ".safetensors",
+    ".txt",
+    ".model",
+    ".jinja",
+    ".md",
+)  # weights, configs, tokenizer files, cards
 
 
 def _merge(base: dict, update: dict) -> dict:
     """``update`` merged into ``base``, nested dicts (an existing ``auto_map``) key by key."""
     merged = dict(base)
     for key, value in update.items():
-        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        merged[key] = (
+            _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        )
     return merged
 
 
@@ -102,8 +127,12 @@ def _is_export(folder: Path) -> bool:
 
 
 def export_hub(
-    model_dir: str | Path, out: str | Path, repo_id: str | None = None, license: str | None = None,
-    base_model: str | None = None, overwrite: bool = False,
+    model_dir: str | Path,
+    out: str | Path,
+    repo_id: str | None = None,
+    license: str | None = None,
+    base_model: str | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write the self-contained export of ``model_dir`` (a saved LauraGPT folder) into ``out``; returns ``out``."""
     source, target = Path(model_dir), Path(out)
@@ -111,9 +140,16 @@ def export_hub(
     if not config_path.exists() or json.loads(config_path.read_text()).get("model_type") != "lauragpt":
         raise FileNotFoundError(f"{source} is not a saved LauraGPT folder (no config.json with model_type 'lauragpt').")
     if not (source / "processor_config.json").exists():
-        raise FileNotFoundError(f"{source} has no processor_config.json: save the processor beside the model (processor.save_pretrained).")
-    if source.resolve() in (target.resolve(), *target.resolve().parents) or target.resolve() in source.resolve().parents:
-        raise ValueError(f"Write the export beside the model folder {source}: {target} is it, lies inside it, or holds it.")
+        raise FileNotFoundError(
+            f"{source} has no processor_config.json: save the processor beside the model (processor.save_pretrained)."
+        )
+    if (
+        source.resolve() in (target.resolve(), *target.resolve().parents)
+        or target.resolve() in source.resolve().parents
+    ):
+        raise ValueError(
+            f"Write the export beside the model folder {source}: {target} is it, lies inside it, or holds it."
+        )
     if target.exists() and any(target.iterdir()):
         if not overwrite:
             raise OutputConflictError(f"{target} is not empty; pass --overwrite to replace an earlier export there.")
@@ -129,7 +165,9 @@ def export_hub(
     processor_config = json.loads((target / "processor_config.json").read_text())
     # A Whisper tower's WhisperFeatureExtractor is transformers' own: only our fbank extractor needs remote code.
     ours = _feature_extractor_type(target, processor_config) == "LauraGPTFeatureExtractor"
-    model_auto_map = MODEL_AUTO_MAP if ours else {k: v for k, v in MODEL_AUTO_MAP.items() if k != "AutoFeatureExtractor"}
+    model_auto_map = (
+        MODEL_AUTO_MAP if ours else {k: v for k, v in MODEL_AUTO_MAP.items() if k != "AutoFeatureExtractor"}
+    )
     _update_json(target / "config.json", {"auto_map": model_auto_map, "custom_pipelines": CUSTOM_PIPELINES})
     processor_update = {"auto_map": PROCESSOR_AUTO_MAP}
     if "feature_extractor" in processor_config and ours:  # nested since transformers 5
@@ -147,10 +185,14 @@ def export_hub(
         write_flat_code(target / "codec", CPU_CODEC_ENTRIES)  # EncodecModel is transformers' own: no code needed
         _update_json(codec_config, {"auto_map": CPU_CODEC_AUTO_MAP})
     config = json.loads((target / "config.json").read_text())
-    requirements = [f"{name}>={transformers.__version__}" if name == "transformers" else name
-                    for name in third_party_imports(module_closure(MODEL_ENTRIES + VOCODER_ENTRIES))]
+    requirements = [
+        f"{name}>={transformers.__version__}" if name == "transformers" else name
+        for name in third_party_imports(module_closure(MODEL_ENTRIES + VOCODER_ENTRIES))
+    ]
     provenance = f"Exported by lauragpt {__version__} (`lauragpt export-hub`)."
-    card = build_model_card(config, _stored_weights(target), existing_card, repo_id, license, base_model, requirements, provenance)
+    card = build_model_card(
+        config, _stored_weights(target), existing_card, repo_id, license, base_model, requirements, provenance
+    )
     (target / "README.md").write_text(card, encoding="utf-8")
     return target
 

@@ -42,7 +42,11 @@ def relative_imports(module: str) -> list[tuple[ast.ImportFrom, list[str]]]:
     path = _source_path(module)
     tree = ast.parse(path.read_text(encoding="utf-8"))
     is_package = path.name == "__init__.py"
-    return [(node, _resolve(module, node, is_package)) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level]
+    return [
+        (node, _resolve(module, node, is_package))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level
+    ]
 
 
 def module_closure(entries: list[str]) -> list[str]:
@@ -53,7 +57,9 @@ def module_closure(entries: list[str]) -> list[str]:
         if module in seen:
             continue
         if _source_path(module).name == "__init__.py":
-            raise ValueError(f"{module} is a package; flat remote code can only import modules. Import from its modules instead.")
+            raise ValueError(
+                f"{module} is a package; flat remote code can only import modules. Import from its modules instead."
+            )
         seen.append(module)
         for _, targets in relative_imports(module):
             queue += [t for t in targets if t not in seen]
@@ -82,7 +88,9 @@ def flat_source(module: str) -> str:
     lines = _source_path(module).read_text(encoding="utf-8").splitlines(keepends=True)
     for node, targets in relative_imports(module):
         if node.module is None:
-            raise ValueError(f"{module}:{node.lineno}: `from . import name` cannot be flattened; write `from .name import ...`.")
+            raise ValueError(
+                f"{module}:{node.lineno}: `from . import name` cannot be flattened; write `from .name import ...`."
+            )
         line = lines[node.lineno - 1]
         new, count = _FROM_RELATIVE.subn(rf"\1.{flat_name(targets[0])}\2", line, count=1)
         if not count:
@@ -97,7 +105,9 @@ def write_flat_code(folder: str | Path, entries: list[str]) -> list[str]:
     names = [flat_name(m) for m in modules]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
-        raise ValueError(f"Modules {clashes} share a basename and would overwrite each other in flat remote code; rename one.")
+        raise ValueError(
+            f"Modules {clashes} share a basename and would overwrite each other in flat remote code; rename one."
+        )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for module, name in zip(modules, names):
@@ -105,4 +115,12 @@ def write_flat_code(folder: str | Path, entries: list[str]) -> list[str]:
     return [f"{name}.py" for name in names]
 
 
-__all__ = ["PACKAGE", "flat_name", "flat_source", "module_closure", "relative_imports", "third_party_imports", "write_flat_code"]
+__all__ = [
+    "PACKAGE",
+    "flat_name",
+    "flat_source",
+    "module_closure",
+    "relative_imports",
+    "third_party_imports",
+    "write_flat_code",
+]

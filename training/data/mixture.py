@@ -33,7 +33,9 @@ def task_probabilities(sizes: Mapping[str, int], weights: Mapping[str, float] | 
         weights = {task: float(size) for task, size in sizes.items()}
     unknown, missing = sorted(set(weights) - set(sizes)), sorted(set(sizes) - set(weights))
     if unknown or missing:
-        raise InvalidInputError(f"Task weights must name exactly the mixed tasks {sorted(sizes)}; extra {unknown}, missing {missing}.")
+        raise InvalidInputError(
+            f"Task weights must name exactly the mixed tasks {sorted(sizes)}; extra {unknown}, missing {missing}."
+        )
     if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
         raise InvalidInputError(f"Task weights must be >= 0 and not all 0; got {dict(weights)}.")
     total = float(sum(weights.values()))
@@ -74,14 +76,17 @@ def mix_tasks(
         raise InvalidInputError(f"stopping_strategy must be one of {STOPPING_STRATEGIES}; got {stopping_strategy!r}.")
     empty = [task for task, rows in datasets.items() if len(rows) == 0]
     if empty or not datasets:
-        raise InvalidInputError(f"Nothing to mix: tasks {empty or 'all'} have no rows. Check their data source and split.")
+        raise InvalidInputError(
+            f"Nothing to mix: tasks {empty or 'all'} have no rows. Check their data source and split."
+        )
     probabilities = task_probabilities({task: len(rows) for task, rows in datasets.items()}, weights)
     tasks = [task for task, p in probabilities.items() if p > 0]
     with_length = all(LENGTH_COLUMN in datasets[task].column_names for task in tasks)
     parts = [_aligned(datasets[task], with_length) for task in tasks]
     total = sum(probabilities[task] for task in tasks)
-    return interleave_datasets(parts, probabilities=[probabilities[t] / total for t in tasks], seed=seed,
-                               stopping_strategy=stopping_strategy)
+    return interleave_datasets(
+        parts, probabilities=[probabilities[t] / total for t in tasks], seed=seed, stopping_strategy=stopping_strategy
+    )
 
 
 def _text_tokens(processor: LauraGPTProcessor, text: str) -> int:
@@ -120,8 +125,22 @@ def add_length_column(dataset: Dataset, processor: LauraGPTProcessor, num_proc: 
     names = [c for c in ("task", "audio", "text", "language", "target_text", CODES_COLUMN) if c in dataset.column_names]
     features = dataset.features.copy()
     features[LENGTH_COLUMN] = Value("int32")
-    return dataset.map(_length_batch, input_columns=names, batched=True, features=features, num_proc=num_proc,
-                       fn_kwargs={"names": names, "processor": processor}, desc="sequence lengths")
+    return dataset.map(
+        _length_batch,
+        input_columns=names,
+        batched=True,
+        features=features,
+        num_proc=num_proc,
+        fn_kwargs={"names": names, "processor": processor},
+        desc="sequence lengths",
+    )
 
 
-__all__ = ["LENGTH_COLUMN", "STOPPING_STRATEGIES", "add_length_column", "example_length", "mix_tasks", "task_probabilities"]
+__all__ = [
+    "LENGTH_COLUMN",
+    "STOPPING_STRATEGIES",
+    "add_length_column",
+    "example_length",
+    "mix_tasks",
+    "task_probabilities",
+]

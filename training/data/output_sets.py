@@ -24,8 +24,10 @@ def task_output_sets(rows) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
             languages.setdefault(task, set()).add(row["language"])
         elif task in CLASSIFICATION_TASKS and row.get("target_text"):
             labels.setdefault(task, set()).add(row["target_text"].strip())
-    return ({task: sorted(values) for task, values in languages.items()},
-            {task: sorted(values) for task, values in labels.items()})
+    return (
+        {task: sorted(values) for task, values in languages.items()},
+        {task: sorted(values) for task, values in labels.items()},
+    )
 
 
 def merge_output_sets(known: dict | None, new: dict) -> dict:

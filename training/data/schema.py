@@ -52,7 +52,9 @@ def make_example(task: str, id: str, **columns) -> dict:
     """A canonical row: the given columns, every other column ``None``. Unknown column names are refused."""
     unknown = set(columns) - set(COLUMNS) - {CODES_COLUMN}
     if unknown:
-        raise InvalidInputError(f"Unknown example column(s) {sorted(unknown)}; the canonical columns are {list(COLUMNS)}.")
+        raise InvalidInputError(
+            f"Unknown example column(s) {sorted(unknown)}; the canonical columns are {list(COLUMNS)}."
+        )
     row = dict.fromkeys(COLUMNS)
     row.update(columns, task=task, id=id)
     return row

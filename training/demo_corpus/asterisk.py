@@ -40,8 +40,10 @@ def require_recordings(language: str) -> Path:
     """The folder of ``language``'s recordings, or an error naming the package to install."""
     folder = SOUNDS_DIR / RECORDINGS[language][0]
     if not folder.is_dir():
-        raise RuntimeError(f"{folder} not found (Debian package asterisk-core-sounds-{language}-wav): "
-                           "run scripts/install_system_deps.sh")
+        raise RuntimeError(
+            f"{folder} not found (Debian package asterisk-core-sounds-{language}-wav): "
+            "run scripts/install_system_deps.sh"
+        )
     return folder
 
 

@@ -47,7 +47,7 @@ def trim_silence(wave: np.ndarray, threshold_db: float = -45.0, pad_s: float = 0
     if loud.size == 0:
         return wave
     pad = int(pad_s * SAMPLING_RATE)
-    return wave[max(0, loud[0] - pad): loud[-1] + pad + 1]
+    return wave[max(0, loud[0] - pad) : loud[-1] + pad + 1]
 
 
 def rms_dbfs(wave: np.ndarray) -> float:
@@ -73,11 +73,12 @@ def fit_length(noise: np.ndarray, length: int, rng: np.random.Generator) -> np.n
         raise InvalidInputError("Cannot fit an empty noise clip.")
     repeats = -(-(length + noise.size) // noise.size)
     start = int(rng.integers(0, noise.size))
-    return np.tile(noise, repeats)[start: start + length]
+    return np.tile(noise, repeats)[start : start + length]
 
 
-def mix_at_snr(clean: np.ndarray, noise: np.ndarray, snr_db: float,
-               signal_power_of: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def mix_at_snr(
+    clean: np.ndarray, noise: np.ndarray, snr_db: float, signal_power_of: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(noisy, clean)``: noise scaled to ``snr_db`` below the clean signal's power (measured on
     ``signal_power_of`` when given, e.g. an event without its silent padding), both scaled down together when the
     mixture would pass the peak limit (so the target stays aligned in level with the input)."""
@@ -109,5 +110,16 @@ def encode_flac(wave: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-__all__ = ["SAMPLING_RATE", "coloured_noise", "encode_flac", "fit_length", "limit_peak", "mix_at_snr", "read_audio",
-           "resample", "rms_dbfs", "set_level", "trim_silence"]
+__all__ = [
+    "SAMPLING_RATE",
+    "coloured_noise",
+    "encode_flac",
+    "fit_length",
+    "limit_peak",
+    "mix_at_snr",
+    "read_audio",
+    "resample",
+    "rms_dbfs",
+    "set_level",
+    "trim_silence",
+]

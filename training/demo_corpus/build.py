@@ -1,7 +1,7 @@
 """Build the demo corpus: plan every task's rows, synthesise their clips in a pool, write parquet, tokenizer, card.
 
-    from modeling_lauragpt.training.demo_corpus import BuildPlan, build_demo_corpus
-    build_demo_corpus("data/demo", BuildPlan.for_train_size(800, seed=0))
+from modeling_lauragpt.training.demo_corpus import BuildPlan, build_demo_corpus
+build_demo_corpus("data/demo", BuildPlan.for_train_size(800, seed=0))
 """
 
 from __future__ import annotations
@@ -62,9 +62,17 @@ def _prepare_output(out: Path, overwrite: bool, tasks: Iterable[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def build_demo_corpus(out: str | Path, plan: BuildPlan | None = None, tasks: Iterable[str] = TASKS, workers: int = 2,
-                      cache_dir: str | Path | None = None, vocab_size: int = 1000, overwrite: bool = False,
-                      command: str = "lauragpt build-demo-data", log: Callable[[str], None] = print) -> BuildResult:
+def build_demo_corpus(
+    out: str | Path,
+    plan: BuildPlan | None = None,
+    tasks: Iterable[str] = TASKS,
+    workers: int = 2,
+    cache_dir: str | Path | None = None,
+    vocab_size: int = 1000,
+    overwrite: bool = False,
+    command: str = "lauragpt build-demo-data",
+    log: Callable[[str], None] = print,
+) -> BuildResult:
     """Build the corpus into ``out`` (see ``docs/demo_corpus.md``).
 
     Args:
@@ -84,8 +92,14 @@ def build_demo_corpus(out: str | Path, plan: BuildPlan | None = None, tasks: Ite
     _prepare_output(out, overwrite, tasks)
     rows: dict[str, list[PlannedRow]] = {task: PLANNERS[task](plan) for task in tasks}
     log(f"planned {sum(map(len, rows.values()))} rows: " + ", ".join(f"{t} {len(r)}" for t, r in rows.items()))
-    needed = [leaf for task_rows in rows.values() for row in task_rows for recipe in (row.audio, row.target_audio)
-              if recipe is not None for leaf in leaves(recipe)]
+    needed = [
+        leaf
+        for task_rows in rows.values()
+        for row in task_rows
+        for recipe in (row.audio, row.target_audio)
+        if recipe is not None
+        for leaf in leaves(recipe)
+    ]
     with tempfile.TemporaryDirectory(prefix="demo_corpus_clips_") as temporary:
         cache = Path(cache_dir) if cache_dir else Path(temporary)
         made = synthesize(needed, cache, workers=workers, log=log)
@@ -97,12 +111,29 @@ def build_demo_corpus(out: str | Path, plan: BuildPlan | None = None, tasks: Ite
                 examples, summary = render_rows([r for r in task_rows if r.split == split], cache, plan.max_seconds)
                 summary.num_bytes = write_split(examples, parquet_path(out, task, split))
                 summaries[task][split] = summary
-            log(f"{task}: " + ", ".join(f"{split} {s.rows}" + (f" ({s.dropped} dropped)" if s.dropped else "")
-                                        for split, s in summaries[task].items()) + f" ({time.time() - started:.0f} s)")
-    texts = [row.columns[key] for task_rows in rows.values() for row in task_rows
-             for key in ("text", "target_text") if row.columns.get(key)]
-    train_texts = [row.columns[key] for task_rows in rows.values() for row in task_rows if row.split == TRAIN
-                   for key in ("text", "target_text") if row.columns.get(key)]
+            log(
+                f"{task}: "
+                + ", ".join(
+                    f"{split} {s.rows}" + (f" ({s.dropped} dropped)" if s.dropped else "")
+                    for split, s in summaries[task].items()
+                )
+                + f" ({time.time() - started:.0f} s)"
+            )
+    texts = [
+        row.columns[key]
+        for task_rows in rows.values()
+        for row in task_rows
+        for key in ("text", "target_text")
+        if row.columns.get(key)
+    ]
+    train_texts = [
+        row.columns[key]
+        for task_rows in rows.values()
+        for row in task_rows
+        if row.split == TRAIN
+        for key in ("text", "target_text")
+        if row.columns.get(key)
+    ]
     corpus_tokenizer(train_texts, texts, vocab_size).save_pretrained(str(out / "tokenizer"))
     write_card(out, tasks, summaries, command, plan.seed)
     result = BuildResult(out, summaries, time.time() - started)

@@ -13,16 +13,32 @@ from .voices import TRAIN_VOICES
 from .writer import SplitSummary
 
 TASK_DESCRIPTIONS = {
-    "asr": ("English speech", "transcript", "asterisk prompts (real) + synthetic voices (3 per sentence, espeak-ng too)"),
-    "s2tt": ("English speech", "fr / es / de text (`language`)",
-             ("asterisk en->fr/es pairs with target speech in `target_audio` (real); "
-              "gettext en->de with synthetic English speech")),
+    "asr": (
+        "English speech",
+        "transcript",
+        "asterisk prompts (real) + synthetic voices (3 per sentence, espeak-ng too)",
+    ),
+    "s2tt": (
+        "English speech",
+        "fr / es / de text (`language`)",
+        (
+            "asterisk en->fr/es pairs with target speech in `target_audio` (real); "
+            "gettext en->de with synthetic English speech"
+        ),
+    ),
     "tts": ("English text", "speech (`speaker` = voice)", "flite / festival voices"),
-    "se": ("noisy speech", "clean speech",
-           "synthetic + asterisk speech mixed with coloured noise, event sounds or melodies at 0-15 dB SNR"),
+    "se": (
+        "noisy speech",
+        "clean speech",
+        "synthetic + asterisk speech mixed with coloured noise, event sounds or melodies at 0-15 dB SNR",
+    ),
     "aac": ("sound", "caption", "melodies (fluidsynth), event sounds, event pairs, events over noise"),
     "ser": ("speech", "neutral / happy / sad / angry", "flite voices with emotion-specific prosody"),
-    "slu": ("spoken command", "intent and slots (`format_slu`)", "templated smart-home / phone-menu commands, synthetic voices"),
+    "slu": (
+        "spoken command",
+        "intent and slots (`format_slu`)",
+        "templated smart-home / phone-menu commands, synthetic voices",
+    ),
     "mt": ("English text", "de / fr / es text (`language`)", "gettext catalogs + asterisk prompt transcripts"),
 }
 
@@ -44,28 +60,52 @@ generator, not real-world performance:
 """
 
 SOURCE_ROWS = [  # (source, used for, licence)
-    ("Debian `asterisk-core-sounds-{en,fr,es}-wav` 1.6.1 (Allison Smith, June Wallack; 8 kHz studio prompts)",
-     "asr, s2tt, se", "CC-BY-SA-3.0"),
-    ("asterisk prompt transcripts (docs of `asterisk-core-sounds-{en,fr,es}`), frozen in `data/asterisk_transcripts.tsv`",
-     "asr, s2tt, mt", "CC-BY-SA-3.0"),
-    (("gettext catalogs of GTK 2, GLib, gsettings-desktop-schemas, git, GStreamer, PackageKit, systemd, apt, "
-      "gdk-pixbuf, frozen in `data/gettext_pairs.tsv`"), "mt, s2tt (de), speech texts",
-     "each package's licence (LGPL-2+ / LGPL-2.1+ / GPL-2 / GPL-2+)"),
-    ("flite voices kal16, rms, slt, awb; festival voices cmu_us_slt_arctic_hts, kal_diphone", "synthetic speech",
-     "BSD-style (CMU / festvox)"),
-    ("espeak-ng 1.51 voices en-us, en-gb-x-rp, en-us-nyc, en-029, en-gb-x-gbclan, en-gb-x-gbcwmd with variants",
-     "asr training speech", "GPL-3.0+ (the synthesiser; its output is data)"),
+    (
+        "Debian `asterisk-core-sounds-{en,fr,es}-wav` 1.6.1 (Allison Smith, June Wallack; 8 kHz studio prompts)",
+        "asr, s2tt, se",
+        "CC-BY-SA-3.0",
+    ),
+    (
+        "asterisk prompt transcripts (docs of `asterisk-core-sounds-{en,fr,es}`), frozen in `data/asterisk_transcripts.tsv`",
+        "asr, s2tt, mt",
+        "CC-BY-SA-3.0",
+    ),
+    (
+        (
+            "gettext catalogs of GTK 2, GLib, gsettings-desktop-schemas, git, GStreamer, PackageKit, systemd, apt, "
+            "gdk-pixbuf, frozen in `data/gettext_pairs.tsv`"
+        ),
+        "mt, s2tt (de), speech texts",
+        "each package's licence (LGPL-2+ / LGPL-2.1+ / GPL-2 / GPL-2+)",
+    ),
+    (
+        "flite voices kal16, rms, slt, awb; festival voices cmu_us_slt_arctic_hts, kal_diphone",
+        "synthetic speech",
+        "BSD-style (CMU / festvox)",
+    ),
+    (
+        "espeak-ng 1.51 voices en-us, en-gb-x-rp, en-us-nyc, en-029, en-gb-x-gbclan, en-gb-x-gbcwmd with variants",
+        "asr training speech",
+        "GPL-3.0+ (the synthesiser; its output is data)",
+    ),
     ("Debian `sound-theme-freedesktop`", "aac, se noise", "CC-BY-SA-3.0 / CC-BY-3.0 / GPL-2+ (per file)"),
     ("Debian `sound-icons`", "aac, se noise", "GPL-2+"),
     ("Debian `timgm6mb-soundfont` rendered by fluidsynth", "aac melodies, se music noise", "GPL-2"),
     ("coloured noise (numpy, seeded)", "se, aac", "generated"),
 ]
-SOURCES = "\n".join([
-    "## Sources and licences", "", "| source | used for | licence |", "|---|---|---|",
-    *(f"| {source} | {used} | {licence} |" for source, used, licence in SOURCE_ROWS), "",
-    "Provenance of the frozen texts: `training/demo_corpus/data/PROVENANCE.md` in the lauragpt repository.",
-    "The corpus as a whole carries the obligations of its share-alike parts (CC-BY-SA-3.0, GPL).", "",
-])
+SOURCES = "\n".join(
+    [
+        "## Sources and licences",
+        "",
+        "| source | used for | licence |",
+        "|---|---|---|",
+        *(f"| {source} | {used} | {licence} |" for source, used, licence in SOURCE_ROWS),
+        "",
+        "Provenance of the frozen texts: `training/demo_corpus/data/PROVENANCE.md` in the lauragpt repository.",
+        "The corpus as a whole carries the obligations of its share-alike parts (CC-BY-SA-3.0, GPL).",
+        "",
+    ]
+)
 
 
 def _yaml_header(tasks: list[str], summaries: dict[str, dict[str, SplitSummary]]) -> str:
@@ -75,14 +115,28 @@ def _yaml_header(tasks: list[str], summaries: dict[str, dict[str, SplitSummary]]
         "license": "other",
         "language": ["en", "de", "fr", "es"],
         "tags": ["synthetic", "speech", "audio", "lauragpt"],
-        "configs": [{"config_name": task, "data_files": [{"split": split, "path": f"{task}/{split}-*.parquet"}
-                                                         for split in SPLITS]} for task in tasks],
-        "dataset_info": [{
-            "config_name": task,
-            "features": features,
-            "splits": [{"name": split, "num_bytes": summaries[task][split].num_bytes,
-                        "num_examples": summaries[task][split].rows} for split in SPLITS],
-        } for task in tasks],
+        "configs": [
+            {
+                "config_name": task,
+                "data_files": [{"split": split, "path": f"{task}/{split}-*.parquet"} for split in SPLITS],
+            }
+            for task in tasks
+        ],
+        "dataset_info": [
+            {
+                "config_name": task,
+                "features": features,
+                "splits": [
+                    {
+                        "name": split,
+                        "num_bytes": summaries[task][split].num_bytes,
+                        "num_examples": summaries[task][split].rows,
+                    }
+                    for split in SPLITS
+                ],
+            }
+            for task in tasks
+        ],
     }
     return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n"
 
@@ -98,8 +152,9 @@ def _counts_table(tasks: list[str], summaries: dict[str, dict[str, SplitSummary]
     return "\n".join(lines)
 
 
-def write_card(out: Path, tasks: list[str], summaries: dict[str, dict[str, SplitSummary]], command: str,
-               seed: int) -> Path:
+def write_card(
+    out: Path, tasks: list[str], summaries: dict[str, dict[str, SplitSummary]], command: str, seed: int
+) -> Path:
     """Write ``out/README.md`` and return its path."""
     train_voices = ", ".join(f"`{voice}`" for voice in TRAIN_VOICES)
     test_speakers = sorted(set().union(*(summaries[t]["test"].speakers for t in tasks)))

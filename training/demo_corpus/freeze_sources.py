@@ -102,8 +102,13 @@ def _good_pair(english: str, translation: str) -> bool:
         return False
     words = english.split()
     readable = SPEAKABLE.fullmatch(english) and not ACRONYM.search(english) and not CAMEL_CASE.search(english)
-    return bool(readable and 4 <= len(words) <= 12 and len(english) <= 80 and english[0].isupper()
-                and 0.5 <= len(translation) / len(english) <= 2.5)
+    return bool(
+        readable
+        and 4 <= len(words) <= 12
+        and len(english) <= 80
+        and english[0].isupper()
+        and 0.5 <= len(translation) / len(english) <= 2.5
+    )
 
 
 def gettext_pairs() -> list[dict[str, str]]:
@@ -132,16 +137,22 @@ def _write_tsv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 def write_gettext_pairs() -> int:
     """Re-freeze ``gettext_pairs.tsv`` alone (the asterisk transcripts need a download); returns the pair count."""
     pairs = gettext_pairs()
-    _write_tsv(DATA_DIR / "gettext_pairs.tsv", ["en", "de", "fr", "es", "catalog"],
-               [[row[c] for c in ("en", "de", "fr", "es", "catalog")] for row in pairs])
+    _write_tsv(
+        DATA_DIR / "gettext_pairs.tsv",
+        ["en", "de", "fr", "es", "catalog"],
+        [[row[c] for c in ("en", "de", "fr", "es", "catalog")] for row in pairs],
+    )
     return len(pairs)
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         transcripts = asterisk_transcripts(Path(tmp))
-    _write_tsv(DATA_DIR / "asterisk_transcripts.tsv", ["key", *ASTERISK_LANGUAGES],
-               [[key] + [texts.get(lang, "") for lang in ASTERISK_LANGUAGES] for key, texts in sorted(transcripts.items())])
+    _write_tsv(
+        DATA_DIR / "asterisk_transcripts.tsv",
+        ["key", *ASTERISK_LANGUAGES],
+        [[key] + [texts.get(lang, "") for lang in ASTERISK_LANGUAGES] for key, texts in sorted(transcripts.items())],
+    )
     pairs = write_gettext_pairs()
     print(f"{len(transcripts)} asterisk prompts, {pairs} gettext pairs written to {DATA_DIR}")
     return 0

@@ -53,11 +53,28 @@ def render_midi(midi: bytes, path: Path) -> None:
     """Render MIDI bytes to a 16 kHz wav file at ``path`` with fluidsynth and the TimGM6mb soundfont (no reverb)."""
     fluidsynth = require_program("fluidsynth", "fluidsynth")
     if not SOUNDFONT.exists():
-        raise RuntimeError(f"{SOUNDFONT} not found (Debian package timgm6mb-soundfont): run scripts/install_system_deps.sh")
+        raise RuntimeError(
+            f"{SOUNDFONT} not found (Debian package timgm6mb-soundfont): run scripts/install_system_deps.sh"
+        )
     midi_path = path.with_suffix(".mid")
     midi_path.write_bytes(midi)
-    command = [fluidsynth, "-ni", "-q", "-g", "0.8", "-R", "0", "-C", "0", "-r", str(SAMPLING_RATE),
-               "-F", str(path), str(SOUNDFONT), str(midi_path)]
+    command = [
+        fluidsynth,
+        "-ni",
+        "-q",
+        "-g",
+        "0.8",
+        "-R",
+        "0",
+        "-C",
+        "0",
+        "-r",
+        str(SAMPLING_RATE),
+        "-F",
+        str(path),
+        str(SOUNDFONT),
+        str(midi_path),
+    ]
     result = subprocess.run(command, check=False, capture_output=True, text=True)
     midi_path.unlink(missing_ok=True)
     if result.returncode != 0 or not path.exists():

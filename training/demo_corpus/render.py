@@ -70,20 +70,24 @@ def _jobs(todo: list, cache_dir: Path) -> list[tuple[str, list, Path]]:
         if isinstance(leaf, Melody):
             jobs.append(("midi", [leaf], cache_dir))
         elif VOICES[leaf.voice].engine != "flite" and leaf.prosody != NEUTRAL_PROSODY:
-            raise InvalidInputError(f"{VOICES[leaf.voice].engine} voice {leaf.voice!r} takes no prosody settings "
-                                    "(use a flite voice)")
+            raise InvalidInputError(
+                f"{VOICES[leaf.voice].engine} voice {leaf.voice!r} takes no prosody settings (use a flite voice)"
+            )
         elif VOICES[leaf.voice].engine == "festival":
             festival.setdefault(leaf.voice, []).append(leaf)
         else:
             jobs.append((VOICES[leaf.voice].engine, [leaf], cache_dir))
     for voice_leaves in festival.values():
-        jobs += [("festival", voice_leaves[i: i + FESTIVAL_BATCH], cache_dir)
-                 for i in range(0, len(voice_leaves), FESTIVAL_BATCH)]
+        jobs += [
+            ("festival", voice_leaves[i : i + FESTIVAL_BATCH], cache_dir)
+            for i in range(0, len(voice_leaves), FESTIVAL_BATCH)
+        ]
     return sorted(jobs, key=lambda job: job[0] != "festival")  # long festival jobs first: better load balance
 
 
-def synthesize(leaves: Iterable[Speech | Melody], cache_dir: Path, workers: int = 2,
-               log: Callable[[str], None] = print) -> int:
+def synthesize(
+    leaves: Iterable[Speech | Melody], cache_dir: Path, workers: int = 2, log: Callable[[str], None] = print
+) -> int:
     """Make every clip of ``leaves`` missing from ``cache_dir``; returns how many were made."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     leaves = set(leaves)

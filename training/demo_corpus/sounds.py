@@ -18,10 +18,22 @@ SOUNDS_DIR = Path("/usr/share/sounds")
 
 # General MIDI program (0-based) -> (name in captions, lowest and highest note used)
 INSTRUMENTS = {
-    0: ("piano", 48, 84), 6: ("harpsichord", 48, 84), 11: ("vibraphone", 53, 89), 13: ("xylophone", 65, 96),
-    19: ("church organ", 36, 79), 24: ("guitar", 40, 76), 40: ("violin", 55, 91), 42: ("cello", 36, 72),
-    56: ("trumpet", 55, 82), 57: ("trombone", 40, 70), 65: ("saxophone", 49, 80), 68: ("oboe", 58, 89),
-    71: ("clarinet", 50, 86), 73: ("flute", 60, 96), 105: ("banjo", 48, 79), 108: ("kalimba", 60, 88),
+    0: ("piano", 48, 84),
+    6: ("harpsichord", 48, 84),
+    11: ("vibraphone", 53, 89),
+    13: ("xylophone", 65, 96),
+    19: ("church organ", 36, 79),
+    24: ("guitar", 40, 76),
+    40: ("violin", 55, 91),
+    42: ("cello", 36, 72),
+    56: ("trumpet", 55, 82),
+    57: ("trombone", 40, 70),
+    65: ("saxophone", 49, 80),
+    68: ("oboe", 58, 89),
+    71: ("clarinet", 50, 86),
+    73: ("flute", 60, 96),
+    105: ("banjo", 48, 79),
+    108: ("kalimba", 60, 88),
 }
 DIRECTIONS = ("rising", "falling", "repeated", "arch")
 TEMPOS = {"slowly": 0.6, "at a moderate pace": 0.4, "quickly": 0.22}  # seconds per note
@@ -44,7 +56,9 @@ def event_sounds() -> list[EventSound]:
     for row in read_tsv("event_captions.tsv"):
         path = SOUNDS_DIR / row["path"]
         if not path.exists():
-            raise RuntimeError(f"{path} not found (Debian package {row['package']}): run scripts/install_system_deps.sh")
+            raise RuntimeError(
+                f"{path} not found (Debian package {row['package']}): run scripts/install_system_deps.sh"
+            )
         events.append(EventSound(str(path), row["caption"], row["package"]))
     return events
 
@@ -70,8 +84,12 @@ class MelodyScene:
     def caption(self) -> str:
         instrument = with_article(INSTRUMENTS[self.program][0])
         number = NOTE_COUNTS[self.count]
-        notes = {"rising": f"{number} rising notes", "falling": f"{number} falling notes",
-                 "repeated": f"the same note {number} times", "arch": f"{number} notes that rise and then fall"}
+        notes = {
+            "rising": f"{number} rising notes",
+            "falling": f"{number} falling notes",
+            "repeated": f"the same note {number} times",
+            "arch": f"{number} notes that rise and then fall",
+        }
         return sentence(f"{instrument} plays {notes[self.direction]} {self.tempo}")
 
     def melody(self, rng: random.Random) -> Melody:
@@ -92,9 +110,23 @@ class MelodyScene:
 
 def melody_scenes() -> list[MelodyScene]:
     """Every combination of instrument, direction, tempo and note count."""
-    return [MelodyScene(program, direction, tempo, count) for program in INSTRUMENTS for direction in DIRECTIONS
-            for tempo in TEMPOS for count in NOTE_COUNTS]
+    return [
+        MelodyScene(program, direction, tempo, count)
+        for program in INSTRUMENTS
+        for direction in DIRECTIONS
+        for tempo in TEMPOS
+        for count in NOTE_COUNTS
+    ]
 
 
-__all__ = ["DIRECTIONS", "INSTRUMENTS", "NOISE_DESCRIPTIONS", "EventSound", "MelodyScene", "event_sounds", "melody_scenes",
-           "sentence", "with_article"]
+__all__ = [
+    "DIRECTIONS",
+    "INSTRUMENTS",
+    "NOISE_DESCRIPTIONS",
+    "EventSound",
+    "MelodyScene",
+    "event_sounds",
+    "melody_scenes",
+    "sentence",
+    "with_article",
+]

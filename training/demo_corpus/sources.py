@@ -112,8 +112,11 @@ def leaves(source) -> list:
     """The synthesised leaves (``Speech``/``Melody``) a recipe needs, depth first."""
     if isinstance(source, SYNTHESIZED):
         return [source]
-    children = {Sequence: lambda s: s.parts, Mixture: lambda s: (s.clean, s.noise),
-                Overlay: lambda s: (s.foreground, s.background)}.get(type(source), lambda s: ())(source)
+    children = {
+        Sequence: lambda s: s.parts,
+        Mixture: lambda s: (s.clean, s.noise),
+        Overlay: lambda s: (s.foreground, s.background),
+    }.get(type(source), lambda s: ())(source)
     return [leaf for child in children for leaf in leaves(child)]
 
 
@@ -122,7 +125,7 @@ def _overlay(source: Overlay, foreground: np.ndarray, background: np.ndarray) ->
     length = max(foreground.size, int(source.min_seconds * SAMPLING_RATE))
     offset = int(rng.integers(0, length - foreground.size + 1))
     placed = np.zeros(length, dtype=np.float32)
-    placed[offset: offset + foreground.size] = foreground
+    placed[offset : offset + foreground.size] = foreground
     bed = fit_length(background, length, rng)
     return mix_at_snr(placed, bed, source.snr_db, signal_power_of=foreground)[0]
 
@@ -155,5 +158,16 @@ def render(source, cache_dir: Path) -> np.ndarray:
     raise TypeError(f"Not an audio recipe: {source!r}")
 
 
-__all__ = ["Melody", "Mixture", "Noise", "Overlay", "Recording", "Sequence", "Source", "Speech", "cache_name", "leaves",
-           "render"]
+__all__ = [
+    "Melody",
+    "Mixture",
+    "Noise",
+    "Overlay",
+    "Recording",
+    "Sequence",
+    "Source",
+    "Speech",
+    "cache_name",
+    "leaves",
+    "render",
+]

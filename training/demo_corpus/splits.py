@@ -48,5 +48,14 @@ def row_rng(seed: int, *key: object) -> random.Random:
     return random.Random(stable_hash(seed, *key))
 
 
-__all__ = ["HELD_OUT_VOICE", "SPLITS", "TEST", "TRAIN", "VALIDATION", "normalise_words", "row_rng", "sentence_split",
-           "stable_hash"]
+__all__ = [
+    "HELD_OUT_VOICE",
+    "SPLITS",
+    "TEST",
+    "TRAIN",
+    "VALIDATION",
+    "normalise_words",
+    "row_rng",
+    "sentence_split",
+    "stable_hash",
+]

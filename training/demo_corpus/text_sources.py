@@ -20,8 +20,10 @@ def read_tsv(name: str) -> list[dict[str, str]]:
     """Rows of ``data/<name>`` as dicts keyed by the header (UTF-8, tab-separated, no quoting)."""
     path = DATA_DIR / name
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: it ships with the package (re-create it with "
-                                "`python -m modeling_lauragpt.training.demo_corpus.freeze_sources`).")
+        raise FileNotFoundError(
+            f"{path} is missing: it ships with the package (re-create it with "
+            "`python -m modeling_lauragpt.training.demo_corpus.freeze_sources`)."
+        )
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
 
@@ -56,8 +58,11 @@ def asterisk_prompts() -> list[Prompt]:
 
 def gettext_pairs(language: str) -> list[TextPair]:
     """English -> ``language`` (de, fr or es) pairs from the frozen gettext catalogs."""
-    return [TextPair(row["en"], row[language], language, f"gettext:{row['catalog']}")
-            for row in read_tsv("gettext_pairs.tsv") if row.get(language)]
+    return [
+        TextPair(row["en"], row[language], language, f"gettext:{row['catalog']}")
+        for row in read_tsv("gettext_pairs.tsv")
+        if row.get(language)
+    ]
 
 
 def frozen_characters() -> str:
@@ -79,5 +84,14 @@ def english_sentences() -> list[str]:
     return sentences
 
 
-__all__ = ["DATA_DIR", "Prompt", "TextPair", "asterisk_prompts", "clean_text", "english_sentences", "frozen_characters",
-           "gettext_pairs", "read_tsv"]
+__all__ = [
+    "DATA_DIR",
+    "Prompt",
+    "TextPair",
+    "asterisk_prompts",
+    "clean_text",
+    "english_sentences",
+    "frozen_characters",
+    "gettext_pairs",
+    "read_tsv",
+]

@@ -40,8 +40,13 @@ class Voice:
 
 def _espeak(name: str, engine_voice: str, words_per_minute: int, pitch: int) -> Voice:
     """An espeak-ng voice (``engine_voice`` as ``espeak-ng -v`` takes it) at its own rate and pitch (0-99)."""
-    return Voice(name, "espeak-ng", engine_voice, f"espeak {engine_voice}",
-                 engine_options=("-s", str(words_per_minute), "-p", str(pitch)))
+    return Voice(
+        name,
+        "espeak-ng",
+        engine_voice,
+        f"espeak {engine_voice}",
+        engine_options=("-s", str(words_per_minute), "-p", str(pitch)),
+    )
 
 
 VOICES = {
@@ -91,8 +96,11 @@ class Prosody:
     f0_stddev_hz: float | None = None
 
     def flite_arguments(self) -> list[str]:
-        settings = {"duration_stretch": self.duration_stretch, "int_f0_target_mean": self.f0_mean_hz,
-                    "int_f0_target_stddev": self.f0_stddev_hz}
+        settings = {
+            "duration_stretch": self.duration_stretch,
+            "int_f0_target_mean": self.f0_mean_hz,
+            "int_f0_target_stddev": self.f0_stddev_hz,
+        }
         arguments = []
         for name, value in settings.items():
             if value is not None and not (name == "duration_stretch" and value == 1.0):
@@ -108,20 +116,28 @@ def _speak_to_file(command: list[str], voice: Voice, text: str, path: Path) -> N
     it fails or writes nothing."""
     result = subprocess.run(command, check=False, capture_output=True, text=True)
     if result.returncode != 0 or not path.exists():
-        raise RuntimeError(f"{voice.engine} failed for voice {voice.engine_voice!r} on {text!r}: {result.stderr.strip()}")
+        raise RuntimeError(
+            f"{voice.engine} failed for voice {voice.engine_voice!r} on {text!r}: {result.stderr.strip()}"
+        )
 
 
 def flite_to_file(voice: Voice, text: str, prosody: Prosody, path: Path) -> None:
     """Speak ``text`` with a flite voice into the wav file ``path`` (16 kHz for the voices above)."""
     flite = require_program("flite", "flite")
-    _speak_to_file([flite, "-voice", voice.engine_voice, *prosody.flite_arguments(), "-t", text, "-o", str(path)],
-                   voice, text, path)
+    _speak_to_file(
+        [flite, "-voice", voice.engine_voice, *prosody.flite_arguments(), "-t", text, "-o", str(path)],
+        voice,
+        text,
+        path,
+    )
 
 
 def espeak_to_file(voice: Voice, text: str, path: Path) -> None:
     """Speak ``text`` with an espeak-ng voice into the wav file ``path`` (22.05 kHz; the build resamples it)."""
     espeak = require_program("espeak-ng", "espeak-ng")
-    _speak_to_file([espeak, "-v", voice.engine_voice, *voice.engine_options, "-w", str(path), "--", text], voice, text, path)
+    _speak_to_file(
+        [espeak, "-v", voice.engine_voice, *voice.engine_options, "-w", str(path), "--", text], voice, text, path
+    )
 
 
 def _scheme_string(text: str) -> str:
@@ -132,8 +148,11 @@ def festival_to_files(voice: Voice, items: list[tuple[str, Path]]) -> None:
     """Speak each ``(text, path)`` with a festival voice in ONE festival process (start-up costs ~0.4 s), at 16 kHz."""
     festival = require_program("festival", "festival (+ festvox-kallpc16k, festvox-us-slt-hts)")
     lines = [f"({voice.engine_voice})"]
-    lines += [f"(utt.save.wave (utt.wave.resample (utt.synth (Utterance Text {_scheme_string(text)})) {SAMPLING_RATE}) "
-              f"{_scheme_string(str(path))} 'riff)" for text, path in items]
+    lines += [
+        f"(utt.save.wave (utt.wave.resample (utt.synth (Utterance Text {_scheme_string(text)})) {SAMPLING_RATE}) "
+        f"{_scheme_string(str(path))} 'riff)"
+        for text, path in items
+    ]
     with tempfile.NamedTemporaryFile("w", suffix=".scm", delete=False, encoding="utf-8") as script:
         script.write("\n".join(lines) + "\n")
     try:
@@ -142,9 +161,23 @@ def festival_to_files(voice: Voice, items: list[tuple[str, Path]]) -> None:
         Path(script.name).unlink(missing_ok=True)
     missing = [text for text, path in items if not path.exists()]
     if result.returncode != 0 or missing:
-        raise RuntimeError(f"festival voice {voice.engine_voice!r} failed ({INSTALL_HINT} if the voice is missing); "
-                           f"no audio for {missing[:3]}: {result.stderr.strip()[-500:]}")
+        raise RuntimeError(
+            f"festival voice {voice.engine_voice!r} failed ({INSTALL_HINT} if the voice is missing); "
+            f"no audio for {missing[:3]}: {result.stderr.strip()[-500:]}"
+        )
 
 
-__all__ = ["ASR_TRAIN_VOICES", "ESPEAK_VOICES", "NEUTRAL_PROSODY", "PROSODY_TRAIN_VOICES", "TRAIN_VOICES", "VOICES",
-           "Prosody", "Voice", "espeak_to_file", "festival_to_files", "flite_to_file", "require_program"]
+__all__ = [
+    "ASR_TRAIN_VOICES",
+    "ESPEAK_VOICES",
+    "NEUTRAL_PROSODY",
+    "PROSODY_TRAIN_VOICES",
+    "TRAIN_VOICES",
+    "VOICES",
+    "Prosody",
+    "Voice",
+    "espeak_to_file",
+    "festival_to_files",
+    "flite_to_file",
+    "require_program",
+]

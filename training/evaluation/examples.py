@@ -61,7 +61,9 @@ def check_data_source(data) -> None:
     if isinstance(data, (str, Path)):
         name = str(data)
         if not Path(name).exists() and (Path(name).is_absolute() or name.startswith((".", "~")) or name.count("/") > 1):
-            raise InvalidInputError(f"Dataset folder {name!r} not found. Expected <data>/<task>/<split>-*.parquet, or a Hub dataset id.")
+            raise InvalidInputError(
+                f"Dataset folder {name!r} not found. Expected <data>/<task>/<split>-*.parquet, or a Hub dataset id."
+            )
 
 
 def dataset_tasks(data, split: str) -> list[str]:
@@ -182,4 +184,12 @@ def assign_same_speaker_prompts(items: list[EvalItem]) -> int:
     return prompted
 
 
-__all__ = ["EvalItem", "assign_same_speaker_prompts", "check_data_source", "dataset_tasks", "decode_audio", "load_items", "load_task_split"]
+__all__ = [
+    "EvalItem",
+    "assign_same_speaker_prompts",
+    "check_data_source",
+    "dataset_tasks",
+    "decode_audio",
+    "load_items",
+    "load_task_split",
+]

@@ -47,7 +47,9 @@ def plot_training_curves(trainer_state: str | Path | dict, path: str | Path) -> 
     state = trainer_state if isinstance(trainer_state, dict) else json.loads(Path(trainer_state).read_text())
     curves = loss_curves(state.get("log_history", []))
     if not curves:
-        raise InvalidInputError(f"{trainer_state!s:.80}: its log_history has no 'loss' or 'eval_*loss' entries to plot.")
+        raise InvalidInputError(
+            f"{trainer_state!s:.80}: its log_history has no 'loss' or 'eval_*loss' entries to plot."
+        )
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, (steps, values) in sorted(curves.items()):

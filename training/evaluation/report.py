@@ -27,13 +27,28 @@ from ...figures import plot_spectrograms
 from .plots import plot_training_curves
 from .scoring import output_audio
 
-PERCENT_KEYS = re.compile(r"^(?:(?:reference|noisy|clean)_)?(?:wer|cer)$|^(?:wa|ua|wf1|intent_accuracy|slu_f1|slot_precision|slot_recall)$")
+PERCENT_KEYS = re.compile(
+    r"^(?:(?:reference|noisy|clean)_)?(?:wer|cer)$|^(?:wa|ua|wf1|intent_accuracy|slu_f1|slot_precision|slot_recall)$"
+)
 SACREBLEU_KEYS = re.compile(r"^(?:bleu|chrf)(?:_[a-z][a-z_-]*)?$")  # 0-100; captioning's bleu_1..bleu_4 are fractions
 LABELS = {
-    "wer": "WER", "cer": "CER", "bleu": "BLEU", "chrf": "chrF", "wa": "WA", "ua": "UA", "wf1": "WF1",
-    "intent_accuracy": "intent accuracy", "slu_f1": "SLU-F1", "rouge_l": "ROUGE-L", "cider": "CIDEr-D",
-    "meteor": "METEOR", "pesq": "PESQ (wb)", "stoi": "STOI", "si_sdr": "SI-SDR (dB)",
-    "speaker_similarity": "speaker similarity (SECS)", "wer_ratio": "WER ratio (generated / reference)",
+    "wer": "WER",
+    "cer": "CER",
+    "bleu": "BLEU",
+    "chrf": "chrF",
+    "wa": "WA",
+    "ua": "UA",
+    "wf1": "WF1",
+    "intent_accuracy": "intent accuracy",
+    "slu_f1": "SLU-F1",
+    "rouge_l": "ROUGE-L",
+    "cider": "CIDEr-D",
+    "meteor": "METEOR",
+    "pesq": "PESQ (wb)",
+    "stoi": "STOI",
+    "si_sdr": "SI-SDR (dB)",
+    "speaker_similarity": "speaker similarity (SECS)",
+    "wer_ratio": "WER ratio (generated / reference)",
     "si_sdr_improvement": "SI-SDR improvement (dB)",
 }
 
@@ -55,7 +70,7 @@ def metric_label(key: str) -> str:
     """Human name of a metric key: ``"noisy_pesq"`` -> ``"PESQ (wb), noisy input"``, ``"bleu_de"`` -> ``"BLEU [de]"``."""
     for prefix, suffix in (("noisy_", "noisy input"), ("clean_", "clean speech"), ("reference_", "reference speech")):
         if key.startswith(prefix):
-            return f"{metric_label(key[len(prefix):])}, {suffix}"
+            return f"{metric_label(key[len(prefix) :])}, {suffix}"
     if key in LABELS:
         return LABELS[key]
     head, _, tail = key.rpartition("_")
@@ -85,7 +100,9 @@ def markdown_table(results: dict) -> str:
     for task, result in results["tasks"].items():
         for row, (key, value) in enumerate(result["metrics"].items()):
             first = row == 0
-            lines.append(f"| {task if first else ''} | {result['num_examples'] if first else ''} | {metric_label(key)} | {format_value(key, value)} |")
+            lines.append(
+                f"| {task if first else ''} | {result['num_examples'] if first else ''} | {metric_label(key)} | {format_value(key, value)} |"
+            )
         notes += [f"- {task}: {note}" for note in result["notes"]]
     text = "\n".join(lines) + "\n"
     if notes:
@@ -122,7 +139,11 @@ def _spectrogram_plots(output_dir: Path, task: str, items, outputs, count: int) 
         if item.target_audio is not None:
             row.append((f"{item.id}: {'reference' if task == 'tts' else 'clean'}", item.target_audio))
         rows.append(row)
-    path = plot_spectrograms(rows, output_dir / "plots" / f"{task}_spectrograms.png", title=f"{task}: first {min(count, len(items))} examples")
+    path = plot_spectrograms(
+        rows,
+        output_dir / "plots" / f"{task}_spectrograms.png",
+        title=f"{task}: first {min(count, len(items))} examples",
+    )
     return [str(path.relative_to(output_dir))]
 
 
@@ -140,7 +161,9 @@ def write_report(results: dict, details: dict, output_dir, trainer_state=None, n
         plots.append(str(path.relative_to(output_dir)))
     results["plots"] = plots
     write_text_atomic(output_dir / "results.md", markdown_table(results))
-    return write_text_atomic(output_dir / "results.json", json.dumps(json_safe(results), indent=2, ensure_ascii=False) + "\n")
+    return write_text_atomic(
+        output_dir / "results.json", json.dumps(json_safe(results), indent=2, ensure_ascii=False) + "\n"
+    )
 
 
 __all__ = ["format_value", "json_safe", "markdown_table", "metric_label", "write_report"]

@@ -59,7 +59,9 @@ def build_pipeline(model_or_pipeline, device: str | None = None):
         return model_or_pipeline
     name = str(model_or_pipeline)
     if not Path(name).is_dir() and (Path(name).is_absolute() or name.startswith((".", "~")) or name.count("/") > 1):
-        raise InvalidInputError(f"Model folder {name!r} not found. Pass a folder written by save_pretrained (or a Hub id).")
+        raise InvalidInputError(
+            f"Model folder {name!r} not found. Pass a folder written by save_pretrained (or a Hub id)."
+        )
     from transformers import pipeline
 
     import modeling_lauragpt  # noqa: F401  (registers the "lauragpt" pipeline task)
@@ -101,7 +103,9 @@ def _call_alone(pipe, task, item, generate_kwargs, errors):
         return None
 
 
-def generate_outputs(pipe, task: str, items: list[EvalItem], batch_size: int, generate_kwargs: dict) -> tuple[list, list[str]]:
+def generate_outputs(
+    pipe, task: str, items: list[EvalItem], batch_size: int, generate_kwargs: dict
+) -> tuple[list, list[str]]:
     """Run the pipeline on every item; returns the outputs (aligned with items) and the error of each failure.
 
     A batch that raises ``ValueError`` (e.g. a codec row that ended before its first token) is retried one item
@@ -124,7 +128,9 @@ def generate_outputs(pipe, task: str, items: list[EvalItem], batch_size: int, ge
     return outputs, errors
 
 
-def evaluate_task(pipe, data, task: str, config: EvalConfig, known_tasks=None) -> tuple[dict, list[EvalItem], list, list[dict]]:
+def evaluate_task(
+    pipe, data, task: str, config: EvalConfig, known_tasks=None
+) -> tuple[dict, list[EvalItem], list, list[dict]]:
     """Load, generate and score one task: ``(result, items, outputs, records)``.
 
     ``result`` is the task's entry of ``results.json``: ``num_examples``, ``metrics``, ``notes``, ``num_failed``,
@@ -142,8 +148,14 @@ def evaluate_task(pipe, data, task: str, config: EvalConfig, known_tasks=None) -
     generation_seconds = time.perf_counter() - start
     if errors and len(errors) == len(items):
         raise InvalidInputError(f"Every generation of task {task!r} failed, nothing to score. First error: {errors[0]}")
-    scores = score_task(task, items, outputs, ScoreOptions(meteor=config.meteor, speaker_similarity=config.speaker_similarity,
-                                                         whisper_judge=config.whisper_judge))
+    scores = score_task(
+        task,
+        items,
+        outputs,
+        ScoreOptions(
+            meteor=config.meteor, speaker_similarity=config.speaker_similarity, whisper_judge=config.whisper_judge
+        ),
+    )
     result = {
         "num_examples": len(items),
         "num_failed": len(errors),
@@ -164,14 +176,22 @@ def select_tasks(pipe, data, tasks, split: str) -> tuple[list[str], list[str]]:
             if known is not None and task not in known:
                 raise InvalidInputError(f"The model has no task {task!r}; its tasks are {', '.join(known)}.")
             if task not in SCORED_TASKS:
-                raise InvalidInputError(f"No metric is defined for task {task!r}; the harness scores {', '.join(SCORED_TASKS)}.")
+                raise InvalidInputError(
+                    f"No metric is defined for task {task!r}; the harness scores {', '.join(SCORED_TASKS)}."
+                )
         return list(tasks), []
     found = dataset_tasks(data, split)
     order = list(known or ()) + [t for t in SCORED_TASKS if t not in (known or ())]  # the model's task order
     chosen = sorted((t for t in found if t in SCORED_TASKS and (known is None or t in known)), key=order.index)
-    skipped = [f"task {t!r} in the data is not evaluated (unknown to the model or without a metric)" for t in found if t not in chosen]
+    skipped = [
+        f"task {t!r} in the data is not evaluated (unknown to the model or without a metric)"
+        for t in found
+        if t not in chosen
+    ]
     if not chosen:
-        raise InvalidInputError(f"No task of the model found in split {split!r} of {data!r} (found: {found}). Pass tasks=[...].")
+        raise InvalidInputError(
+            f"No task of the model found in split {split!r} of {data!r} (found: {found}). Pass tasks=[...]."
+        )
     return chosen, skipped
 
 
@@ -200,7 +220,13 @@ def evaluate_model(
     from ... import __version__
     from .report import write_report
 
-    config = EvalConfig(split=split, max_examples=max_examples, batch_size=batch_size, generate_kwargs=dict(generate_kwargs or {}), **options)
+    config = EvalConfig(
+        split=split,
+        max_examples=max_examples,
+        batch_size=batch_size,
+        generate_kwargs=dict(generate_kwargs or {}),
+        **options,
+    )
     if config.tts_prompt not in ("none", "same-speaker"):
         raise InvalidInputError(f"tts_prompt must be 'none' or 'same-speaker', got {config.tts_prompt!r}")
     check_data_source(dataset_or_folder)
@@ -211,8 +237,12 @@ def evaluate_model(
 
         require_pocketsphinx()  # fail before generating for minutes
     results = {
-        "model": str(model_or_pipeline) if isinstance(model_or_pipeline, (str, Path)) else type(model_or_pipeline).__name__,
-        "data": str(dataset_or_folder) if isinstance(dataset_or_folder, (str, Path)) else type(dataset_or_folder).__name__,
+        "model": str(model_or_pipeline)
+        if isinstance(model_or_pipeline, (str, Path))
+        else type(model_or_pipeline).__name__,
+        "data": str(dataset_or_folder)
+        if isinstance(dataset_or_folder, (str, Path))
+        else type(dataset_or_folder).__name__,
         "lauragpt_version": __version__,
         "config": asdict(config),
         "tasks": {},

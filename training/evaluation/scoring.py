@@ -99,8 +99,11 @@ def _score_translation(items, predictions) -> dict[str, float]:
     if len(set(languages)) > 1:
         for language in sorted(set(languages)):
             rows = [i for i, lang in enumerate(languages) if lang == language]
-            scores = compute_bleu([predictions[i] for i in rows], [references[i] for i in rows],
-                                  tokenize="zh" if language.startswith("zh") else "13a")
+            scores = compute_bleu(
+                [predictions[i] for i in rows],
+                [references[i] for i in rows],
+                tokenize="zh" if language.startswith("zh") else "13a",
+            )
             metrics.update({f"{key}_{language or 'none'}": value for key, value in scores.items()})
     return metrics
 
@@ -115,7 +118,9 @@ def _score_asr(items, predictions, options) -> TaskScores:
     if options.whisper_judge:
         recognizer = _whisper_recognizer(str(options.whisper_judge))
         hypotheses["whisper_"] = [recognizer.transcribe(it.input_audio, SAMPLING_RATE) for it in items]
-        metrics.update({"whisper_" + key: value for key, value in compute_wer(hypotheses["whisper_"], references).items()})
+        metrics.update(
+            {"whisper_" + key: value for key, value in compute_wer(hypotheses["whisper_"], references).items()}
+        )
         for record, hypothesis in zip(records, hypotheses["whisper_"]):
             record["whisper_recognized"] = hypothesis
     speakers = sorted({it.speaker for it in items if it.speaker})
@@ -123,7 +128,9 @@ def _score_asr(items, predictions, options) -> TaskScores:
         for speaker in speakers:
             rows = [i for i, it in enumerate(items) if it.speaker == speaker]
             for prefix, texts in hypotheses.items():
-                metrics[f"{prefix}wer_{speaker}"] = compute_wer([texts[i] for i in rows], [references[i] for i in rows])["wer"]
+                metrics[f"{prefix}wer_{speaker}"] = compute_wer(
+                    [texts[i] for i in rows], [references[i] for i in rows]
+                )["wer"]
     return TaskScores(metrics, records)
 
 
@@ -134,7 +141,9 @@ def _score_text(task, items, outputs, options) -> TaskScores:
     elif task in ("s2tt", "mt"):
         metrics = _score_translation(items, predictions)
     elif task == "ser":
-        metrics = compute_classification([p.strip() for p in predictions], [r.strip() for r in _single_references(task, items)])
+        metrics = compute_classification(
+            [p.strip() for p in predictions], [r.strip() for r in _single_references(task, items)]
+        )
     elif task == "slu":
         metrics = compute_slu(predictions, _single_references(task, items))
     else:  # aac
@@ -192,7 +201,9 @@ def _judge_tts(prefix, recognizer, items, audios, texts, with_reference, metrics
     generated_wer = compute_wer([hypotheses[i] for i in with_reference], subset_texts)["wer"]  # the same examples
     metrics[prefix + "wer_ratio"] = generated_wer / reference["wer"] if reference["wer"] > 0 else math.nan
     if reference["wer"] == 0:
-        notes.append(f"{prefix or 'pocketsphinx_'}judge made no error on the reference speech: its WER ratio is undefined")
+        notes.append(
+            f"{prefix or 'pocketsphinx_'}judge made no error on the reference speech: its WER ratio is undefined"
+        )
     for i, hypothesis in zip(with_reference, reference["hypotheses"]):
         records[i][prefix + "reference_recognized"] = hypothesis
 
@@ -257,7 +268,11 @@ def _score_se(items, outputs, options) -> TaskScores:
 
         texts = [it.text for it in items]
         for judge, recognizer in judges(options).items():
-            for prefix, signals in (("", enhanced), ("noisy_", [it.input_audio for it in items]), ("clean_", [it.target_audio for it in items])):
+            for prefix, signals in (
+                ("", enhanced),
+                ("noisy_", [it.input_audio for it in items]),
+                ("clean_", [it.target_audio for it in items]),
+            ):
                 judged = intelligibility(signals, texts, recognizer=recognizer)
                 metrics[judge + prefix + "wer"] = judged["wer"]
                 for record, hypothesis in zip(records, judged["hypotheses"]):
@@ -267,10 +282,14 @@ def _score_se(items, outputs, options) -> TaskScores:
     return TaskScores(metrics, records, notes)
 
 
-def score_task(task: str, items: list[EvalItem], outputs: list[dict | None], options: ScoreOptions | None = None) -> TaskScores:
+def score_task(
+    task: str, items: list[EvalItem], outputs: list[dict | None], options: ScoreOptions | None = None
+) -> TaskScores:
     """Metrics, per-item records and notes of ``task`` (see the module table)."""
     if task not in SCORED_TASKS:
-        raise InvalidInputError(f"No metric is defined for task {task!r}; the harness scores {', '.join(SCORED_TASKS)}.")
+        raise InvalidInputError(
+            f"No metric is defined for task {task!r}; the harness scores {', '.join(SCORED_TASKS)}."
+        )
     if len(items) != len(outputs):
         raise InvalidInputError(f"{len(items)} examples but {len(outputs)} outputs for task {task!r}")
     options = options or ScoreOptions()

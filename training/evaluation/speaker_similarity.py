@@ -35,7 +35,9 @@ class SpeakerSimilarity:
         try:
             from resemblyzer import VoiceEncoder
         except ImportError as error:
-            raise ImportError(f"Speaker similarity needs Resemblyzer: {INSTALL_HINT}. Import failed with: {error}") from None
+            raise ImportError(
+                f"Speaker similarity needs Resemblyzer: {INSTALL_HINT}. Import failed with: {error}"
+            ) from None
         self._encoder = VoiceEncoder(device, verbose=False)
 
     def embed(self, audio, sampling_rate: int) -> np.ndarray | None:

@@ -66,7 +66,9 @@ def _to_pcm16(audio, sampling_rate: int) -> np.ndarray:
     """A mono clip as int16 PCM at 16 kHz."""
     array = np.asarray(audio)
     if array.ndim != 1:
-        raise InvalidInputError(f"pocketsphinx takes one mono clip of shape (samples,); got shape {array.shape}. Downmix it first.")
+        raise InvalidInputError(
+            f"pocketsphinx takes one mono clip of shape (samples,); got shape {array.shape}. Downmix it first."
+        )
     if array.dtype == np.int16:
         array = array.astype(np.float32) / 32768.0
     array = array.astype(np.float32)
@@ -98,4 +100,10 @@ def intelligibility(
     return {**compute_wer(hypotheses, list(texts)), "hypotheses": hypotheses}
 
 
-__all__ = ["INSTALL_HINT", "RECOGNIZER_SAMPLING_RATE", "PocketsphinxRecognizer", "intelligibility", "require_pocketsphinx"]
+__all__ = [
+    "INSTALL_HINT",
+    "RECOGNIZER_SAMPLING_RATE",
+    "PocketsphinxRecognizer",
+    "intelligibility",
+    "require_pocketsphinx",
+]

@@ -66,7 +66,9 @@ class WhisperRecognizer:
         if sampling_rate != WHISPER_SAMPLING_RATE:
             import torchaudio
 
-            array = torchaudio.functional.resample(torch.from_numpy(array), sampling_rate, WHISPER_SAMPLING_RATE).numpy()
+            array = torchaudio.functional.resample(
+                torch.from_numpy(array), sampling_rate, WHISPER_SAMPLING_RATE
+            ).numpy()
         inputs = self.features(array, sampling_rate=WHISPER_SAMPLING_RATE, return_tensors="pt")
         ids = self.model.generate(inputs.input_features)  # bounded by the checkpoint's max_length (448 for tiny.en)
         return self.tokenizer.batch_decode(ids, skip_special_tokens=True)[0].strip()

@@ -312,9 +312,7 @@ def si_sdr(prediction, reference, eps: float = 1e-8) -> float:
     return float(10 * np.log10((target @ target + eps) / (error @ error + eps)))
 
 
-def compute_speech_quality(
-    predictions: Sequence, references: Sequence, sample_rate: int = 16000
-) -> dict[str, float]:
+def compute_speech_quality(predictions: Sequence, references: Sequence, sample_rate: int = 16000) -> dict[str, float]:
     """Means over (prediction, reference) waveform pairs of wide-band PESQ, STOI and SI-SDR (dB).
 
     Waveforms are float arrays at ``sample_rate`` (16 kHz for PESQ wide-band); each pair is trimmed to the shorter

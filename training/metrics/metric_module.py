@@ -13,17 +13,34 @@ import evaluate
 TEXT_PAIRS = datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")})
 # one or several reference texts per prediction (BLEU, captioning): evaluate tries the features in this order
 TEXT_WITH_REFERENCES = [
-    datasets.Features({"predictions": datasets.Value("string", id="sequence"),
-                       "references": datasets.Sequence(datasets.Value("string", id="sequence"), id="references")}),
-    datasets.Features({"predictions": datasets.Value("string", id="sequence"),
-                       "references": datasets.Value("string", id="sequence")}),
+    datasets.Features(
+        {
+            "predictions": datasets.Value("string", id="sequence"),
+            "references": datasets.Sequence(datasets.Value("string", id="sequence"), id="references"),
+        }
+    ),
+    datasets.Features(
+        {"predictions": datasets.Value("string", id="sequence"), "references": datasets.Value("string", id="sequence")}
+    ),
 ]
-WAVEFORM_PAIRS = datasets.Features({"predictions": datasets.Sequence(datasets.Value("float32")),
-                                    "references": datasets.Sequence(datasets.Value("float32"))})
+WAVEFORM_PAIRS = datasets.Features(
+    {
+        "predictions": datasets.Sequence(datasets.Value("float32")),
+        "references": datasets.Sequence(datasets.Value("float32")),
+    }
+)
 
 
-def metric_class(name: str, module: str, compute: Callable[..., dict], description: str, citation: str,
-                 inputs_description: str, features, codebase_urls: Sequence[str] = ()) -> type[evaluate.Metric]:
+def metric_class(
+    name: str,
+    module: str,
+    compute: Callable[..., dict],
+    description: str,
+    citation: str,
+    inputs_description: str,
+    features,
+    codebase_urls: Sequence[str] = (),
+) -> type[evaluate.Metric]:
     """An ``evaluate.Metric`` subclass named ``name`` whose ``compute(predictions=..., references=..., **options)``
     returns ``compute(predictions, references, **options)``.
 
@@ -37,14 +54,22 @@ def metric_class(name: str, module: str, compute: Callable[..., dict], descripti
     """
 
     def _info(self) -> evaluate.MetricInfo:
-        return evaluate.MetricInfo(description=description, citation=citation, inputs_description=inputs_description,
-                                   features=features, codebase_urls=list(codebase_urls))
+        return evaluate.MetricInfo(
+            description=description,
+            citation=citation,
+            inputs_description=inputs_description,
+            features=features,
+            codebase_urls=list(codebase_urls),
+        )
 
     def _compute(self, predictions, references, **options) -> dict:
         return compute(predictions, references, **options)
 
-    return type(name, (evaluate.Metric,), {"__module__": module, "__doc__": f"{description}\n{inputs_description}",
-                                           "_info": _info, "_compute": _compute})
+    return type(
+        name,
+        (evaluate.Metric,),
+        {"__module__": module, "__doc__": f"{description}\n{inputs_description}", "_info": _info, "_compute": _compute},
+    )
 
 
 __all__ = ["TEXT_PAIRS", "TEXT_WITH_REFERENCES", "WAVEFORM_PAIRS", "metric_class"]

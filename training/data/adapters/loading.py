@@ -30,7 +30,9 @@ def _task_files(folder: Path, task: str, split: str) -> list[str]:
 def is_canonical_folder(path) -> bool:
     """Whether ``path`` is a local folder laid out as ``<task>/<split>-*.parquet`` for at least one known task."""
     folder = Path(str(path))
-    return folder.is_dir() and any((folder / task).is_dir() and any((folder / task).glob("*.parquet")) for task in DEFAULT_TASKS)
+    return folder.is_dir() and any(
+        (folder / task).is_dir() and any((folder / task).glob("*.parquet")) for task in DEFAULT_TASKS
+    )
 
 
 def load_canonical(source, task: str, split: str = "train") -> Dataset:
@@ -124,11 +126,15 @@ def load_task_dataset(
     resolved = resolve_adapter(name_or_path, adapter)
     if resolved is None:
         if task is None:
-            raise InvalidInputError(f"A canonical corpus holds one config per task: pass task= (one of {list(DEFAULT_TASKS)}).")
+            raise InvalidInputError(
+                f"A canonical corpus holds one config per task: pass task= (one of {list(DEFAULT_TASKS)})."
+            )
         dataset = load_canonical(name_or_path, task, split)
         return dataset.select(range(min(max_examples, len(dataset)))) if max_examples is not None else dataset
     if task is not None and task != resolved.task:
-        raise InvalidInputError(f"Adapter {resolved.name!r} gives {resolved.task!r} rows, not {task!r}: pick an adapter of task {task!r}.")
+        raise InvalidInputError(
+            f"Adapter {resolved.name!r} gives {resolved.task!r} rows, not {task!r}: pick an adapter of task {task!r}."
+        )
     resolved = resolved.with_options(config=config, columns=columns, options=options)
     source = str(name_or_path)
     if source == resolved.name and not Path(source).exists():  # an adapter name stands for its Hub dataset

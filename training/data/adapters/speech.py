@@ -41,8 +41,15 @@ def speech_to_text(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]:
     text = str(text).strip()
     if adapter.options.get("remove_spaces"):
         text = "".join(text.split())
-    return [make_example(adapter.task, row_id(adapter, row, key), audio=adapter.value(row, "audio"), target_text=text,
-                         speaker=speaker_of(adapter, row))]
+    return [
+        make_example(
+            adapter.task,
+            row_id(adapter, row, key),
+            audio=adapter.value(row, "audio"),
+            target_text=text,
+            speaker=speaker_of(adapter, row),
+        )
+    ]
 
 
 def translated_speech(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]:
@@ -52,8 +59,16 @@ def translated_speech(row: dict, key: str, adapter: DatasetAdapter) -> list[dict
     if translation is None:
         return []
     language = adapter.options.get("target_language") or (adapter.config or "").rpartition("_")[2] or None
-    return [make_example("s2tt", row_id(adapter, row, key), audio=adapter.value(row, "audio"),
-                         target_text=str(translation).strip(), language=language, speaker=speaker_of(adapter, row))]
+    return [
+        make_example(
+            "s2tt",
+            row_id(adapter, row, key),
+            audio=adapter.value(row, "audio"),
+            target_text=str(translation).strip(),
+            language=language,
+            speaker=speaker_of(adapter, row),
+        )
+    ]
 
 
 def text_to_speech(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]:
@@ -61,50 +76,100 @@ def text_to_speech(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]:
     text = adapter.value(row, "text")
     if text is None:
         return []
-    return [make_example("tts", row_id(adapter, row, key), text=str(text).strip(), target_audio=adapter.value(row, "audio"),
-                         speaker=speaker_of(adapter, row))]
+    return [
+        make_example(
+            "tts",
+            row_id(adapter, row, key),
+            text=str(text).strip(),
+            target_audio=adapter.value(row, "audio"),
+            speaker=speaker_of(adapter, row),
+        )
+    ]
 
 
 def noisy_to_clean(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]:
     """A noisy/clean pair -> one ``se`` row; VoiceBank ids (``p226_001``) start with the speaker."""
     source_id = str(adapter.value(row, "id", ""))
     speaker = source_id.split("_")[0] if "_" in source_id else None
-    return [make_example("se", row_id(adapter, row, key), audio=adapter.value(row, "noisy"),
-                         target_audio=adapter.value(row, "clean"), speaker=speaker)]
+    return [
+        make_example(
+            "se",
+            row_id(adapter, row, key),
+            audio=adapter.value(row, "noisy"),
+            target_audio=adapter.value(row, "clean"),
+            speaker=speaker,
+        )
+    ]
 
 
-LIBRISPEECH = register_adapter(DatasetAdapter(
-    name="librispeech", hub_id="openslr/librispeech_asr", task="asr", convert=speech_to_text, config="clean",
-    splits={"train": "train.100", "validation": "validation", "test": "test"},
-    columns={"audio": "audio", "text": "text", "speaker": "speaker_id", "id": "id"}, required_roles=("text",),
-    description="LibriSpeech read English speech (960 h); config clean/other/all",
-))
-AISHELL = register_adapter(DatasetAdapter(
-    name="aishell", hub_id="carlot/AIShell", task="asr", convert=speech_to_text,
-    splits={"validation": "validation", "test": "test"},
-    columns={"audio": "audio", "text": ("text", "transcription", "sentence"), "speaker": ("speaker_id", "speaker"),
-             "id": ("id", "utt_id", "key")},
-    required_roles=("text",), options={"remove_spaces": True},
-    description="AISHELL-1 Mandarin read speech (178 h); spaces between characters are removed",
-))
-COVOST2 = register_adapter(DatasetAdapter(
-    name="covost2", hub_id="facebook/covost2", task="s2tt", convert=translated_speech, config="en_de",
-    columns={"audio": "audio", "translation": "translation", "speaker": "client_id", "id": "id"},
-    required_roles=("translation",),
-    description="CoVoST 2 speech translation on Common Voice; config <source>_<target> (en_de, en_zh-CN, fr_en...)",
-))
-LIBRITTS = register_adapter(DatasetAdapter(
-    name="libritts", hub_id="mythicinfinity/libritts", task="tts", convert=text_to_speech, config="clean",
-    splits={"train": "train.clean.100", "validation": "dev.clean", "test": "test.clean"},
-    columns={"audio": "audio", "text": "text_normalized", "speaker": "speaker_id", "id": "id"}, required_roles=("text",),
-    description="LibriTTS multi-speaker English TTS corpus (24 kHz, resampled to 16 kHz)",
-))
-VOICEBANK_DEMAND = register_adapter(DatasetAdapter(
-    name="voicebank_demand", hub_id="JacobLinCool/VoiceBank-DEMAND-16k", task="se", convert=noisy_to_clean,
-    splits={"train": "train", "validation": "test", "test": "test"},  # the corpus has no validation split
-    columns={"noisy": "noisy", "clean": "clean", "id": "id"}, audio_roles=("noisy", "clean"),
-    description="VoiceBank+DEMAND noisy/clean speech pairs (16 kHz); validation = its test split",
-))
+LIBRISPEECH = register_adapter(
+    DatasetAdapter(
+        name="librispeech",
+        hub_id="openslr/librispeech_asr",
+        task="asr",
+        convert=speech_to_text,
+        config="clean",
+        splits={"train": "train.100", "validation": "validation", "test": "test"},
+        columns={"audio": "audio", "text": "text", "speaker": "speaker_id", "id": "id"},
+        required_roles=("text",),
+        description="LibriSpeech read English speech (960 h); config clean/other/all",
+    )
+)
+AISHELL = register_adapter(
+    DatasetAdapter(
+        name="aishell",
+        hub_id="carlot/AIShell",
+        task="asr",
+        convert=speech_to_text,
+        splits={"validation": "validation", "test": "test"},
+        columns={
+            "audio": "audio",
+            "text": ("text", "transcription", "sentence"),
+            "speaker": ("speaker_id", "speaker"),
+            "id": ("id", "utt_id", "key"),
+        },
+        required_roles=("text",),
+        options={"remove_spaces": True},
+        description="AISHELL-1 Mandarin read speech (178 h); spaces between characters are removed",
+    )
+)
+COVOST2 = register_adapter(
+    DatasetAdapter(
+        name="covost2",
+        hub_id="facebook/covost2",
+        task="s2tt",
+        convert=translated_speech,
+        config="en_de",
+        columns={"audio": "audio", "translation": "translation", "speaker": "client_id", "id": "id"},
+        required_roles=("translation",),
+        description="CoVoST 2 speech translation on Common Voice; config <source>_<target> (en_de, en_zh-CN, fr_en...)",
+    )
+)
+LIBRITTS = register_adapter(
+    DatasetAdapter(
+        name="libritts",
+        hub_id="mythicinfinity/libritts",
+        task="tts",
+        convert=text_to_speech,
+        config="clean",
+        splits={"train": "train.clean.100", "validation": "dev.clean", "test": "test.clean"},
+        columns={"audio": "audio", "text": "text_normalized", "speaker": "speaker_id", "id": "id"},
+        required_roles=("text",),
+        description="LibriTTS multi-speaker English TTS corpus (24 kHz, resampled to 16 kHz)",
+    )
+)
+VOICEBANK_DEMAND = register_adapter(
+    DatasetAdapter(
+        name="voicebank_demand",
+        hub_id="JacobLinCool/VoiceBank-DEMAND-16k",
+        task="se",
+        convert=noisy_to_clean,
+        splits={"train": "train", "validation": "test", "test": "test"},  # the corpus has no validation split
+        columns={"noisy": "noisy", "clean": "clean", "id": "id"},
+        audio_roles=("noisy", "clean"),
+        description="VoiceBank+DEMAND noisy/clean speech pairs (16 kHz); validation = its test split",
+    )
+)
 
 
 __all__ = [

@@ -25,22 +25,45 @@ def translation_pair(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]
         )
     if not pair[source] or not pair[target]:
         return []
-    return [make_example("mt", row_id(adapter, row, key), text=pair[source].strip(), target_text=pair[target].strip(),
-                         language=target)]
+    return [
+        make_example(
+            "mt",
+            row_id(adapter, row, key),
+            text=pair[source].strip(),
+            target_text=pair[target].strip(),
+            language=target,
+        )
+    ]
 
 
-WMT14 = register_adapter(DatasetAdapter(
-    name="wmt14", hub_id="wmt/wmt14", task="mt", convert=translation_pair, config="de-en",
-    columns={"translation": "translation"}, audio_roles=(), required_roles=("translation",),
-    options={"source_language": "en", "target_language": "de"},
-    description="WMT14 news translation; config de-en / fr-en / ... (source and target set by options)",
-))
-OPUS100 = register_adapter(DatasetAdapter(
-    name="opus100", hub_id="Helsinki-NLP/opus-100", task="mt", convert=translation_pair, config="de-en",
-    columns={"translation": "translation"}, audio_roles=(), required_roles=("translation",),
-    options={"source_language": "en", "target_language": "de"},
-    description="OPUS-100 English-centric translation pairs; config <xx>-<yy> sorted alphabetically (de-en, en-zh)",
-))
+WMT14 = register_adapter(
+    DatasetAdapter(
+        name="wmt14",
+        hub_id="wmt/wmt14",
+        task="mt",
+        convert=translation_pair,
+        config="de-en",
+        columns={"translation": "translation"},
+        audio_roles=(),
+        required_roles=("translation",),
+        options={"source_language": "en", "target_language": "de"},
+        description="WMT14 news translation; config de-en / fr-en / ... (source and target set by options)",
+    )
+)
+OPUS100 = register_adapter(
+    DatasetAdapter(
+        name="opus100",
+        hub_id="Helsinki-NLP/opus-100",
+        task="mt",
+        convert=translation_pair,
+        config="de-en",
+        columns={"translation": "translation"},
+        audio_roles=(),
+        required_roles=("translation",),
+        options={"source_language": "en", "target_language": "de"},
+        description="OPUS-100 English-centric translation pairs; config <xx>-<yy> sorted alphabetically (de-en, en-zh)",
+    )
+)
 
 
 __all__ = ["OPUS100", "WMT14", "translation_pair"]

@@ -51,8 +51,15 @@ def intent_and_slots(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]
         return []
     entities = adapter.value(row, "entities")
     slots = _entity_slots(entities) if entities else annotation_slots(adapter.value(row, "annotation", ""))
-    return [make_example("slu", row_id(adapter, row, key), audio=adapter.value(row, "audio"),
-                         target_text=format_slu(str(intent), slots), speaker=speaker_of(adapter, row))]
+    return [
+        make_example(
+            "slu",
+            row_id(adapter, row, key),
+            audio=adapter.value(row, "audio"),
+            target_text=format_slu(str(intent), slots),
+            speaker=speaker_of(adapter, row),
+        )
+    ]
 
 
 def captions(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]:
@@ -61,10 +68,12 @@ def captions(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]:
     texts = [str(row[c]).strip() for c in adapter.options["caption_columns"] if row.get(c)]
     choice = adapter.options.get("captions", "all")
     if choice != "all":
-        texts = texts[int(choice): int(choice) + 1]
+        texts = texts[int(choice) : int(choice) + 1]
     base = row_id(adapter, row, key)
-    return [make_example("aac", f"{base}#{k}", audio=adapter.value(row, "audio"), target_text=text)
-            for k, text in enumerate(texts)]
+    return [
+        make_example("aac", f"{base}#{k}", audio=adapter.value(row, "audio"), target_text=text)
+        for k, text in enumerate(texts)
+    ]
 
 
 def emotion(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]:
@@ -74,33 +83,64 @@ def emotion(row: dict, key: str, adapter: DatasetAdapter) -> list[dict]:
     names = adapter.options.get("labels", {})
     if label is None or (label not in names and not adapter.options.get("keep_unlisted", True)):
         return []
-    return [make_example("ser", row_id(adapter, row, key), audio=adapter.value(row, "audio"),
-                         target_text=names.get(label, str(label)), speaker=speaker_of(adapter, row))]
+    return [
+        make_example(
+            "ser",
+            row_id(adapter, row, key),
+            audio=adapter.value(row, "audio"),
+            target_text=names.get(label, str(label)),
+            speaker=speaker_of(adapter, row),
+        )
+    ]
 
 
-SLURP = register_adapter(DatasetAdapter(
-    name="slurp", hub_id="qmeeus/slurp", task="slu", convert=intent_and_slots,
-    splits={"train": "train", "validation": "devel", "test": "test"},
-    columns={"audio": "audio", "intent": "intent", "annotation": ("sentence_annotation", "annotation"),
-             "entities": "entities", "id": ("recording", "file", "id"), "speaker": ("user_id", "speaker_id")},
-    required_roles=("intent",),
-    description="SLURP smart-home commands: intent | slot=value targets (modeling_lauragpt.slu_format)",
-))
-CLOTHO = register_adapter(DatasetAdapter(
-    name="clotho", hub_id="LakoreAI/clotho-dev-sample", task="aac", convert=captions,
-    splits={"validation": "test", "test": "test"},
-    columns={"audio": "audio", "id": "file_name"},
-    options={"caption_columns": [f"caption_{k}" for k in range(1, 6)], "captions": "all"},
-    description="Clotho audio captioning: 5 captions per clip -> one row per caption (options.captions picks one)",
-))
-IEMOCAP = register_adapter(DatasetAdapter(
-    name="iemocap", hub_id="Zahra99/IEMOCAP_Audio", task="ser", convert=emotion,
-    splits={"train": "session1+session2+session3+session4", "validation": "session5", "test": "session5"},
-    columns={"audio": "audio", "label": "label"}, required_roles=("label",),
-    options={"labels": {"ang": "angry", "hap": "happy", "exc": "happy", "neu": "neutral", "sad": "sad"},
-             "keep_unlisted": False},
-    description="IEMOCAP 4-class emotion (angry / happy / neutral / sad), sessions 1-4 train, 5 test",
-))
+SLURP = register_adapter(
+    DatasetAdapter(
+        name="slurp",
+        hub_id="qmeeus/slurp",
+        task="slu",
+        convert=intent_and_slots,
+        splits={"train": "train", "validation": "devel", "test": "test"},
+        columns={
+            "audio": "audio",
+            "intent": "intent",
+            "annotation": ("sentence_annotation", "annotation"),
+            "entities": "entities",
+            "id": ("recording", "file", "id"),
+            "speaker": ("user_id", "speaker_id"),
+        },
+        required_roles=("intent",),
+        description="SLURP smart-home commands: intent | slot=value targets (modeling_lauragpt.slu_format)",
+    )
+)
+CLOTHO = register_adapter(
+    DatasetAdapter(
+        name="clotho",
+        hub_id="LakoreAI/clotho-dev-sample",
+        task="aac",
+        convert=captions,
+        splits={"validation": "test", "test": "test"},
+        columns={"audio": "audio", "id": "file_name"},
+        options={"caption_columns": [f"caption_{k}" for k in range(1, 6)], "captions": "all"},
+        description="Clotho audio captioning: 5 captions per clip -> one row per caption (options.captions picks one)",
+    )
+)
+IEMOCAP = register_adapter(
+    DatasetAdapter(
+        name="iemocap",
+        hub_id="Zahra99/IEMOCAP_Audio",
+        task="ser",
+        convert=emotion,
+        splits={"train": "session1+session2+session3+session4", "validation": "session5", "test": "session5"},
+        columns={"audio": "audio", "label": "label"},
+        required_roles=("label",),
+        options={
+            "labels": {"ang": "angry", "hap": "happy", "exc": "happy", "neu": "neutral", "sad": "sad"},
+            "keep_unlisted": False,
+        },
+        description="IEMOCAP 4-class emotion (angry / happy / neutral / sad), sessions 1-4 train, 5 test",
+    )
+)
 
 
 __all__ = ["CLOTHO", "IEMOCAP", "SLURP", "annotation_slots", "captions", "emotion", "intent_and_slots"]

@@ -10,8 +10,16 @@ from .ser import plan_ser
 from .slu import plan_slu
 from .tts import plan_tts
 
-PLANNERS = {"asr": plan_asr, "s2tt": plan_s2tt, "tts": plan_tts, "se": plan_se, "aac": plan_aac, "ser": plan_ser,
-            "slu": plan_slu, "mt": plan_mt}
+PLANNERS = {
+    "asr": plan_asr,
+    "s2tt": plan_s2tt,
+    "tts": plan_tts,
+    "se": plan_se,
+    "aac": plan_aac,
+    "ser": plan_ser,
+    "slu": plan_slu,
+    "mt": plan_mt,
+}
 TASKS = tuple(PLANNERS)
 
 __all__ = ["PLANNERS", "TASKS", "BuildPlan", "PlannedRow"]

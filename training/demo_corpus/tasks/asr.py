@@ -23,14 +23,26 @@ VOICES_PER_SENTENCE = 3
 
 def plan_asr(plan: BuildPlan) -> list[PlannedRow]:
     real = [
-        PlannedRow("asr", f"asr-asterisk-en-{rec.key.replace('/', '-')}", sentence_split(rec.text),
-                   audio=Recording(rec.path), columns={"target_text": rec.text, "speaker": rec.speaker})
+        PlannedRow(
+            "asr",
+            f"asr-asterisk-en-{rec.key.replace('/', '-')}",
+            sentence_split(rec.text),
+            audio=Recording(rec.path),
+            columns={"target_text": rec.text, "speaker": rec.speaker},
+        )
         for rec in prompt_recordings("en", MAX_RECORDING_SECONDS).values()
     ]
     synthetic = []
     for text in english_sentences():
         split = sentence_split(text)
         for voice in voices_for(text, split, plan.seed, VOICES_PER_SENTENCE, voices=ASR_TRAIN_VOICES):
-            synthetic.append(PlannedRow("asr", f"asr-{voice}-{short_id(text)}", split, audio=Speech(voice, text),
-                                        columns={"target_text": text, "speaker": voice}))
+            synthetic.append(
+                PlannedRow(
+                    "asr",
+                    f"asr-{voice}-{short_id(text)}",
+                    split,
+                    audio=Speech(voice, text),
+                    columns={"target_text": text, "speaker": voice},
+                )
+            )
     return pick_balanced([real, synthetic], plan, task="asr")

@@ -67,8 +67,9 @@ def voices_for(text: str, split: str, seed: int, count: int, voices: tuple[str, 
     return row_rng(seed, "voices", text, voices).sample(voices, count)
 
 
-def pick_balanced(groups: list[list[PlannedRow]], plan: BuildPlan, task: str,
-                  weights: list[int] | None = None) -> list[PlannedRow]:
+def pick_balanced(
+    groups: list[list[PlannedRow]], plan: BuildPlan, task: str, weights: list[int] | None = None
+) -> list[PlannedRow]:
     """For each split, shuffle each group (seeded) and take rows from the groups in turn until the split's size
     (``plan.size(split, task)``; ``task`` also salts the shuffles).
 

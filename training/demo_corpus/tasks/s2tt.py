@@ -28,11 +28,21 @@ def _asterisk_pairs(language: str) -> list[PlannedRow]:
         source = english.get(key)
         if source is None:
             continue
-        rows.append(PlannedRow(
-            "s2tt", f"s2tt-asterisk-en-{language}-{key.replace('/', '-')}", sentence_split(source.text),
-            audio=Recording(source.path), target_audio=Recording(target.path),
-            columns={"text": source.text, "target_text": target.text, "language": language, "speaker": source.speaker},
-        ))
+        rows.append(
+            PlannedRow(
+                "s2tt",
+                f"s2tt-asterisk-en-{language}-{key.replace('/', '-')}",
+                sentence_split(source.text),
+                audio=Recording(source.path),
+                target_audio=Recording(target.path),
+                columns={
+                    "text": source.text,
+                    "target_text": target.text,
+                    "language": language,
+                    "speaker": source.speaker,
+                },
+            )
+        )
     return rows
 
 
@@ -41,12 +51,19 @@ def _synthetic_pairs(plan: BuildPlan, language: str) -> list[PlannedRow]:
     for pair in gettext_pairs(language):
         split = sentence_split(pair.source)
         voice = voice_for(pair.source, split, plan.seed)
-        rows.append(PlannedRow(
-            "s2tt", f"s2tt-{voice}-en-{language}-{short_id(pair.source)}", split, audio=Speech(voice, pair.source),
-            columns={"text": pair.source, "target_text": pair.target, "language": language, "speaker": voice},
-        ))
+        rows.append(
+            PlannedRow(
+                "s2tt",
+                f"s2tt-{voice}-en-{language}-{short_id(pair.source)}",
+                split,
+                audio=Speech(voice, pair.source),
+                columns={"text": pair.source, "target_text": pair.target, "language": language, "speaker": voice},
+            )
+        )
     return rows
 
 
 def plan_s2tt(plan: BuildPlan) -> list[PlannedRow]:
-    return pick_balanced([_asterisk_pairs("fr"), _asterisk_pairs("es"), _synthetic_pairs(plan, "de")], plan, task="s2tt")
+    return pick_balanced(
+        [_asterisk_pairs("fr"), _asterisk_pairs("es"), _synthetic_pairs(plan, "de")], plan, task="s2tt"
+    )

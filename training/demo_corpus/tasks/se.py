@@ -41,10 +41,14 @@ def _noisy_row(row_id: str, split: str, clean, text: str, speaker: str, plan: Bu
     kind = rng.choice(NOISE_KINDS)
     snr_db = round(rng.uniform(*SNR_RANGE_DB), 1)
     noise, seed = _noise(kind, rng, events, scenes), rng.getrandbits(32)
-    return PlannedRow("se", f"{row_id}-{kind}-snr{snr_db:g}", split,
-                      audio=Mixture(clean, noise, snr_db, seed, part="noisy"),
-                      target_audio=Mixture(clean, noise, snr_db, seed, part="clean"),
-                      columns={"text": text, "speaker": speaker})
+    return PlannedRow(
+        "se",
+        f"{row_id}-{kind}-snr{snr_db:g}",
+        split,
+        audio=Mixture(clean, noise, snr_db, seed, part="noisy"),
+        target_audio=Mixture(clean, noise, snr_db, seed, part="clean"),
+        columns={"text": text, "speaker": speaker},
+    )
 
 
 def plan_se(plan: BuildPlan) -> list[PlannedRow]:
@@ -55,7 +59,18 @@ def plan_se(plan: BuildPlan) -> list[PlannedRow]:
         voice = voice_for(text, split, plan.seed)
         row_id = f"se-{voice}-{short_id(text)}"
         synthetic.append(_noisy_row(row_id, split, Speech(voice, text), text, voice, plan, events, scenes))
-    real = [_noisy_row(f"se-asterisk-en-{rec.key.replace('/', '-')}", sentence_split(rec.text), Recording(rec.path),
-                       rec.text, rec.speaker, plan, events, scenes)
-            for rec in prompt_recordings("en", MAX_RECORDING_SECONDS).values() if len(rec.text.split()) >= 3]
+    real = [
+        _noisy_row(
+            f"se-asterisk-en-{rec.key.replace('/', '-')}",
+            sentence_split(rec.text),
+            Recording(rec.path),
+            rec.text,
+            rec.speaker,
+            plan,
+            events,
+            scenes,
+        )
+        for rec in prompt_recordings("en", MAX_RECORDING_SECONDS).values()
+        if len(rec.text.split()) >= 3
+    ]
     return pick_balanced([synthetic, real], plan, task="se", weights=[2, 1])

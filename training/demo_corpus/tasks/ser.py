@@ -48,10 +48,14 @@ def acted_speech(voice_name: str, text: str, emotion: str, seed: int) -> Speech:
     def jitter() -> float:
         return rng.uniform(0.95, 1.05)
 
-    prosody = Prosody(duration_stretch=round(style.stretch * jitter(), 3),
-                      f0_mean_hz=round(voice.f0_mean_hz * style.pitch * jitter(), 1),
-                      f0_stddev_hz=round(voice.f0_stddev_hz * style.spread * jitter(), 1))
-    return Speech(voice_name, text, prosody, level_dbfs=round(SPEECH_RMS_DBFS + style.level_db + rng.uniform(-1.5, 1.5), 1))
+    prosody = Prosody(
+        duration_stretch=round(style.stretch * jitter(), 3),
+        f0_mean_hz=round(voice.f0_mean_hz * style.pitch * jitter(), 1),
+        f0_stddev_hz=round(voice.f0_stddev_hz * style.spread * jitter(), 1),
+    )
+    return Speech(
+        voice_name, text, prosody, level_dbfs=round(SPEECH_RMS_DBFS + style.level_db + rng.uniform(-1.5, 1.5), 1)
+    )
 
 
 def plan_ser(plan: BuildPlan) -> list[PlannedRow]:
@@ -62,8 +66,14 @@ def plan_ser(plan: BuildPlan) -> list[PlannedRow]:
         for text in sentences:
             split = sentence_split(text)
             voice = voice_for(f"{text}|{emotion}", split, plan.seed, voices=PROSODY_TRAIN_VOICES)
-            rows.append(PlannedRow("ser", f"ser-{voice}-{emotion}-{short_id(text)}", split,
-                                   audio=acted_speech(voice, text, emotion, plan.seed),
-                                   columns={"text": text, "target_text": emotion, "speaker": voice}))
+            rows.append(
+                PlannedRow(
+                    "ser",
+                    f"ser-{voice}-{emotion}-{short_id(text)}",
+                    split,
+                    audio=acted_speech(voice, text, emotion, plan.seed),
+                    columns={"text": text, "target_text": emotion, "speaker": voice},
+                )
+            )
         groups.append(rows)
     return pick_balanced(groups, plan, task="ser")

@@ -22,8 +22,13 @@ def plan_slu(plan: BuildPlan) -> list[PlannedRow]:
         split = sentence_split(command.text)
         target = format_slu(command.intent, dict(command.slots))
         for voice in voices_for(command.text, split, plan.seed, count=VOICES_PER_COMMAND):
-            by_intent[command.intent].append(PlannedRow(
-                "slu", f"slu-{voice}-{short_id(command.text)}", split, audio=Speech(voice, command.text),
-                columns={"text": command.text, "target_text": target, "speaker": voice},
-            ))
+            by_intent[command.intent].append(
+                PlannedRow(
+                    "slu",
+                    f"slu-{voice}-{short_id(command.text)}",
+                    split,
+                    audio=Speech(voice, command.text),
+                    columns={"text": command.text, "target_text": target, "speaker": voice},
+                )
+            )
     return pick_balanced(list(by_intent.values()), plan, task="slu")

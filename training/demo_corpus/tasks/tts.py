@@ -13,6 +13,13 @@ def plan_tts(plan: BuildPlan) -> list[PlannedRow]:
     for text in english_sentences():
         split = sentence_split(text)
         voice = voice_for(text, split, plan.seed)
-        rows.append(PlannedRow("tts", f"tts-{voice}-{short_id(text)}", split, target_audio=Speech(voice, text),
-                               columns={"text": text, "speaker": voice}))
+        rows.append(
+            PlannedRow(
+                "tts",
+                f"tts-{voice}-{short_id(text)}",
+                split,
+                target_audio=Speech(voice, text),
+                columns={"text": text, "speaker": voice},
+            )
+        )
     return pick_balanced([rows], plan, task="tts")

@@ -32,4 +32,13 @@ Example:
 """
 
 
-Bleu = metric_class("Bleu", __name__, compute_bleu, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_WITH_REFERENCES, codebase_urls=["https://github.com/mjpost/sacrebleu"])
+Bleu = metric_class(
+    "Bleu",
+    __name__,
+    compute_bleu,
+    _DESCRIPTION,
+    _CITATION,
+    _KWARGS_DESCRIPTION,
+    TEXT_WITH_REFERENCES,
+    codebase_urls=["https://github.com/mjpost/sacrebleu"],
+)

@@ -41,4 +41,13 @@ Example:
 """
 
 
-Captioning = metric_class("Captioning", __name__, compute_captioning, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_WITH_REFERENCES, codebase_urls=["https://github.com/salaniz/pycocoevalcap"])
+Captioning = metric_class(
+    "Captioning",
+    __name__,
+    compute_captioning,
+    _DESCRIPTION,
+    _CITATION,
+    _KWARGS_DESCRIPTION,
+    TEXT_WITH_REFERENCES,
+    codebase_urls=["https://github.com/salaniz/pycocoevalcap"],
+)

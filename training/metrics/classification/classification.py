@@ -30,4 +30,6 @@ Example:
 """
 
 
-Classification = metric_class("Classification", __name__, compute_classification, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_PAIRS)
+Classification = metric_class(
+    "Classification", __name__, compute_classification, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_PAIRS
+)

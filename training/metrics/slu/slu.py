@@ -30,4 +30,13 @@ Example:
 """
 
 
-Slu = metric_class("Slu", __name__, compute_slu, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_PAIRS, codebase_urls=["https://github.com/pswietojanski/slurp/tree/master/scripts/evaluation"])
+Slu = metric_class(
+    "Slu",
+    __name__,
+    compute_slu,
+    _DESCRIPTION,
+    _CITATION,
+    _KWARGS_DESCRIPTION,
+    TEXT_PAIRS,
+    codebase_urls=["https://github.com/pswietojanski/slurp/tree/master/scripts/evaluation"],
+)

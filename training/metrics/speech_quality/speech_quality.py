@@ -44,4 +44,6 @@ Example:
 """
 
 
-SpeechQuality = metric_class("SpeechQuality", __name__, compute_speech_quality, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, WAVEFORM_PAIRS)
+SpeechQuality = metric_class(
+    "SpeechQuality", __name__, compute_speech_quality, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, WAVEFORM_PAIRS
+)

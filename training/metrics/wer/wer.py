@@ -29,4 +29,13 @@ Example:
 """
 
 
-Wer = metric_class("Wer", __name__, compute_wer, _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, TEXT_PAIRS, codebase_urls=["https://github.com/jitsi/jiwer"])
+Wer = metric_class(
+    "Wer",
+    __name__,
+    compute_wer,
+    _DESCRIPTION,
+    _CITATION,
+    _KWARGS_DESCRIPTION,
+    TEXT_PAIRS,
+    codebase_urls=["https://github.com/jitsi/jiwer"],
+)
