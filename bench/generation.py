@@ -33,21 +33,15 @@ from modeling_lauragpt.bench.fixtures import (
     count_parameters,
 )
 from modeling_lauragpt.generation_lauragpt import TaskVocabularyLogitsProcessor
+from modeling_lauragpt.presets import DEMO_LLM
 
 NAME = "generation"
 CODEC_HZ = 25  # first-group codec tokens per second of audio
 SECONDS = (5, 10, 30)
 QUICK_SECONDS = (1, 2, 4)
-# "Small but not tiny": a 4-layer, 256-wide Qwen2 LLM (GQA 4:2), the shape of the project's embedded demo model,
-# so that per-token work is visible next to Python overhead while 30 s of audio still decodes in seconds.
-TEXT_CONFIG = {
-    "hidden_size": 256,
-    "intermediate_size": 768,
-    "num_hidden_layers": 4,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "max_position_embeddings": 1024,
-}
+# "Small but not tiny": the embedded default's LLM shape (4 x 256 Qwen2, GQA 4:2), so that per-token work is
+# visible next to Python overhead while 30 s of audio still decodes in seconds.
+TEXT_CONFIG = {key: value for key, value in DEMO_LLM.items() if key != "model_type"}
 
 
 def build_model() -> tuple[LauraGPTForConditionalGeneration, dict]:
