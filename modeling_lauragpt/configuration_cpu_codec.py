@@ -11,6 +11,7 @@ from __future__ import annotations
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
+from .audio import CODEC_HOP_LENGTH, SAMPLING_RATE
 from .errors import InvalidInputError
 from .presets import CPU_CODEC_PRESETS, cpu_codec_values
 
@@ -63,8 +64,8 @@ class LauraGPTCPUCodecConfig(PreTrainedConfig):
 
     model_type = "lauragpt_cpu_codec"
 
-    sampling_rate: int = 16000
-    hop_length: int = 640
+    sampling_rate: int = SAMPLING_RATE
+    hop_length: int = CODEC_HOP_LENGTH
     n_fft: int = 640
     stft_hop_length: int = 160
     magnitude_floor: float = 1e-4
