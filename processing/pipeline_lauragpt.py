@@ -21,7 +21,7 @@ from transformers import GenerationConfig, Pipeline
 from transformers.generation.utils import GenerationMixin
 
 from ..audio import to_mono_waveform, unpack_clip
-from ..errors import DeviceUnavailableError, InvalidInputError
+from ..errors import DeviceUnavailableError, InvalidInputError, OutputConflictError
 from ..generation_lauragpt import ChoiceLogitsProcessor
 from ..slu_format import parse_slu
 from ..tasks import AUDIO, CODEC, TRANSLATION_TASKS, task_spec
@@ -136,6 +136,22 @@ class LauraGPTPipeline(Pipeline):
             self.vocoder.check_compatible(self.model.config)
 
     # ------------------------------------------------------------------------------------------------ public
+    def save_pretrained(self, save_directory: str | Path, **kwargs) -> None:
+        """Save the model, its processor and its vocoder (in ``<save_directory>/vocoder``), so that
+        ``pipeline("lauragpt", model=save_directory)`` loads the same pipeline again.
+
+        transformers' own ``Pipeline.save_pretrained`` would also copy this class's source into the folder as remote
+        code, because it is registered with ``PIPELINE_REGISTRY``: that fails on the package's relative imports and
+        would make the folder demand ``trust_remote_code``, which the installed package never needs.
+        """
+        folder = Path(save_directory)
+        if folder.is_file():
+            raise OutputConflictError(f"{folder} is a file; pass a folder to save the pipeline in.")
+        self.model.save_pretrained(folder, **kwargs)
+        self.processor.save_pretrained(folder)
+        if self.vocoder is not None:
+            self.vocoder.save_pretrained(folder / VOCODER_SUBFOLDER, **kwargs)
+
     def __call__(self, inputs, task: str | None = None, batch_size: int = 1, **kwargs):
         """Run ``task`` on one input or a list of inputs; returns one result dict or a list of them.
 

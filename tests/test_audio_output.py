@@ -56,6 +56,20 @@ def test_pipeline_loads_the_companion_vocoder(pipe):
     assert isinstance(pipe.vocoder, LauraGPTVocoder)
 
 
+def test_a_saved_pipeline_reloads_with_its_vocoder_and_no_remote_code(pipe, tmp_path):
+    pipe.save_pretrained(tmp_path / "saved")
+    config = json.loads((tmp_path / "saved" / "config.json").read_text())
+    assert "custom_pipelines" not in config and not list((tmp_path / "saved").glob("*.py"))
+    assert (tmp_path / "saved" / "vocoder" / "model.safetensors").is_file()
+    again = pipeline("lauragpt", model=str(tmp_path / "saved"), device="cpu")
+    ours = pipe("hello world", task="tts", do_sample=False, **FIXED)
+    np.testing.assert_allclose(
+        again("hello world", task="tts", do_sample=False, **FIXED)["audio"], ours["audio"], atol=1e-6
+    )
+    with pytest.raises(FileExistsError, match="is a file"):
+        pipe.save_pretrained(tmp_path / "saved" / "config.json")
+
+
 def test_tts_and_se_produce_16k_waveforms_of_the_generated_length(pipe):
     _check_audio(pipe("hello world", task="tts", **FIXED))
     _check_audio(pipe(make_audio(0.8, 1), task="se", sampling_rate=16000, **FIXED))
