@@ -287,17 +287,17 @@ VOCODER_PRESETS = tuple(sorted(name for name, row in PRESETS.items() if row.voco
 
 
 # ------------------------------------------------------------------------------------------------ lookups
-def _lookup(table: Mapping, name: str, what: str):
+def _lookup(table: Mapping, name: str, what: str = ""):
+    """``table[name]``; otherwise an ``InvalidInputError`` naming the (``what``) preset and listing the table's."""
     if name not in table:
-        raise InvalidInputError(f"Unknown {what} preset {name!r}; choose one of {sorted(table)}.")
+        kind = f"{what} preset" if what else "preset"
+        raise InvalidInputError(f"Unknown {kind} {name!r}; choose one of {sorted(table)}.")
     return table[name]
 
 
 def get_preset(name: str) -> Preset:
     """The row ``name``; an ``InvalidInputError`` listing the names otherwise."""
-    if name not in PRESETS:
-        raise InvalidInputError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
-    return PRESETS[name]
+    return _lookup(PRESETS, name)
 
 
 def model_values(name: str) -> dict:
@@ -314,9 +314,7 @@ def vocoder_values(name: str) -> dict:
     """``LauraGPTVocoderConfig`` keyword values of vocoder preset ``name`` (a fresh copy): the row's codec preset
     as ``codec_config``, its codebook size, the model's text vocabulary and audio features, and the predictor
     sizes."""
-    row = PRESETS.get(name)
-    if row is None or row.vocoder is None:
-        raise InvalidInputError(f"Unknown preset {name!r}; choose one of {sorted(VOCODER_PRESETS)}.")
+    row = _lookup({name: row for name, row in PRESETS.items() if row.vocoder is not None}, name)
     return {
         "codec_config": row.codec.values(),
         "codebook_size": row.codebook_size,
@@ -328,9 +326,7 @@ def vocoder_values(name: str) -> dict:
 
 def cpu_codec_values(name: str) -> dict:
     """``LauraGPTCPUCodecConfig`` keyword values of CPU codec preset ``name`` (a fresh copy)."""
-    if name not in CPU_CODEC_PRESETS:
-        raise InvalidInputError(f"Unknown preset {name!r}; choose one of {sorted(CPU_CODEC_PRESETS)}.")
-    return copy.deepcopy(CPU_CODEC_PRESETS[name])
+    return copy.deepcopy(_lookup(CPU_CODEC_PRESETS, name))
 
 
 def codebook_size(name: str) -> int:
