@@ -107,6 +107,16 @@ def load_audio_file(path: str | Path) -> dict:
     return {"array": array, "sampling_rate": rate}
 
 
+def save_model_folder(folder: Path, model, processor, vocoder=None, **kwargs) -> Path:
+    """Write the folder ``pipeline("lauragpt", model=folder)`` loads: ``model`` and ``processor`` in it, ``vocoder``
+    (when given) in ``folder/vocoder``. ``kwargs`` go to the models' ``save_pretrained``."""
+    model.save_pretrained(folder, **kwargs)
+    processor.save_pretrained(folder)
+    if vocoder is not None:
+        vocoder.save_pretrained(folder / VOCODER_SUBFOLDER, **kwargs)
+    return folder
+
+
 def find_companion_vocoder(model):
     """The vocoder saved beside a model (``<model folder>/vocoder``), or None."""
     folder = Path(str(getattr(model, "name_or_path", "") or "")) / VOCODER_SUBFOLDER
@@ -147,10 +157,7 @@ class LauraGPTPipeline(Pipeline):
         folder = Path(save_directory)
         if folder.is_file():
             raise OutputConflictError(f"{folder} is a file; pass a folder to save the pipeline in.")
-        self.model.save_pretrained(folder, **kwargs)
-        self.processor.save_pretrained(folder)
-        if self.vocoder is not None:
-            self.vocoder.save_pretrained(folder / VOCODER_SUBFOLDER, **kwargs)
+        save_model_folder(folder, self.model, self.processor, self.vocoder, **kwargs)
 
     def __call__(self, inputs, task: str | None = None, batch_size: int = 1, **kwargs):
         """Run ``task`` on one input or a list of inputs; returns one result dict or a list of them.
@@ -413,4 +420,5 @@ __all__ = [
     "check_generate_numbers",
     "find_companion_vocoder",
     "load_audio_file",
+    "save_model_folder",
 ]

@@ -32,7 +32,7 @@ from ..modeling_audio_encoder import LauraGPTAudioEncoder
 from ..modeling_lauragpt import LauraGPTForConditionalGeneration
 from ..modeling_vocoder import LauraGPTVocoder
 from ..processing.feature_extraction_lauragpt import LauraGPTFeatureExtractor
-from ..processing.pipeline_lauragpt import VOCODER_SUBFOLDER
+from ..processing.pipeline_lauragpt import save_model_folder
 from ..processing.processing_lauragpt import LauraGPTProcessor
 from ..tasks import DEFAULT_TASKS
 
@@ -51,12 +51,8 @@ class AssembledLauraGPT:
 
     def save_pretrained(self, save_directory: str | Path) -> Path:
         """Write ``model`` + ``processor`` into ``save_directory``, and ``vocoder/`` (or ``codec/`` without one)."""
-        folder = Path(save_directory)
-        self.model.save_pretrained(folder)
-        self.processor.save_pretrained(folder)
-        if self.vocoder is not None:
-            self.vocoder.save_pretrained(folder / VOCODER_SUBFOLDER)
-        else:
+        folder = save_model_folder(Path(save_directory), self.model, self.processor, self.vocoder)
+        if self.vocoder is None:
             self.codec.save_pretrained(folder / CODEC_SUBFOLDER)
         return folder
 
