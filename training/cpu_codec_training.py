@@ -1,6 +1,10 @@
 """Train the CPU codec (``LauraGPTCPUCodec``) from scratch on 2 CPU cores, top to bottom.
 
     python -m modeling_lauragpt.training.cpu_codec_training --out runs/cpu_codec --max-minutes 45
+    python -m modeling_lauragpt.training.cpu_codec_training --config codec.yaml --set batch_size=8 --max-steps 100
+
+Every field of ``Arguments`` is a flag (``--max-steps``), a line of the ``--config`` YAML (``max_steps: 100``) and a
+``--set max_steps=100``; a flag wins over ``--set``, which wins over the YAML.
 
 1. **Speech, disjoint from the held-out test voice.** The demo corpus holds out the voice ``flite_awb`` and every
    test sentence (``demo_corpus.splits``). Training speech is every other voice on the image speaking training and
@@ -41,6 +45,7 @@ import torchaudio
 from modeling_lauragpt.audio import CODEC_HOP_LENGTH, SAMPLING_RATE
 from modeling_lauragpt.configuration_cpu_codec import LauraGPTCPUCodecConfig
 from modeling_lauragpt.modeling_cpu_codec import LauraGPTCPUCodec
+from modeling_lauragpt.training.arguments import add_config_arguments, arguments_from_command_line
 from modeling_lauragpt.training.demo_corpus.asterisk import prompt_recordings
 from modeling_lauragpt.training.demo_corpus.splits import TEST, sentence_split
 from modeling_lauragpt.training.demo_corpus.text_sources import english_sentences
@@ -308,11 +313,16 @@ def train(args: Arguments, log=print) -> LauraGPTCPUCodec:
     return model
 
 
-def parse_arguments(argv=None) -> Arguments:
+def parse_arguments(argv: list[str] | None = None) -> Arguments:
+    """``Arguments`` of a command line: default < ``--config`` YAML < ``--set field=value`` < ``--field`` flag.
+
+    parse_arguments(["--config", "codec.yaml", "--set", "max_steps=200", "--threads", "2"])
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name, default in asdict(Arguments()).items():
-        parser.add_argument("--" + name.replace("_", "-"), type=type(default), default=default)
-    return Arguments(**vars(parser.parse_args(argv)))
+    for name, default in asdict(Arguments()).items():  # default None: a flag that is not given sets nothing
+        parser.add_argument("--" + name.replace("_", "-"), type=type(default), help=f"default {default}")
+    add_config_arguments(parser, example="max_steps=200")
+    return arguments_from_command_line(Arguments, parser.parse_args(argv))
 
 
 if __name__ == "__main__":

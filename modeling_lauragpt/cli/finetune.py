@@ -8,19 +8,41 @@ writes ``runs/lid/adapter`` (adapter weights + the processor that knows ``<|lid|
 ``runs/lid/merged``, a complete model folder for ``pipeline("lauragpt", model="runs/lid/merged")``.
 ``--data`` is a canonical dataset (``training.data.schema``): a ``save_to_disk`` folder or a Hub-format folder
 (parquet / json files) whose ``train`` split has rows with ``task`` equal to ``--task``.
+
+The training knobs (``FinetuneArguments``: lora_r, lora_alpha, lora_dropout, max_steps, learning_rate, batch_size,
+seed) also come from a YAML of those fields, ``--config lid.yaml``, and ``--set field=value``; the flags
+(``--lora-r``, ``--max-steps``...) are shortcuts and win over ``--set``, which wins over the YAML:
+
+    lauragpt finetune --model path/to/lauragpt --task lid --data path/to/lid_dataset --output-dir runs/lid \\
+        --config lid.yaml --set learning_rate=1e-4 --max-steps 200
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import InvalidInputError
 from ..tasks import AUDIO, CODEC, TEXT, TaskSpec
+from ..training.arguments import add_config_arguments, arguments_from_command_line
 
 ADAPTER_SUBFOLDER = "adapter"
 MERGED_SUBFOLDER = "merged"
+
+
+@dataclass
+class FinetuneArguments:
+    """The training knobs of ``lauragpt finetune`` (the keyword arguments of ``peft_finetune.finetune_new_task``)."""
+
+    lora_r: int = 8  # LoRA rank
+    lora_alpha: int = 16  # LoRA scaling numerator
+    lora_dropout: float = 0.0  # dropout on the LoRA path
+    max_steps: int = 1000  # optimizer steps
+    learning_rate: float = 2e-4  # peak learning rate
+    batch_size: int = 8  # examples per step
+    seed: int = 0  # seed of the LoRA init and data order
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,17 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output-dir", required=True, type=Path, help=f"receives {ADAPTER_SUBFOLDER}/ (and {MERGED_SUBFOLDER}/)"
     )
-    parser.add_argument("--lora-r", type=int, default=8, help="LoRA rank (default: 8)")
-    parser.add_argument("--lora-alpha", type=int, default=16, help="LoRA scaling numerator (default: 16)")
-    parser.add_argument("--lora-dropout", type=float, default=0.0, help="dropout on the LoRA path (default: 0)")
-    parser.add_argument("--max-steps", type=int, default=1000, help="optimizer steps (default: 1000)")
-    parser.add_argument("--learning-rate", type=float, default=2e-4, help="peak learning rate (default: 2e-4)")
-    parser.add_argument("--batch-size", type=int, default=8, help="examples per step (default: 8)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the LoRA init and data order (default: 0)")
+    # shortcuts for FinetuneArguments fields: None means "not given", so --set and --config can set the field
+    parser.add_argument("--lora-r", type=int, help="LoRA rank (default: 8)")
+    parser.add_argument("--lora-alpha", type=int, help="LoRA scaling numerator (default: 16)")
+    parser.add_argument("--lora-dropout", type=float, help="dropout on the LoRA path (default: 0)")
+    parser.add_argument("--max-steps", type=int, help="optimizer steps (default: 1000)")
+    parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: 2e-4)")
+    parser.add_argument("--batch-size", type=int, help="examples per step (default: 8)")
+    parser.add_argument("--seed", type=int, help="seed of the LoRA init and data order (default: 0)")
+    add_config_arguments(parser, example="learning_rate=1e-4")
     parser.add_argument(
         "--merge", action="store_true", help=f"also write the merged model to OUTPUT_DIR/{MERGED_SUBFOLDER}"
     )
     return parser
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, FinetuneArguments]:
+    """The command line and its training knobs: default < ``--config`` YAML < ``--set`` < a flag.
+
+    parse_args([..., "--set", "max_steps=50", "--max-steps", "9"])[1].max_steps -> 9
+    """
+    args = build_parser().parse_args(argv)
+    return args, arguments_from_command_line(FinetuneArguments, args)
 
 
 def load_training_rows(path: Path, task: str | None = None):
@@ -83,7 +116,7 @@ def load_training_rows(path: Path, task: str | None = None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, arguments = parse_args(argv)
     from ..modeling_lauragpt import LauraGPTForConditionalGeneration
     from ..processing.processing_lauragpt import LauraGPTProcessor
     from ..training.peft_finetune import finetune_new_task, merge_adapter
@@ -101,13 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         spec,
         rows,
         adapter_dir,
-        lora_r=args.lora_r,
-        lora_alpha=args.lora_alpha,
-        lora_dropout=args.lora_dropout,
-        max_steps=args.max_steps,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        seed=args.seed,
+        **asdict(arguments),
         base_model_name_or_path=args.model,
     )
     trainable, total = peft_model.get_nb_trainable_parameters()
@@ -121,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["build_parser", "load_training_rows", "main"]
+__all__ = ["FinetuneArguments", "build_parser", "load_training_rows", "main", "parse_args"]
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import argparse
 import sys
 
 from ..errors import InvalidInputError
+from ..training.arguments import add_set_argument
 from .run import positive_int
 
 
@@ -45,21 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-steps", type=positive_int, help="optimizer steps (training.max_steps)")
     parser.add_argument("--tasks", help="comma-separated tasks to train (the others are left out), e.g. asr,tts")
     parser.add_argument("--codec", help="codec or vocoder folder for tts/se targets (codec.path)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. --set training.learning_rate=3e-4 (repeatable)",
-    )
+    add_set_argument(parser, "training.learning_rate=3e-4")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     parser.add_argument("--overwrite", action="store_true", help="train into an --output-dir that holds other files")
     return parser
 
 
 def resolve_config(args: argparse.Namespace) -> dict:
-    """The recipe config of a command line: overlay, then the shortcut flags, then ``--set``."""
+    """The recipe config of a command line: overlay, then ``--set``, then the shortcut flags (a flag given wins, as
+    in every training command)."""
     from ..training.recipe_config import load_recipe_config
 
     shortcuts = []
@@ -69,7 +64,7 @@ def resolve_config(args: argparse.Namespace) -> dict:
         shortcuts.append(f"training.max_steps={args.max_steps}")
     if args.codec is not None:
         shortcuts.append(f"codec.path={args.codec}")
-    config = load_recipe_config(args.config, shortcuts + list(args.overrides))
+    config = load_recipe_config(args.config, list(args.overrides) + shortcuts)
     if args.tasks:
         wanted = [t.strip() for t in args.tasks.split(",") if t.strip()]
         unknown = sorted(set(wanted) - set(config["data"]["tasks"]))
