@@ -212,12 +212,15 @@ class LauraGPTConfig(PreTrainedConfig):
         ``"whisper-tiny"``, ``"tiny-whisper"``); its ``codebook_size`` is its codec preset's.
 
         Keyword overrides replace top-level fields; ``audio_config=`` / ``text_config=`` dicts are merged into the
-        preset's sub-config values. To size a preset to a processor's vocabulary, use ``from_processor``.
+        preset's sub-config values (or replace them, when they name another ``model_type``). To size a preset to a processor's vocabulary, use ``from_processor``.
         Example: ``LauraGPTConfig.from_preset("tiny", text_config={"num_hidden_layers": 1})``.
         """
         values = model_values(name)
         for key in ("audio_config", "text_config"):
-            values[key].update(overrides.pop(key, None) or {})
+            override = dict(overrides.pop(key, None) or {})
+            if override.get("model_type", values[key].get("model_type")) != values[key].get("model_type"):
+                values[key] = {}  # another architecture: its own defaults, not the preset's field names
+            values[key].update(override)
         values.update(overrides)
         layout = VocabularyLayout(
             values["text_vocab_size"], values["codebook_size"], tuple(values.get("tasks", DEFAULT_TASKS))

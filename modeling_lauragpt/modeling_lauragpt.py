@@ -339,6 +339,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         super().__init__(config)
         self.model = LauraGPTModel(config)
         self.lm_head = nn.Linear(config.text_config.hidden_size, config.text_config.vocab_size, bias=False)
+        self._tied_weights_keys = {"lm_head.weight": self._input_embedding_name()}
         self.post_init()
         self.generation_config.eos_token_id = [config.text_eos_token_id, config.codec_end_token_id]
         self.generation_config.pad_token_id = config.pad_token_id
@@ -451,6 +452,13 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             attentions=outputs.attentions,
             audio_hidden_states=outputs.audio_hidden_states,
         )
+
+    def _input_embedding_name(self) -> str:
+        """The LLM's token-embedding parameter, which a tied head shares: ``embed_tokens`` in Qwen2 and most
+        decoders, ``wte`` in GPT-2."""
+        embedding = self.model.language_model.get_input_embeddings().weight
+        name = next(n for n, p in self.model.language_model.named_parameters() if p is embedding)
+        return f"model.language_model.{name}"
 
     def load_text_model(self, text_model: PreTrainedModel) -> LauraGPTForConditionalGeneration:
         """Use a pretrained causal LM (e.g. a ``Qwen2ForCausalLM`` of the same shape) as the LLM, in place.

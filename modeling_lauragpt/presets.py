@@ -92,6 +92,9 @@ class CodecPreset:
 QWEN_TEXT = MappingProxyType({"text_vocab_size": 151851, "text_eos_token_id": 151643, "pad_token_id": 151643})
 TINY_TEXT = MappingProxyType({"text_vocab_size": 256, "text_eos_token_id": 0, "pad_token_id": 0})
 DEMO_TEXT = MappingProxyType({"text_vocab_size": 1000, "text_eos_token_id": 0, "pad_token_id": 0})
+# Whisper's English byte-level BPE without its control tokens (conversion/whisper_decoder_lm.whisper_text_tokenizer):
+# <|endoftext|> (50256) ends text and pads.
+WHISPER_EN_TEXT = MappingProxyType({"text_vocab_size": 50257, "text_eos_token_id": 50256, "pad_token_id": 50256})
 
 # ------------------------------------------------------------------------------------------------ model parts
 # Encoder shapes of OpenAI's Whisper sizes (d_model, layers, heads, FFN, mel bins); the decoder fields of a
@@ -124,6 +127,22 @@ DEMO_LLM = {
     "num_attention_heads": 4,
     "num_key_value_heads": 2,
     "max_position_embeddings": 1024,
+}
+# Whisper tiny(.en)'s text decoder without its cross-attention, as a GPT-2 (conversion/whisper_decoder_lm.py): 4
+# layers x 384, 6 heads, FFN 1536, exact GELU, 448 learned positions; ~8 M parameters besides its 51,864-row
+# embedding.
+WHISPER_TINY_DECODER_LLM = {
+    "model_type": "gpt2",
+    "n_embd": 384,
+    "n_layer": 4,
+    "n_head": 6,
+    "n_inner": 1536,
+    "n_positions": 448,
+    "activation_function": "gelu",
+    "resid_pdrop": 0.0,
+    "embd_pdrop": 0.0,
+    "attn_pdrop": 0.0,
+    "layer_norm_epsilon": 1e-5,
 }
 
 # The fields a row's model / vocoder part may not set: they are derived from its codec and tokenizer.
@@ -257,6 +276,18 @@ PRESETS: dict[str, Preset] = {
             "audio_config": {"model_type": "whisper", **WHISPER_ENCODER_SIZES["tiny"]},
             "text_config": DEMO_LLM,
             "audio_frame_pooling": 2,
+        },
+    ),
+    # All of Whisper tiny.en: its encoder as the tower (pooled 2x to 25 Hz) and its text decoder, cross-attention
+    # dropped, as the LLM (a GPT-2 of the same weights, started by ``load_text_model``), with its tokenizer.
+    "whisper-tiny-decoder": Preset(
+        codec=CodecPreset(ENCODEC, "demo"),
+        text=WHISPER_EN_TEXT,
+        model={
+            "audio_config": {"model_type": "whisper", **WHISPER_ENCODER_SIZES["tiny"]},
+            "text_config": WHISPER_TINY_DECODER_LLM,
+            "audio_frame_pooling": 2,
+            "tie_word_embeddings": True,
         },
     ),
     # For tests: a random 2-layer, 64-wide Whisper encoder (full 30 s position table) under the tiny LLM and codec.

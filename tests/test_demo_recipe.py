@@ -44,6 +44,19 @@ def test_the_lm_stage_trains_with_run_recipe_on_the_documented_yaml(monkeypatch,
     assert output_dir == tmp_path / "lm" and resume is True
 
 
+def test_the_pretrained_llm_switch_starts_the_llm_and_tokenizer_from_the_tower_stage_decoder(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(trainer_recipe, "run_recipe", lambda config, output_dir, resume=None: calls.append(config))
+    overrides = ["lm.config=demo-whisper-decoder.yaml", "lm.pretrained_llm=true"]
+    demo.stage_lm(tmp_path, demo.load_config(overrides=overrides))
+    demo.stage_lm(tmp_path, demo.load_config())
+    with_decoder, without = calls
+    decoder = str(tmp_path / demo.WHISPER_DECODER_LM)
+    assert with_decoder["model"]["text_model"] == with_decoder["processor"]["tokenizer"] == decoder
+    assert with_decoder["model"]["preset"] == "whisper-tiny-decoder"
+    assert without["model"]["text_model"] is None and without["processor"]["tokenizer"] is None
+
+
 def test_a_rerun_skips_finished_stages_and_keeps_their_timings(monkeypatch, tmp_path):
     ran = []
     stages = tuple(

@@ -26,6 +26,7 @@ from ...atomic_files import write_text_atomic
 from ..recipe_config import apply_override
 
 RECIPE_CONFIG = Path(__file__).with_suffix(".yaml")
+WHISPER_DECODER_LM = "whisper-tiny-en-lm"  # the tower stage's second output: tiny.en's decoder as a causal LM
 
 
 def stage_corpus(work: Path, config: dict) -> None:
@@ -53,9 +54,12 @@ def stage_corpus(work: Path, config: dict) -> None:
 
 def stage_tower(work: Path, config: dict) -> None:
     from ...conversion.whisper_ct2 import fetch_whisper_tiny_en
+    from ...conversion.whisper_decoder_lm import save_whisper_decoder_lm
 
     _, report, check = fetch_whisper_tiny_en(work / "whisper-tiny-en", overwrite=True)  # the recipe's own folder
     print(f"[tower] {report.summary()}; {check.line()}")
+    lm = save_whisper_decoder_lm(work / "whisper-tiny-en", work / WHISPER_DECODER_LM)
+    print(f"[tower] Whisper tiny.en's text decoder as a GPT-2 with its tokenizer -> {lm}")
 
 
 def stage_codec(work: Path, config: dict) -> None:
@@ -77,8 +81,13 @@ def stage_lm(work: Path, config: dict) -> None:
         f"codec.path={work / 'codec' / 'codec'}",
         f"model.audio_tower={work / 'whisper-tiny-en'}",
         f"seed={config['seed']}",
-        *lm["overrides"],
     ]
+    if lm["pretrained_llm"]:  # the LLM and its tokenizer start from Whisper tiny.en's text decoder
+        overrides += [
+            f"model.text_model={work / WHISPER_DECODER_LM}",
+            f"processor.tokenizer={work / WHISPER_DECODER_LM}",
+        ]
+    overrides += lm["overrides"]
     run_recipe(load_recipe_config(lm["config"], overrides), work / "lm", resume=True)
 
 
