@@ -32,7 +32,8 @@ from modeling_lauragpt.bench.common import (
     write_results,
 )
 from modeling_lauragpt.bench.fixtures import count_parameters
-from modeling_lauragpt.processing.processing_lauragpt import IGNORE_INDEX
+from modeling_lauragpt.training.collator import output_positions
+from modeling_lauragpt.vocabulary import IGNORE_INDEX
 
 NAME = "training"
 CPU_WORKLOAD = {"rows": 8, "feature_frames": 33, "text_tokens": 16, "codec_tokens": 50}  # 33 LFR frames = 2 s
@@ -207,6 +208,19 @@ def run(args) -> dict:
                     repeats(args, full=6, quick=2),
                     2048,
                 ),
+            }
+        )
+    # All of Whisper tiny.en (training/configs/demo-whisper-decoder.yaml): a 50,257-row text vocabulary, its output
+    # matrix at every position, then only at the positions that predict an output (LauraGPTCollator's
+    # output_logits_only, what run_recipe uses with the token-mean loss).
+    config = LauraGPTConfig.from_preset("whisper-tiny-decoder", audio_window="clip", codebook_size=1024)
+    model = LauraGPTForConditionalGeneration(config).freeze_audio_tower()
+    batch = synthetic_batch(config, **DEMO_WORKLOAD)
+    for name, extra in (("all", {}), ("output", {"logits_to_keep": output_positions(batch["labels"])})):
+        rows.append(
+            {
+                "preset": f"whisper-tiny-decoder, {name} logits",
+                **measure(model, {**batch, **extra}, "cpu", torch.float32, repeats(args, full=6, quick=2), 2048),
             }
         )
     gpu_note = "no CUDA device visible: GPU run of the paper preset skipped"

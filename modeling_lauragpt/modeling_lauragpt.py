@@ -56,6 +56,7 @@ from .generation_lauragpt import (
 from .modeling_audio_encoder import LauraGPTAudioEncoder
 from .modeling_whisper_tower import LauraGPTWhisperEncoder
 from .pretrained_model import LauraGPTPreTrainedModel
+from .vocabulary import IGNORE_INDEX
 
 logger = logging.get_logger(__name__)
 
@@ -419,6 +420,10 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             ``LauraGPTModel.forward``
         labels : torch.LongTensor, shape = (batch, sequence)  target ids at output positions, -100 elsewhere
             (inputs, task token, padding); not shifted: the loss shifts them
+        logits_to_keep : int (the last N positions; 0: all) or torch.LongTensor, shape = (kept,)  positions whose
+            logits are computed; with labels, the loss is over the targets of exactly those positions (what
+            ``LauraGPTCollator(output_logits_only=True)`` gives: the positions that predict an output token, which
+            skips the output matrix everywhere else)
         returns : logits of shape (batch, sequence or logits_to_keep, vocab), the mean cross-entropy over output
             tokens when labels are given, and the KV cache
         """
@@ -440,7 +445,18 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         logits = self.lm_head(hidden_states[:, keep, :])
 
         loss = None
-        if labels is not None:
+        if labels is not None and isinstance(logits_to_keep, torch.Tensor):
+            # logits at some positions only (LauraGPTCollator(output_logits_only=True)): position t predicts
+            # labels[:, t + 1], so the targets are the shifted labels at the kept positions
+            shifted = F.pad(labels[:, 1:], (0, 1), value=IGNORE_INDEX)
+            loss = self.loss_function(
+                logits=logits,
+                labels=None,
+                shift_labels=shifted[:, logits_to_keep.to(labels.device)],
+                vocab_size=self.config.text_config.vocab_size,
+                **kwargs,
+            )
+        elif labels is not None:
             loss = self.loss_function(
                 logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs
             )

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+IGNORE_INDEX = -100  # a label that is no target (inputs, task token, padding): transformers' convention
+
 CODEC_END_TOKEN = "<|codec_end|>"
 AUDIO_TOKEN = "<|audio|>"
 
@@ -78,4 +80,11 @@ class VocabularyLayout:
         return (token_id >= self.codec_token_offset) & (token_id < self.codec_end_token_id)
 
 
-__all__ = ["AUDIO_TOKEN", "CODEC_END_TOKEN", "VocabularyLayout", "codec_token", "task_token"]
+__all__ = [
+    "AUDIO_TOKEN",
+    "CODEC_END_TOKEN",
+    "IGNORE_INDEX",
+    "VocabularyLayout",
+    "codec_token",
+    "task_token",
+]

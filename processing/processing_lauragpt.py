@@ -39,11 +39,10 @@ from ..tasks import (
     register_custom_tasks,
     task_spec,
 )
-from ..vocabulary import AUDIO_TOKEN, CODEC_END_TOKEN, VocabularyLayout, codec_token
+from ..vocabulary import AUDIO_TOKEN, CODEC_END_TOKEN, IGNORE_INDEX, VocabularyLayout, codec_token
 from .tokenizer_utils import plain_text_ids
 from .whisper_features import whisper_features
 
-IGNORE_INDEX = -100
 PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json")  # any one of them
 DEFAULT_CODEBOOK_SIZE = 1024  # FunCodec's first group (the paper's codec)
 DEFAULT_AUDIO_TASK, DEFAULT_TEXT_TASK = "asr", "tts"  # the task of a row given no task=: reading or speaking

@@ -20,6 +20,27 @@ def _rows():
     ]
 
 
+def test_output_logits_only_gives_the_same_loss_and_gradients_from_fewer_logits(processor, tiny_model):
+    full = LauraGPTCollator(processor)(_rows())
+    kept = LauraGPTCollator(processor, output_logits_only=True)(_rows())
+    positions = kept.pop("logits_to_keep")
+    assert all(torch.equal(full[key], kept[key]) for key in full) and set(full) == set(kept)
+    targets = (full["labels"] != -100).nonzero()[:, 1] - 1  # position t predicts label t + 1
+    assert set(positions.tolist()) == set(targets.tolist()) and len(positions) < full["labels"].shape[1]
+    tiny_model.train()
+    losses, grads = [], []
+    for extra in ({}, {"logits_to_keep": positions}):
+        tiny_model.zero_grad()
+        output = tiny_model(**full, **extra)
+        output.loss.backward()
+        losses.append(output.loss.detach())
+        grads.append(tiny_model.lm_head.weight.grad.clone())
+    assert output.logits.shape[1] == len(positions)
+    torch.testing.assert_close(losses[1], losses[0])
+    torch.testing.assert_close(grads[1], grads[0])
+    tiny_model.zero_grad()
+
+
 def test_labels_cover_exactly_the_outputs(processor, tiny_model):
     batch = LauraGPTCollator(processor)(_rows())
     vocabulary = processor.vocabulary

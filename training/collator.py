@@ -13,6 +13,7 @@ import torch
 from ..errors import InvalidInputError
 from ..processing.processing_lauragpt import LauraGPTProcessor
 from ..tasks import AUDIO, CODEC, task_spec
+from ..vocabulary import IGNORE_INDEX
 from .data.audio_frames import AUDIO_FRAMES_COLUMN
 from .data.schema import CODES_COLUMN
 
@@ -24,6 +25,10 @@ class LauraGPTCollator:
     Args:
         processor: the model's ``LauraGPTProcessor``.
         padding_side: ``"right"`` for training (labels follow the inputs).
+        output_logits_only: also give ``logits_to_keep``, the positions that predict an output token in any row
+            of the batch, so the model computes its output matrix there only (the loss is the same; with a large
+            vocabulary most of a step's cost is that matrix at input positions). Only for the model's own
+            token-mean loss: a ``compute_loss_func`` would receive logits of the kept positions only.
 
     Rows are canonical examples: ``audio`` values may be ``{"array", "sampling_rate"}`` dicts, 1-D arrays at
     16 kHz, or ``datasets`` audio decoders; codec-output rows need ``target_codes`` (all groups or the first group).
@@ -33,12 +38,14 @@ class LauraGPTCollator:
 
     processor: LauraGPTProcessor
     padding_side: str = "right"
+    output_logits_only: bool = False
 
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
         """
         rows : list of canonical example dicts (mixed tasks allowed)
         returns : input_ids, attention_mask, labels (batch, seq); input_features and input_features_mask when any
-            row has audio input (or audio_frames and audio_frames_mask when the rows carry cached frames)
+            row has audio input (or audio_frames and audio_frames_mask when the rows carry cached frames);
+            with ``output_logits_only``, logits_to_keep (kept,)
         """
         tasks, audio, frames, text, target_text, target_codes, language = [], [], [], [], [], [], []
         for index, row in enumerate(rows):
@@ -62,7 +69,7 @@ class LauraGPTCollator:
             else:
                 target_codes.append(None)
                 target_text.append(row.get("target_text"))
-        return dict(
+        batch = dict(
             self.processor(
                 task=tasks,
                 audio=audio,
@@ -74,6 +81,18 @@ class LauraGPTCollator:
                 audio_frames=frames,
             )
         )
+        if self.output_logits_only:
+            batch["logits_to_keep"] = output_positions(batch["labels"])
+        return batch
 
 
-__all__ = ["LauraGPTCollator"]
+def output_positions(labels: torch.Tensor) -> torch.Tensor:
+    """The positions that predict an output token in any row: position t predicts ``labels[:, t + 1]``.
+
+    labels : torch.LongTensor, shape = (batch, sequence)  -100 off the outputs
+    returns : torch.LongTensor, shape = (kept,)  ascending; the model's ``logits_to_keep``
+    """
+    return (labels[:, 1:] != IGNORE_INDEX).any(dim=0).nonzero().flatten()
+
+
+__all__ = ["LauraGPTCollator", "output_positions"]

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InvalidInputError
+from ..vocabulary import IGNORE_INDEX
 
-IGNORE_INDEX = -100
 LOSS_AVERAGES = ("token", "example")
 
 

@@ -258,7 +258,11 @@ def run_recipe(
         args=args,
         train_dataset=train,
         eval_dataset=evaluation or None,
-        data_collator=LauraGPTCollator(processor),
+        # the model's own token-mean loss needs logits only where an output token is predicted (one process per
+        # device: DataParallel would split the position list along with the batch)
+        data_collator=LauraGPTCollator(
+            processor, output_logits_only=config["loss"]["average"] == "token" and args.n_gpu <= 1
+        ),
         processing_class=processor,
         compute_loss_func=training_loss(config["loss"]["average"], args),
     )
