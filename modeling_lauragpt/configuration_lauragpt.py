@@ -209,10 +209,12 @@ class LauraGPTConfig(PreTrainedConfig):
     @classmethod
     def from_preset(cls, name: str, **overrides) -> LauraGPTConfig:
         """Build a config from a named preset of ``presets.PRESETS`` (``"paper"``, ``"demo"``, ``"tiny"``,
-        ``"whisper-tiny"``, ``"tiny-whisper"``); its ``codebook_size`` is its codec preset's.
+        ``"whisper-tiny"``, ``"whisper-tiny-decoder"``, ``"tiny-whisper"``); its ``codebook_size`` is its codec
+        preset's.
 
         Keyword overrides replace top-level fields; ``audio_config=`` / ``text_config=`` dicts are merged into the
-        preset's sub-config values (or replace them, when they name another ``model_type``). To size a preset to a processor's vocabulary, use ``from_processor``.
+        preset's sub-config values (or replace them, when they name another ``model_type``). To size a preset to a
+        processor's vocabulary, use ``from_processor``.
         Example: ``LauraGPTConfig.from_preset("tiny", text_config={"num_hidden_layers": 1})``.
         """
         values = model_values(name)

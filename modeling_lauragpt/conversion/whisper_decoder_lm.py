@@ -33,6 +33,7 @@ from transformers import (
     WhisperForConditionalGeneration,
 )
 
+from ..audio import WHISPER_WINDOW_S
 from ..errors import InvalidInputError
 
 END_OF_TEXT = "<|endoftext|>"
@@ -163,25 +164,27 @@ def check_clip_encoder_states(whisper: WhisperForConditionalGeneration, extracto
 
     returns : torch.Tensor, shape = (frames, d_model)
     """
-    import soundfile as sf
+    from .whisper_ct2 import clip_features
 
-    from .whisper_ct2 import CHECK_CLIP
-
-    audio, rate = sf.read(str(CHECK_CLIP), dtype="float32")
-    features = extractor(audio, sampling_rate=rate, return_tensors="pt").input_features
-    frames_per_second = whisper.config.max_source_positions / 30  # 1500 frames per 30 s window
+    features, seconds = clip_features(extractor)
+    frames_per_second = whisper.config.max_source_positions / WHISPER_WINDOW_S  # 1500 frames per 30 s window
     with torch.no_grad():
         states = whisper.model.encoder(features).last_hidden_state[0]
-    return states[: max(1, int(len(audio) / rate * frames_per_second))]
+    return states[: max(1, int(seconds * frames_per_second))]
 
 
-def save_whisper_decoder_lm(whisper_dir: str | Path, out: str | Path) -> Path:
+def save_whisper_decoder_lm(whisper_dir: str | Path, out: str | Path, overwrite: bool = False) -> Path:
     """Convert the Whisper folder ``whisper_dir`` (``lauragpt convert whisper-tiny-en`` output) into ``out``: its
     decoder as a ``GPT2LMHeadModel``, cross-attention folded to its mean over the committed check clip, and
     ``whisper_text_tokenizer``. What the demo recipe's LLM starts from (``model.text_model``).
     returns : ``out``
+    raises : ``OutputConflictError`` if ``out`` is not empty, unless ``overwrite`` (its other files are kept)
     """
     from transformers import AutoFeatureExtractor, AutoTokenizer
+
+    from .whisper_ct2 import refuse_non_empty
+
+    refuse_non_empty(Path(out), overwrite)
 
     whisper = WhisperForConditionalGeneration.from_pretrained(str(whisper_dir)).eval()
     extractor = AutoFeatureExtractor.from_pretrained(str(whisper_dir))

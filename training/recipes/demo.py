@@ -58,7 +58,7 @@ def stage_tower(work: Path, config: dict) -> None:
 
     _, report, check = fetch_whisper_tiny_en(work / "whisper-tiny-en", overwrite=True)  # the recipe's own folder
     print(f"[tower] {report.summary()}; {check.line()}")
-    lm = save_whisper_decoder_lm(work / "whisper-tiny-en", work / WHISPER_DECODER_LM)
+    lm = save_whisper_decoder_lm(work / "whisper-tiny-en", work / WHISPER_DECODER_LM, overwrite=True)
     print(f"[tower] Whisper tiny.en's text decoder as a GPT-2 with its tokenizer -> {lm}")
 
 
