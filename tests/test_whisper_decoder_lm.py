@@ -21,7 +21,7 @@ from modeling_lauragpt.conversion.whisper_decoder_lm import (
     whisper_decoder_as_gpt2,
     whisper_text_tokenizer,
 )
-from modeling_lauragpt.errors import InvalidInputError
+from modeling_lauragpt.errors import InvalidInputError, OutputConflictError
 
 VOCAB = 120
 
@@ -159,3 +159,9 @@ def test_the_recipe_folder_holds_the_folded_decoder_and_the_text_tokenizer(whisp
     with torch.no_grad():
         folded, plain = lm(ids).logits, whisper_decoder_as_gpt2(whisper)(ids).logits
     assert not torch.allclose(folded, plain, atol=1e-3)  # the check clip's mean cross-attention is in the biases
+    kept = out / "notes.txt"
+    kept.write_text("mine")
+    with pytest.raises(OutputConflictError, match="overwrite"):
+        save_whisper_decoder_lm(tmp_path / "whisper", out)
+    save_whisper_decoder_lm(tmp_path / "whisper", out, overwrite=True)
+    assert kept.read_text() == "mine"
