@@ -16,6 +16,7 @@ conditions travel together as one ``VocoderConditions``.
 
 import copy
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -82,6 +83,20 @@ def _zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return x.masked_fill(~mask.bool(), 0)
 
 
+def saved_text_tokenizer(name_or_path, subfolder: str = ""):
+    """The text tokenizer saved with a vocoder (its ``text_ids`` are that tokenizer's ids), or ``None``: a vocoder
+    saved without one reads the ids of the LauraGPT processor it was trained with."""
+    from transformers import AutoTokenizer
+
+    folder = Path(str(name_or_path)) / subfolder
+    if folder.is_dir():
+        return AutoTokenizer.from_pretrained(str(folder)) if (folder / "tokenizer_config.json").is_file() else None
+    try:  # a Hub repository
+        return AutoTokenizer.from_pretrained(str(name_or_path), subfolder=subfolder)
+    except (OSError, ValueError):
+        return None
+
+
 class LauraGPTVocoder(LauraGPTPreTrainedModel):
     """Predictor (non-causal transformer) + a frozen codec (``EncodecModel`` or ``LauraGPTCPUCodec``): first-group
     codes and conditions in, audio out."""
@@ -110,6 +125,7 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         self.final_norm = nn.LayerNorm(d, eps=eps)
         self.out_proj = self._build_head()
         self.gradient_checkpointing = False
+        self.text_tokenizer = None  # what text_ids mean, when saved with the vocoder; else the LauraGPT processor's
         self.post_init()
         self.codec.eval()
 
@@ -135,11 +151,19 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
         return self
 
     @classmethod
-    def from_pretrained(cls, *args, **kwargs) -> "LauraGPTVocoder":
-        """``PreTrainedModel.from_pretrained``, then re-freeze the codec (loading gives new trainable parameters)."""
-        model = super().from_pretrained(*args, **kwargs)
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs) -> "LauraGPTVocoder":
+        """``PreTrainedModel.from_pretrained``, then re-freeze the codec (loading gives new trainable parameters),
+        and load the text tokenizer saved beside the weights, if any (``text_tokenizer``)."""
+        model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         model.codec.requires_grad_(False)
+        model.text_tokenizer = saved_text_tokenizer(pretrained_model_name_or_path, kwargs.get("subfolder", ""))
         return model
+
+    def save_pretrained(self, save_directory, *args, **kwargs) -> None:
+        """``PreTrainedModel.save_pretrained``, plus ``text_tokenizer`` (when set) in the same folder."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        if self.text_tokenizer is not None:
+            self.text_tokenizer.save_pretrained(save_directory)
 
     @classmethod
     def from_codec(cls, codec: Codec, preset: str = "paper", **overrides) -> "LauraGPTVocoder":
@@ -157,9 +181,10 @@ class LauraGPTVocoder(LauraGPTPreTrainedModel):
 
     def check_compatible(self, lauragpt_config) -> None:
         """Raise ``ValueError`` unless a ``LauraGPTConfig``'s codec codes and text ids mean the same to this vocoder."""
+        shared = ("codebook_size",) if self.text_tokenizer is not None else ("codebook_size", "text_vocab_size")
         problems = [
             f"{name}: LauraGPT {getattr(lauragpt_config, name)} vs vocoder {getattr(self.config, name)}"
-            for name in ("codebook_size", "text_vocab_size")
+            for name in shared
             if getattr(lauragpt_config, name) != getattr(self.config, name)
         ]
         if problems:

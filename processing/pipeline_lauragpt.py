@@ -25,7 +25,7 @@ from ..errors import DeviceUnavailableError, InvalidInputError, OutputConflictEr
 from ..generation_lauragpt import ChoiceLogitsProcessor
 from ..slu_format import parse_slu
 from ..tasks import AUDIO, CODEC, TRANSLATION_TASKS, task_spec
-from .tokenizer_utils import plain_text_ids
+from .tokenizer_utils import plain_text_ids, vocoder_text_tokenizer
 
 CHAINED_TASKS = {
     "s2st": "speech-to-speech translation: s2tt, then tts of the translation",
@@ -390,7 +390,8 @@ class LauraGPTPipeline(Pipeline):
 
         conditions = VocoderConditions()
         if texts is not None:  # tokenised exactly as the vocoder's training collator does, right-padded
-            ids = [torch.tensor(plain_text_ids(self.processor.tokenizer, text), dtype=torch.long) for text in texts]
+            tokenizer = vocoder_text_tokenizer(vocoder, self.processor)
+            ids = [torch.tensor(plain_text_ids(tokenizer, text), dtype=torch.long) for text in texts]
             conditions.text_ids, conditions.text_mask = pad_codes(ids)
         if features is not None:
             conditions.input_features, conditions.input_features_mask = features

@@ -66,4 +66,12 @@ def plain_text_ids(tokenizer, text: str) -> list[int]:
     return list(tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
 
 
-__all__ = ["EOS_TOKEN", "plain_text_ids", "train_text_tokenizer"]
+def vocoder_text_tokenizer(vocoder, processor):
+    """The tokenizer of ``vocoder``'s text condition: the one saved with it (``vocoder.text_tokenizer``), else the
+    LauraGPT ``processor``'s (a vocoder trained before vocoders kept theirs). With its own tokenizer a vocoder
+    serves LauraGPT models of any tokenizer."""
+    own = getattr(vocoder, "text_tokenizer", None)
+    return processor.tokenizer if own is None else own
+
+
+__all__ = ["EOS_TOKEN", "plain_text_ids", "train_text_tokenizer", "vocoder_text_tokenizer"]

@@ -127,6 +127,24 @@ def test_mismatched_vocoder_is_refused(model_dir, processor):
         pipeline("lauragpt", model=str(model_dir), vocoder=other, device="cpu")
 
 
+def test_a_vocoder_with_its_own_tokenizer_serves_a_model_of_another_tokenizer(model_dir, processor, monkeypatch):
+    """A vocoder saved with its text tokenizer reads TTS text through that one, whatever the LLM's tokenizer."""
+    from modeling_lauragpt.processing import pipeline_lauragpt
+    from modeling_lauragpt.processing.tokenizer_utils import train_text_tokenizer
+
+    own = train_text_tokenizer(["hello world", "a dog barks"], vocab_size=40)
+    torch.manual_seed(0)
+    other = LauraGPTVocoder(LauraGPTVocoderConfig.from_preset("tiny", text_vocab_size=len(own))).eval()
+    other.text_tokenizer = own
+    pipe = pipeline("lauragpt", model=str(model_dir), vocoder=other, device="cpu")
+    seen = []
+    monkeypatch.setattr(
+        pipeline_lauragpt, "plain_text_ids", lambda tokenizer, text: seen.append(tokenizer) or own.encode(text)
+    )
+    _check_audio(pipe("hello world", task="tts", do_sample=False, **FIXED))
+    assert seen == [own]
+
+
 def test_cli_tts_writes_a_wav(model_dir, tmp_path):
     out = tmp_path / "hello.wav"
     run = subprocess.run(

@@ -14,6 +14,7 @@ from modeling_lauragpt.codec import (
     encode_codes,
 )
 from modeling_lauragpt.modeling_vocoder import corrupt_codes
+from modeling_lauragpt.processing.tokenizer_utils import plain_text_ids, vocoder_text_tokenizer
 from modeling_lauragpt.training.vocoder_training import VocoderCollator, train_vocoder
 
 from .helpers import SENTENCES, make_audio
@@ -174,6 +175,24 @@ def test_clear_errors(vocoder, processor, tiny_config):
         LauraGPTVocoderConfig.from_preset("tiny", codebook_size=512)
 
 
+def test_a_vocoder_saved_with_its_text_tokenizer_loads_it_and_accepts_any_lauragpt_tokenizer(
+    vocoder, processor, tiny_config, tmp_path
+):
+    vocoder.save_pretrained(tmp_path / "bare")
+    bare = LauraGPTVocoder.from_pretrained(tmp_path / "bare")
+    assert bare.text_tokenizer is None and vocoder_text_tokenizer(bare, processor) is processor.tokenizer
+    vocoder.text_tokenizer = processor.tokenizer
+    vocoder.save_pretrained(tmp_path / "own")
+    own = LauraGPTVocoder.from_pretrained(tmp_path / "own")
+    assert own.text_tokenizer is not None and vocoder_text_tokenizer(own, processor) is own.text_tokenizer
+    assert plain_text_ids(own.text_tokenizer, SENTENCES[2]) == plain_text_ids(processor.tokenizer, SENTENCES[2])
+    own.check_compatible(LauraGPTConfig.from_preset("tiny", text_vocab_size=tiny_config.text_vocab_size + 7))
+    with pytest.raises(ValueError, match="codebook_size"):
+        own.check_compatible(
+            LauraGPTConfig.from_preset("tiny", text_vocab_size=tiny_config.text_vocab_size, codebook_size=512)
+        )
+
+
 def test_corruption_only_in_training(vocoder, codec, clips):
     codes = torch.randint(0, 1024, (4, 500), generator=torch.Generator().manual_seed(0))
     corrupted = corrupt_codes(codes, 0.3, 1024, generator=torch.Generator().manual_seed(1))
@@ -227,7 +246,9 @@ def test_train_vocoder_with_the_trainer(vocoder, processor, codec, clips, tmp_pa
     assert after < 0.7 * before
     assert trainer.state.global_step == 40
     assert all(torch.equal(v, codec_before[k]) for k, v in vocoder.codec.state_dict().items())
-    assert isinstance(AutoModel.from_pretrained(tmp_path), LauraGPTVocoder)
+    saved = AutoModel.from_pretrained(tmp_path)
+    assert isinstance(saved, LauraGPTVocoder) and saved.text_tokenizer is not None  # the ids' tokenizer travels with it
+    assert plain_text_ids(saved.text_tokenizer, SENTENCES[0]) == plain_text_ids(processor.tokenizer, SENTENCES[0])
 
 
 def test_generate_waveform_takes_lists_of_codes_including_empty_ones(vocoder):

@@ -27,7 +27,7 @@ from ..codec import encode_codes, first_group
 from ..errors import InvalidInputError
 from ..modeling_vocoder import LauraGPTVocoder
 from ..processing.processing_lauragpt import LauraGPTProcessor
-from ..processing.tokenizer_utils import plain_text_ids
+from ..processing.tokenizer_utils import plain_text_ids, vocoder_text_tokenizer
 
 
 def _pad(rows: list[torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -101,7 +101,7 @@ class VocoderCollator:
 
         texts = [row.get(self.text_column) for row in rows]
         if any(t is not None for t in texts):
-            tokenizer = self.processor.tokenizer
+            tokenizer = vocoder_text_tokenizer(self.vocoder, self.processor)
             ids = [None if t is None else torch.tensor(plain_text_ids(tokenizer, t), dtype=torch.long) for t in texts]
             batch["text_ids"], batch["text_mask"] = _pad(ids)
 
@@ -137,7 +137,8 @@ def train_vocoder(
         vocoder: a ``LauraGPTVocoder`` (e.g. ``LauraGPTVocoder.from_codec(codec, text_vocab_size=...)``).
         processor: the LLM-side ``LauraGPTProcessor`` (tokenizer ids and LFR features for the conditions).
         train_dataset / eval_dataset: ``datasets.Dataset`` (or any map-style dataset) of rows as in the module docstring.
-        output_dir: where checkpoints and the final vocoder (``save_pretrained``) go.
+        output_dir: where checkpoints and the final vocoder (``save_pretrained``, with ``processor``'s tokenizer as
+            its ``text_tokenizer`` unless it has one) go.
         collator: a ``VocoderCollator`` with non-default columns (default: ``VocoderCollator(processor, vocoder)``).
         **training_args: ``TrainingArguments`` fields, overriding these defaults: learning_rate 1e-3, batch size 8,
             1 epoch, constant learning rate after 0 warmup steps, logging every 10 steps, no intermediate saves,
@@ -172,6 +173,8 @@ def train_vocoder(
         eval_dataset=eval_dataset,
         data_collator=collator or VocoderCollator(processor, vocoder),
     )
+    if vocoder.text_tokenizer is None:  # the saved vocoder keeps the tokenizer its text condition was trained on
+        vocoder.text_tokenizer = processor.tokenizer
     trainer.train()
     trainer.save_model(str(output_dir))
     return trainer
