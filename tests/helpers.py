@@ -19,6 +19,21 @@ SENTENCES = [
 ]
 
 
+def byte_level_tokenizer(texts: list[str], vocab_size: int = 700, eos: str = "<|endoftext|>"):
+    """A GPT-2-like tokenizer: the 256-byte alphabet, BPE merges learnt on ``texts``, ``eos`` (also pad) in its
+    vocabulary."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer, tokenizer.decoder = pre_tokenizers.ByteLevel(add_prefix_space=False), decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=[eos], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tokenizer.train_from_iterator(list(texts) * 3, trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=eos, pad_token=eos)
+
+
 def make_audio(seconds: float, seed: int = 0, sampling_rate: int = SAMPLING_RATE) -> np.ndarray:
     """A reproducible speech-like test clip: a gliding harmonic tone with noise, float32 in [-1, 1]."""
     rng = np.random.default_rng(seed)

@@ -231,6 +231,45 @@ def test_a_pretrained_whisper_tower_starts_the_model_with_its_config_and_feature
         ).load_audio_tower(whisper.encoder)
 
 
+def test_a_trimmed_pretrained_tokenizer_starts_the_llm_from_the_rows_of_its_kept_tokens(workspace):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from modeling_lauragpt.conversion.vocabulary_trim import kept_token_ids
+    from modeling_lauragpt.errors import InvalidInputError
+    from modeling_lauragpt.training.recipe_data import load_task_splits
+    from modeling_lauragpt.training.trainer_recipe import build_processor
+
+    from .helpers import SENTENCES, byte_level_tokenizer
+    from .recipe_corpus import GERMAN
+
+    corpus, codec_dir, root = workspace
+    tokenizer = byte_level_tokenizer([*SENTENCES, *GERMAN, "zebras and xylophones quietly juggle"])
+    shape = {"n_embd": 32, "n_layer": 2, "n_head": 4, "n_inner": 64, "n_positions": 512}
+    torch.manual_seed(0)
+    lm = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), **shape))
+    folder = root / "pretrained-gpt2"
+    lm.save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    text_config = ", ".join(f"{key}: {value}" for key, value in shape.items())
+    overrides = recipe_overrides(corpus, codec_dir) + [
+        f"model.text_model={folder}",
+        f"processor.tokenizer={folder}",
+        "processor.trim_tokenizer=true",
+        f"model.config={{tie_word_embeddings: true, text_config: {{model_type: gpt2, {text_config}}}}}",
+    ]
+    config = load_recipe_config("tiny.yaml", overrides)
+    splits = load_task_splits(config["data"])
+    processor = build_processor(config, splits, codebook_size=64)
+    text_vocab = processor.vocabulary.text_vocab_size
+    assert 256 < text_vocab < len(tokenizer)  # the xylophone's tokens are gone
+    embedding = build_model(config, processor).model.language_model.get_input_embeddings().weight
+    rows = kept_token_ids(processor.tokenizer, tokenizer, text_vocab)
+    torch.testing.assert_close(embedding[:text_vocab], lm.get_input_embeddings().weight[rows])
+    untrimmed = load_recipe_config("tiny.yaml", recipe_overrides(corpus, codec_dir) + ["processor.trim_tokenizer=true"])
+    with pytest.raises(InvalidInputError, match="trim_tokenizer"):
+        build_processor(untrimmed, splits, codebook_size=64)
+
+
 def test_training_never_writes_over_a_folder_holding_another_model(workspace, capsys):
     corpus, codec_dir, root = workspace
     other = root / "someone_elses_model"

@@ -31,6 +31,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from ..configuration_lauragpt import LauraGPTConfig
 from ..conversion.assembly import load_audio_encoder
+from ..conversion.vocabulary_trim import kept_token_ids, select_token_rows, trim_bpe_tokenizer
 from ..errors import InvalidInputError, OutputConflictError
 from ..modeling_lauragpt import LauraGPTForConditionalGeneration
 from ..presets import codebook_size as preset_codebook_size
@@ -74,10 +75,18 @@ def training_arguments(config: dict, output_dir: str | Path) -> TrainingArgument
 
 
 def _tokenizer(config: dict, splits: TaskSplits):
-    """The text tokenizer: named in the config, shipped with the corpus (``<data>/tokenizer``), or trained here."""
+    """The text tokenizer: named in the config (cut to the tokens the training text uses with
+    ``processor.trim_tokenizer``), shipped with the corpus (``<data>/tokenizer``), or trained here."""
     name, source = config["processor"]["tokenizer"], config["data"].get("source")
+    if config["processor"]["trim_tokenizer"] and not (name and config["model"]["text_model"]):
+        raise InvalidInputError(
+            "processor.trim_tokenizer cuts a pretrained text model's tokenizer down to the training text: set "
+            "processor.tokenizer and model.text_model to that model (or trim_tokenizer=false)."
+        )
     if name is None and source and (Path(str(source)) / "tokenizer").is_dir():
         name = str(Path(str(source)) / "tokenizer")
+    if name is not None and config["processor"]["trim_tokenizer"]:
+        return trim_bpe_tokenizer(AutoTokenizer.from_pretrained(name), training_texts(splits))
     if name is not None:
         return AutoTokenizer.from_pretrained(name)
     return train_text_tokenizer(training_texts(splits), vocab_size=config["processor"]["tokenizer_vocab_size"])
@@ -145,7 +154,12 @@ def build_model(config: dict, processor: LauraGPTProcessor) -> LauraGPTForCondit
     if encoder is not None:
         model.load_audio_tower(encoder)
     if model_config["text_model"]:
-        model.load_text_model(AutoModelForCausalLM.from_pretrained(model_config["text_model"]))
+        text_model = AutoModelForCausalLM.from_pretrained(model_config["text_model"])
+        if config["processor"]["trim_tokenizer"]:  # the embedding rows of the tokens the trimmed tokenizer kept
+            original = AutoTokenizer.from_pretrained(config["processor"]["tokenizer"])
+            rows = kept_token_ids(processor.tokenizer, original, processor.vocabulary.text_vocab_size)
+            select_token_rows(text_model, rows)
+        model.load_text_model(text_model)
     return model
 
 
