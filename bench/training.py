@@ -39,6 +39,7 @@ NAME = "training"
 CPU_WORKLOAD = {"rows": 8, "feature_frames": 33, "text_tokens": 16, "codec_tokens": 50}  # 33 LFR frames = 2 s
 GPU_WORKLOAD = {"rows": 8, "feature_frames": 167, "text_tokens": 48, "codec_tokens": 250}  # 10 s in, 10 s out
 DEMO_WORKLOAD = {"rows": 16, "feature_frames": 75, "text_tokens": 16, "codec_tokens": 75}  # 3 s of cached 25 Hz frames
+TRIMMED_TEXT_VOCAB = 7432  # Whisper tiny.en's BPE cut to the demo corpus' training text (processor.trim_tokenizer)
 DEMO_LLM_CANDIDATES = {  # (hidden, layers, intermediate) of the LLM under the frozen tiny.en tower; (256, 4) ships
     "192x4": (192, 4, 576),
     "256x4": (256, 4, 768),
@@ -223,6 +224,25 @@ def run(args) -> dict:
                 **measure(model, {**batch, **extra}, "cpu", torch.float32, repeats(args, full=6, quick=2), 2048),
             }
         )
+    # The same with its tokenizer trimmed to the demo corpus' tokens (processor.trim_tokenizer): 7,432 text rows.
+    config = LauraGPTConfig.from_preset(
+        "whisper-tiny-decoder", audio_window="clip", codebook_size=1024, text_vocab_size=TRIMMED_TEXT_VOCAB
+    )
+    model = LauraGPTForConditionalGeneration(config).freeze_audio_tower()
+    batch = synthetic_batch(config, **DEMO_WORKLOAD)
+    rows.append(
+        {
+            "preset": f"whisper-tiny-decoder, {TRIMMED_TEXT_VOCAB:,} text tokens, output logits",
+            **measure(
+                model,
+                {**batch, "logits_to_keep": output_positions(batch["labels"])},
+                "cpu",
+                torch.float32,
+                repeats(args, full=6, quick=2),
+                2048,
+            ),
+        }
+    )
     gpu_note = "no CUDA device visible: GPU run of the paper preset skipped"
     if torch.cuda.is_available():
         config = LauraGPTConfig.from_preset("paper")

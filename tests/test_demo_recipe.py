@@ -24,7 +24,7 @@ def test_every_stage_reads_its_numbers_from_the_yaml_and_set_overrides_win():
     config = demo.load_config(overrides=["codec.max_steps=10", "lm.overrides=[training.max_steps=5]"])
     assert config["corpus"] == documented["corpus"] and config["codec"]["max_steps"] == 10
     assert config["lm"]["overrides"] == ["training.max_steps=5"]
-    assert config["lm"]["config"] == "demo.yaml" and config["vocoder"]["max_steps"] > 0
+    assert config["lm"]["config"] == documented["lm"]["config"] and config["vocoder"]["max_steps"] > 0
 
 
 def test_the_lm_stage_trains_with_run_recipe_on_the_documented_yaml(monkeypatch, tmp_path):
@@ -32,9 +32,10 @@ def test_the_lm_stage_trains_with_run_recipe_on_the_documented_yaml(monkeypatch,
     monkeypatch.setattr(
         trainer_recipe, "run_recipe", lambda config, output_dir, resume=None: calls.append((config, output_dir, resume))
     )
-    demo.stage_lm(tmp_path, demo.load_config(overrides=["lm.overrides=[training.logging_steps=7]"]))
+    recipe = demo.load_config(overrides=["lm.overrides=[training.logging_steps=7]"])
+    demo.stage_lm(tmp_path, recipe)
     ((config, output_dir, resume),) = calls
-    documented = load_recipe_config("demo.yaml")
+    documented = load_recipe_config(recipe["lm"]["config"])
     assert config["training"] == {**documented["training"], "logging_steps": 7}  # the YAML's numbers, plus the override
     assert config["model"]["preset"] == documented["model"]["preset"] and config["model"]["freeze_audio_tower"]
     assert config["data"]["source"] == str(tmp_path / "corpus") and config["codec"]["path"] == str(
@@ -47,9 +48,8 @@ def test_the_lm_stage_trains_with_run_recipe_on_the_documented_yaml(monkeypatch,
 def test_the_pretrained_llm_switch_starts_the_llm_and_tokenizer_from_the_tower_stage_decoder(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(trainer_recipe, "run_recipe", lambda config, output_dir, resume=None: calls.append(config))
-    overrides = ["lm.config=demo-whisper-decoder.yaml", "lm.pretrained_llm=true"]
-    demo.stage_lm(tmp_path, demo.load_config(overrides=overrides))
-    demo.stage_lm(tmp_path, demo.load_config())
+    demo.stage_lm(tmp_path, demo.load_config())  # the documented recipe starts from the decoder
+    demo.stage_lm(tmp_path, demo.load_config(overrides=["lm.config=demo.yaml", "lm.pretrained_llm=false"]))
     with_decoder, without = calls
     decoder = str(tmp_path / demo.WHISPER_DECODER_LM)
     assert with_decoder["model"]["text_model"] == with_decoder["processor"]["tokenizer"] == decoder
@@ -73,3 +73,72 @@ def test_a_rerun_skips_finished_stages_and_keeps_their_timings(monkeypatch, tmp_
     assert set(timings) == {"first", "third", "total_s"} and timings["first"] == 12
     with pytest.raises(SystemExit):
         demo.main(["--work-dir", str(tmp_path), "--stages", "nonsense"])
+
+
+def test_the_codec_and_vocoder_stages_can_ship_folders_trained_earlier(codec, processor, tmp_path):
+    import torch
+
+    from modeling_lauragpt import LauraGPTVocoder
+    from modeling_lauragpt.errors import InvalidInputError
+
+    torch.manual_seed(0)
+    trained = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=processor.vocabulary.text_vocab_size)
+    trained.save_pretrained(tmp_path / "old" / "vocoder")  # saved without its tokenizer, as older vocoders were
+    processor.save_pretrained(tmp_path / "old")
+    reuse = [f"codec.reuse={tmp_path / 'old' / 'vocoder'}", f"vocoder.reuse={tmp_path / 'old' / 'vocoder'}"]
+    work = tmp_path / "work"
+    demo.stage_codec(work, demo.load_config(overrides=reuse))
+    with pytest.raises(InvalidInputError, match="reuse_tokenizer"):
+        demo.stage_vocoder(work, demo.load_config(overrides=[*reuse, "vocoder.reuse_tokenizer=null"]))
+    demo.stage_vocoder(work, demo.load_config(overrides=[*reuse, f"vocoder.reuse_tokenizer={tmp_path / 'old'}"]))
+    shipped = LauraGPTVocoder.from_pretrained(work / "vocoder")
+    assert shipped.text_tokenizer.get_vocab() == processor.tokenizer.get_vocab()
+    for name, value in trained.state_dict().items():
+        assert torch.equal(shipped.state_dict()[name], value), name
+    other = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=processor.vocabulary.text_vocab_size)
+    with torch.no_grad():
+        next(other.codec.parameters()).add_(1.0)
+    other.text_tokenizer = processor.tokenizer
+    other.save_pretrained(tmp_path / "other")
+    with pytest.raises(InvalidInputError, match="another codec"):
+        demo.stage_vocoder(work, demo.load_config(overrides=[f"vocoder.reuse={tmp_path / 'other'}"]))
+
+
+def test_the_card_says_whether_the_llm_and_tokenizer_are_pretrained(tiny_config):
+    from modeling_lauragpt import LauraGPTConfig, LauraGPTForConditionalGeneration
+    from modeling_lauragpt.training.recipes import model_card
+
+    gpt2 = LauraGPTConfig.from_preset(
+        "tiny",
+        text_vocab_size=300,
+        text_eos_token_id=1,
+        pad_token_id=1,
+        tie_word_embeddings=True,
+        text_config={"model_type": "gpt2", "n_embd": 32, "n_layer": 2, "n_head": 4, "n_inner": 64, "n_positions": 64},
+    )
+    count = lambda module: sum(p.numel() for p in module.parameters())
+    pretrained = model_card._llm_parts(LauraGPTForConditionalGeneration(gpt2), count, 12)
+    assert set(pretrained) == {"LLM (pretrained)", "text tokenizer (pretrained)"}
+    assert (
+        "Whisper tiny.en's text decoder (MIT)" in pretrained["LLM (pretrained)"]
+        and "12 Trainer steps" in (pretrained["LLM (pretrained)"])
+    )
+    assert "the 300 tokens" in pretrained["text tokenizer (pretrained)"]
+    scratch = model_card._llm_parts(LauraGPTForConditionalGeneration(tiny_config), count, 3)
+    assert set(scratch) == {"LLM (from scratch)", "text tokenizer (from scratch)"}
+
+
+def test_weights_stored_in_float16_load_as_the_rounded_float32_model(tiny_model, tmp_path):
+    import torch
+
+    from modeling_lauragpt import LauraGPTForConditionalGeneration
+    from modeling_lauragpt.training.recipes.demo_stages import store_weights_in_float16
+
+    tiny_model.save_pretrained(tmp_path)
+    before = (tmp_path / "model.safetensors").stat().st_size
+    assert store_weights_in_float16(tmp_path) < 0.55 * before
+    reloaded = LauraGPTForConditionalGeneration.from_pretrained(tmp_path)
+    assert reloaded.dtype == torch.float32
+    for name, value in tiny_model.state_dict().items():
+        expected = value.half().float() if value.is_floating_point() else value
+        assert torch.equal(reloaded.state_dict()[name], expected), name

