@@ -213,36 +213,22 @@ def run(args) -> dict:
         )
     # All of Whisper tiny.en (training/configs/demo-whisper-decoder.yaml): a 50,257-row text vocabulary, its output
     # matrix at every position, then only at the positions that predict an output (LauraGPTCollator's
-    # output_logits_only, what run_recipe uses with the token-mean loss).
-    config = LauraGPTConfig.from_preset("whisper-tiny-decoder", audio_window="clip", codebook_size=1024)
-    model = LauraGPTForConditionalGeneration(config).freeze_audio_tower()
-    batch = synthetic_batch(config, **DEMO_WORKLOAD)
-    for name, extra in (("all", {}), ("output", {"logits_to_keep": output_positions(batch["labels"])})):
+    # output_logits_only, what run_recipe uses with the token-mean loss), then with the tokenizer trimmed to the demo
+    # corpus' tokens (processor.trim_tokenizer).
+    for text_vocab, logits in ((None, "all"), (None, "output"), (TRIMMED_TEXT_VOCAB, "output")):
+        vocab = {} if text_vocab is None else {"text_vocab_size": text_vocab}
+        config = LauraGPTConfig.from_preset("whisper-tiny-decoder", audio_window="clip", codebook_size=1024, **vocab)
+        model = LauraGPTForConditionalGeneration(config).freeze_audio_tower()
+        batch = synthetic_batch(config, **DEMO_WORKLOAD)
+        if logits == "output":
+            batch["logits_to_keep"] = output_positions(batch["labels"])
+        name = "whisper-tiny-decoder" + ("" if text_vocab is None else f", {text_vocab:,} text tokens")
         rows.append(
             {
-                "preset": f"whisper-tiny-decoder, {name} logits",
-                **measure(model, {**batch, **extra}, "cpu", torch.float32, repeats(args, full=6, quick=2), 2048),
+                "preset": f"{name}, {logits} logits",
+                **measure(model, batch, "cpu", torch.float32, repeats(args, full=6, quick=2), 2048),
             }
         )
-    # The same with its tokenizer trimmed to the demo corpus' tokens (processor.trim_tokenizer): 7,432 text rows.
-    config = LauraGPTConfig.from_preset(
-        "whisper-tiny-decoder", audio_window="clip", codebook_size=1024, text_vocab_size=TRIMMED_TEXT_VOCAB
-    )
-    model = LauraGPTForConditionalGeneration(config).freeze_audio_tower()
-    batch = synthetic_batch(config, **DEMO_WORKLOAD)
-    rows.append(
-        {
-            "preset": f"whisper-tiny-decoder, {TRIMMED_TEXT_VOCAB:,} text tokens, output logits",
-            **measure(
-                model,
-                {**batch, "logits_to_keep": output_positions(batch["labels"])},
-                "cpu",
-                torch.float32,
-                repeats(args, full=6, quick=2),
-                2048,
-            ),
-        }
-    )
     gpu_note = "no CUDA device visible: GPU run of the paper preset skipped"
     if torch.cuda.is_available():
         config = LauraGPTConfig.from_preset("paper")

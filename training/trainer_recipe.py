@@ -83,10 +83,10 @@ def _tokenizer(config: dict, splits: TaskSplits):
             "processor.trim_tokenizer cuts a pretrained text model's tokenizer down to the training text: set "
             "processor.tokenizer and model.text_model to that model (or trim_tokenizer=false)."
         )
+    if config["processor"]["trim_tokenizer"]:
+        return trim_bpe_tokenizer(AutoTokenizer.from_pretrained(name), training_texts(splits))
     if name is None and source and (Path(str(source)) / "tokenizer").is_dir():
         name = str(Path(str(source)) / "tokenizer")
-    if name is not None and config["processor"]["trim_tokenizer"]:
-        return trim_bpe_tokenizer(AutoTokenizer.from_pretrained(name), training_texts(splits))
     if name is not None:
         return AutoTokenizer.from_pretrained(name)
     return train_text_tokenizer(training_texts(splits), vocab_size=config["processor"]["tokenizer_vocab_size"])
