@@ -124,7 +124,11 @@ def test_the_demo_recipe_still_passes_its_yaml_numbers(monkeypatch, tmp_path):
     assert plan.train == corpus["per_task"] and dict(plan.task_train) == corpus["task_train"]
     assert plan.max_seconds == corpus["max_seconds"] and kwargs["workers"] == corpus["workers"]
     monkeypatch.setattr(cpu_codec_training, "train", lambda arguments, log: trained.append(arguments))
-    demo.stage_codec(tmp_path, config)
+    demo.stage_codec(tmp_path / "reused", config)  # the shipped recipe reuses the previous checkpoint's codec
+    assert trained == [] and (tmp_path / "reused" / "codec" / "codec" / "config.json").is_file()
+    settings = {**config["codec"], "reuse": None}  # training one instead passes the rest of the YAML's numbers
+    demo.stage_codec(tmp_path, {**config, "codec": settings})
     ((arguments,),) = [trained]
-    assert {name: getattr(arguments, name) for name in config["codec"]} == config["codec"]
+    settings.pop("reuse")
+    assert {name: getattr(arguments, name) for name in settings} == settings
     assert arguments.out == str(tmp_path / "codec") and arguments.seed == config["seed"]
