@@ -39,7 +39,7 @@ NAME = "generation"
 CODEC_HZ = 25  # first-group codec tokens per second of audio
 SECONDS = (5, 10, 30)
 QUICK_SECONDS = (1, 2, 4)
-# "Small but not tiny": the embedded default's LLM shape (4 x 256 Qwen2, GQA 4:2), so that per-token work is
+# "Small but not tiny": the earlier default's from-scratch LLM shape (4 x 256 Qwen2, GQA 4:2), so that per-token work is
 # visible next to Python overhead while 30 s of audio still decodes in seconds.
 TEXT_CONFIG = {key: value for key, value in DEMO_LLM.items() if key != "model_type"}
 

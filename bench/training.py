@@ -3,9 +3,10 @@ matmul peak, measured in the same run (the two are timed interleaved).
 
 CPU: the tiny preset, fp32, AdamW, one batch of 8 rows (4 ASR rows: 2 s of audio features -> 16 text tokens; 4 TTS
 rows: 16 text tokens -> 50 codec tokens), laid out as the processor lays out training rows. Then the embedded
-default's design (``training/configs/demo.yaml``): the ``whisper-tiny`` preset with its tower frozen and its frames
-cached, so a step is projector + LLM on ``audio_frames`` (16 rows: 3 s of 25 Hz frames -> 16 text tokens, 16 text
-tokens -> 75 codec tokens), for the shipped LLM width and depth and the candidates beside it. FLOPs of the forward +
+default's designs: the ``whisper-tiny`` preset with its tower frozen and its frames cached, so a step is projector +
+LLM on ``audio_frames`` (16 rows: 3 s of 25 Hz frames -> 16 text tokens, 16 text tokens -> 75 codec tokens), for
+from-scratch LLM widths and depths (``training/configs/demo.yaml``, the earlier checkpoints), and Whisper tiny.en's
+decoder as the LLM (``training/configs/demo-whisper-decoder.yaml``, the shipped one: full and trimmed vocabulary). FLOPs of the forward +
 backward pass come from ``torch.utils.flop_counter.FlopCounterMode`` (matmuls, convolutions and attention; the
 optimizer and element-wise ops are not counted), with the classic ``6 * parameters * tokens`` estimate beside them.
 The peak is a loop of 2048 x 2048 fp32 matmuls on the same threads.
@@ -40,7 +41,7 @@ CPU_WORKLOAD = {"rows": 8, "feature_frames": 33, "text_tokens": 16, "codec_token
 GPU_WORKLOAD = {"rows": 8, "feature_frames": 167, "text_tokens": 48, "codec_tokens": 250}  # 10 s in, 10 s out
 DEMO_WORKLOAD = {"rows": 16, "feature_frames": 75, "text_tokens": 16, "codec_tokens": 75}  # 3 s of cached 25 Hz frames
 TRIMMED_TEXT_VOCAB = 7432  # Whisper tiny.en's BPE cut to the demo corpus' training text (processor.trim_tokenizer)
-DEMO_LLM_CANDIDATES = {  # (hidden, layers, intermediate) of the LLM under the frozen tiny.en tower; (256, 4) ships
+DEMO_LLM_CANDIDATES = {  # (hidden, layers, intermediate) of a from-scratch LLM under the frozen tiny.en tower
     "192x4": (192, 4, 576),
     "256x4": (256, 4, 768),
     "256x6": (256, 6, 768),

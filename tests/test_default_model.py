@@ -59,13 +59,14 @@ def test_smoke_evaluation_on_held_out_samples(default_pipe):
     slu intent 79 %)."""
     samples = {s["task"]: s for s in load_samples()}
     caption = default_pipe(samples["aac"]["audio_path"], task="aac")["text"]
-    assert compute_captioning([caption], [[samples["aac"]["reference"]]])["bleu_1"] >= 0.3, caption
+    assert compute_captioning([caption], [[samples["aac"]["reference"]]])["bleu_1"] >= 0.9, caption  # 1.0: the exact caption
     mt = samples["mt"]
     translation = default_pipe(mt["text"], task="mt", language=mt["language"])["text"]
-    assert compute_bleu([translation], [mt["reference"]])["chrf"] >= 17.0, translation
-    assert default_pipe(samples["ser"]["audio_path"], task="ser")["label"] in EMOTIONS
+    assert compute_bleu([translation], [mt["reference"]])["chrf"] >= 30.0, translation  # 31.3
+    emotion = default_pipe(samples["ser"]["audio_path"], task="ser")["label"]
+    assert emotion in EMOTIONS and emotion == samples["ser"]["reference"], emotion
     slu = default_pipe(samples["slu"]["audio_path"], task="slu")
-    assert slu["intent"] == samples["slu"]["reference"].split(" | ")[0], slu
+    assert slu["text"] == samples["slu"]["reference"], slu  # intent and both slots right
     assert default_pipe(samples["asr"]["audio_path"], task="asr")["text"].strip()
     tts = default_pipe(samples["tts"]["text"], task="tts")
     seconds = len(tts["audio"]) / tts["sampling_rate"]
