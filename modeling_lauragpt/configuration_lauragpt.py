@@ -163,6 +163,10 @@ class LauraGPTConfig(PreTrainedConfig):
         needed = self.vocabulary.vocab_size
         self.text_config.vocab_size = max(self.text_config.vocab_size, needed)
         self.text_config.pad_token_id = self.pad_token_id
+        for name in ("bos_token_id", "eos_token_id"):  # LauraGPT prompts use neither: keep them valid text ids
+            value = getattr(self.text_config, name, None)
+            if isinstance(value, int) and not 0 <= value < self.text_vocab_size:
+                setattr(self.text_config, name, self.text_eos_token_id)
         self.text_config.tie_word_embeddings = self.tie_word_embeddings
 
     def validate_architecture(self):
@@ -228,6 +232,8 @@ class LauraGPTConfig(PreTrainedConfig):
             values["text_vocab_size"], values["codebook_size"], tuple(values.get("tasks", DEFAULT_TASKS))
         )
         values["text_config"].setdefault("vocab_size", layout.vocab_size)
+        for special in ("bos_token_id", "eos_token_id"):  # the LLM's own defaults (GPT-2's 50256) may lie outside
+            values["text_config"].setdefault(special, values.get("text_eos_token_id"))  # a trimmed vocabulary
         return cls(**values)
 
     @classmethod

@@ -138,6 +138,19 @@ def test_from_processor_reads_a_whisper_processors_window():
     whisper.check_model_config(config)
 
 
+def test_a_trimmed_vocabulary_keeps_the_llms_special_ids_inside_it():
+    # GPT-2's own bos/eos (50256) lie outside a trimmed Whisper BPE: transformers warns on every load of such a
+    # config, so they follow the tokenizer's end-of-text id, for new configs and for ones saved before the fix.
+    trimmed = {"text_vocab_size": 7432, "text_eos_token_id": 7431, "pad_token_id": 7431}
+    config = LauraGPTConfig.from_preset("whisper-tiny-decoder", **trimmed)
+    assert (config.text_config.bos_token_id, config.text_config.eos_token_id) == (7431, 7431)
+    saved = config.to_dict()
+    saved["text_config"]["bos_token_id"] = 50256
+    assert LauraGPTConfig.from_dict(saved).text_config.bos_token_id == 7431
+    untrimmed = LauraGPTConfig.from_preset("whisper-tiny-decoder")
+    assert untrimmed.text_config.bos_token_id == untrimmed.text_eos_token_id == 50256
+
+
 def test_a_codebook_mismatch_names_both_sizes_and_the_fix(processor):
     assert processor.codebook_size == 1024 and codebook_size("demo") == 256
     with pytest.raises(InvalidInputError) as caught:
