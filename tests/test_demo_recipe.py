@@ -11,6 +11,8 @@ from modeling_lauragpt.training import trainer_recipe
 from modeling_lauragpt.training.recipe_config import load_recipe_config
 from modeling_lauragpt.training.recipes import demo
 
+from .helpers import SENTENCES, byte_level_tokenizer
+
 
 def test_the_stages_run_in_a_fixed_order_from_corpus_to_ship():
     assert demo.STAGE_NAMES == ("corpus", "tower", "codec", "lm", "vocoder", "eval", "ship")
@@ -95,6 +97,18 @@ def test_the_codec_and_vocoder_stages_can_ship_folders_trained_earlier(codec, pr
     assert shipped.text_tokenizer.get_vocab() == processor.tokenizer.get_vocab()
     for name, value in trained.state_dict().items():
         assert torch.equal(shipped.state_dict()[name], value), name
+    # A vocoder saved with its tokenizer keeps it, whatever reuse_tokenizer says (a stale path there once gave the
+    # reused vocoder the LLM's larger tokenizer); a tokenizer larger than the vocoder's text embedding is refused.
+    larger = byte_level_tokenizer(SENTENCES)
+    larger.save_pretrained(tmp_path / "larger")
+    assert larger.vocab_size > processor.vocabulary.text_vocab_size
+    stale = f"vocoder.reuse_tokenizer={tmp_path / 'larger'}"
+    demo.stage_codec(tmp_path / "work2", demo.load_config(overrides=reuse))
+    with pytest.raises(InvalidInputError, match="not the tokenizer the vocoder was trained with"):
+        demo.stage_vocoder(tmp_path / "work2", demo.load_config(overrides=[*reuse, stale]))
+    demo.stage_vocoder(tmp_path / "work2", demo.load_config(overrides=[f"vocoder.reuse={work / 'vocoder'}", stale]))
+    kept = LauraGPTVocoder.from_pretrained(tmp_path / "work2" / "vocoder").text_tokenizer
+    assert kept.get_vocab() == processor.tokenizer.get_vocab()
     other = LauraGPTVocoder.from_codec(codec, "tiny", text_vocab_size=processor.vocabulary.text_vocab_size)
     with torch.no_grad():
         next(other.codec.parameters()).add_(1.0)

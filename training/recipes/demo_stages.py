@@ -73,21 +73,29 @@ def reuse_vocoder(
     vocoder_dir: str | Path, codec_dir: str | Path, output_dir: str | Path, tokenizer: str | Path | None = None
 ) -> LauraGPTVocoder:
     """Copy a trained vocoder to ``output_dir`` instead of training one, keeping its text condition's tokenizer
-    with it (``tokenizer``: that tokenizer's folder, for a vocoder saved without one). Its codec must be the
-    recipe's (``codec_dir``): the LLM's codec targets are that codec's codes.
-    raises : ``InvalidInputError`` when the codecs differ or no tokenizer is known"""
+    with it: its own, or for a vocoder saved without one, ``tokenizer`` (that tokenizer's folder). Its codec must
+    be the recipe's (``codec_dir``): the LLM's codec targets are that codec's codes.
+    raises : ``InvalidInputError`` when the codecs differ, no tokenizer is known, or the tokenizer has more tokens
+    than the vocoder's text embedding (it is not the one the vocoder was trained with)"""
     from transformers import AutoTokenizer
 
     from ...errors import InvalidInputError
     from ..recipe_data import load_codec
 
     vocoder = LauraGPTVocoder.from_pretrained(str(vocoder_dir))
-    if tokenizer is not None:
+    if vocoder.text_tokenizer is None and tokenizer is not None:  # its own tokenizer, when saved with it, wins
         vocoder.text_tokenizer = AutoTokenizer.from_pretrained(str(tokenizer))
     if vocoder.text_tokenizer is None:
         raise InvalidInputError(
             f"The vocoder {vocoder_dir} was saved without its text tokenizer: set vocoder.reuse_tokenizer to the "
             "tokenizer (or LauraGPT model folder) it was trained with."
+        )
+    tokens, rows = vocoder.text_tokenizer.vocab_size, vocoder.config.text_vocab_size  # added tokens aside
+    if tokens > rows:
+        raise InvalidInputError(
+            f"The tokenizer for the reused vocoder {vocoder_dir} has {tokens} tokens, but its text embedding has "
+            f"{rows} rows: it is not the tokenizer the vocoder was trained with. Fix: set vocoder.reuse_tokenizer "
+            "to that one (or null when the vocoder folder holds it)."
         )
     codec = load_codec(codec_dir).state_dict()
     if any(not torch.equal(value, codec[name]) for name, value in vocoder.codec.state_dict().items()):
