@@ -14,6 +14,7 @@ from modeling_lauragpt.training.data.codec_targets import add_target_codes
 from modeling_lauragpt.training.data.mixture import (
     LENGTH_COLUMN,
     add_length_column,
+    drop_overlong_rows,
     example_length,
     mix_tasks,
     task_probabilities,
@@ -113,3 +114,18 @@ def test_length_column_matches_the_processor_sequence(processor):
     parts = {"asr": with_length.select([0]), "mt": with_length.select([1]), "tts": with_length.select([2])}
     mixed = mix_tasks(parts, stopping_strategy="all_exhausted_without_replacement")
     assert LENGTH_COLUMN in mixed.column_names and sorted(mixed[LENGTH_COLUMN]) == sorted(with_length[LENGTH_COLUMN])
+
+
+def test_rows_longer_than_the_llms_positions_are_left_out_and_counted(processor, capsys):
+    rows = [
+        make_example("mt", f"m{i}", text="word " * (3 + 40 * i), target_text="wort", language="de") for i in range(3)
+    ]
+    dataset = Dataset.from_list(rows, features=example_features())
+    lengths = add_length_column(dataset, processor)[LENGTH_COLUMN]
+    limit = lengths[1]  # the first two fit, the third does not
+    kept = drop_overlong_rows(dataset, processor, limit, "mt training")
+    assert kept["id"] == ["m0", "m1"]
+    assert f"1 of 3 rows are longer than the LLM's {limit} positions (longest {lengths[2]} tokens)" in (
+        capsys.readouterr().out
+    )
+    assert drop_overlong_rows(dataset, processor, lengths[2], "mt training")["id"] == ["m0", "m1", "m2"]

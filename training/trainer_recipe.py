@@ -40,7 +40,7 @@ from ..processing.processing_lauragpt import LauraGPTProcessor
 from ..processing.tokenizer_utils import train_text_tokenizer
 from .collator import LauraGPTCollator
 from .data.audio_frames import add_audio_frames
-from .data.mixture import add_length_column
+from .data.mixture import add_length_column, drop_overlong_rows
 from .data.output_sets import merge_output_sets, task_output_sets
 from .loss import training_loss
 from .recipe_data import (
@@ -265,6 +265,13 @@ def run_recipe(
             train = add_audio_frames(train, model, processor)
             evaluation = {task: add_audio_frames(rows, model, processor) for task, rows in evaluation.items()}
         model.train()
+    limit = config["data"].get("max_sequence_length") or model.config.text_config.max_position_embeddings
+    num_proc = config["data"].get("num_proc")
+    train = drop_overlong_rows(train, processor, limit, "training mixture", num_proc)
+    evaluation = {
+        task: drop_overlong_rows(rows, processor, limit, f"{task} evaluation", num_proc)
+        for task, rows in evaluation.items()
+    }
     if args.should_save:
         (output_dir / "recipe.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     trainer = Trainer(

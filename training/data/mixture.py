@@ -136,10 +136,33 @@ def add_length_column(dataset: Dataset, processor: LauraGPTProcessor, num_proc: 
     )
 
 
+def drop_overlong_rows(
+    dataset: Dataset, processor: LauraGPTProcessor, limit: int, name: str, num_proc: int | None = None
+) -> Dataset:
+    """The rows of ``dataset`` whose training sequence fits ``limit`` positions (the LLM's position table): a longer
+    one would index past it. Prints how many were dropped, by task; uses the ``length`` column (added if absent).
+
+    dataset : one task split or a mixture (rows with ``task``); name : what it is, for the message"""
+    if LENGTH_COLUMN not in dataset.column_names:
+        dataset = add_length_column(dataset, processor, num_proc=num_proc)
+    lengths = dataset[LENGTH_COLUMN]
+    too_long = [i for i, length in enumerate(lengths) if length > limit]
+    if not too_long:
+        return dataset
+    tasks = dataset.select(too_long)["task"]
+    counts = {task: tasks.count(task) for task in sorted(set(tasks))}
+    print(
+        f"[data] {name}: {len(too_long)} of {len(lengths)} rows are longer than the LLM's {limit} positions "
+        f"(longest {max(lengths)} tokens) and are left out: {counts}"
+    )
+    return dataset.filter(lambda length: length <= limit, input_columns=[LENGTH_COLUMN], desc="row lengths")
+
+
 __all__ = [
     "LENGTH_COLUMN",
     "STOPPING_STRATEGIES",
     "add_length_column",
+    "drop_overlong_rows",
     "example_length",
     "mix_tasks",
     "task_probabilities",
