@@ -7,7 +7,9 @@ It reads two things that depend on the machine and would make builds differ betw
 - the transcripts of Debian's asterisk prompts, which live in the non-wav packages
   (``apt-get download asterisk-core-sounds-{en,fr,es}`` into a temporary folder, then ``dpkg-deb -x``);
 - English sentences with human German/French/Spanish translations from the gettext catalogs
-  (``/usr/share/locale/<lang>/LC_MESSAGES/<catalog>.mo``) of a few Debian packages with known licences.
+  (``/usr/share/locale/<lang>/LC_MESSAGES/<catalog>.mo``) of Debian packages with known licences; packages that
+  are not installed can be unpacked instead (``apt-get download PKG && dpkg-deb -x PKG_*.deb DIR``) and read with
+  ``--locale-root DIR/usr/share/locale``.
 
 and writes ``asterisk_transcripts.tsv`` and ``gettext_pairs.tsv``. ``data/PROVENANCE.md`` records the package
 versions and licences; update it when re-freezing.
@@ -15,6 +17,7 @@ versions and licences; update it when re-freezing.
 
 from __future__ import annotations
 
+import argparse
 import gettext
 import gzip
 import hashlib
@@ -61,11 +64,36 @@ GETTEXT_CATALOGS = {
     "man-db": "man-db",
     "diffutils": "diffutils",
     "grep": "grep",
+    # added to give ASR, S2TT and MT more distinct sentences (the 31 above gave 2,608; the ASR decoder memorised
+    # them); these packages need not be installed: `--locale-root` reads their `dpkg-deb -x` unpacking
+    "gtk30": "libgtk-3-common",
+    "gtk30-properties": "libgtk-3-common",
+    "gtk40": "libgtk-4-common",
+    "gimp20": "gimp",
+    "gimp20-std-plug-ins": "gimp",
+    "gimp20-script-fu": "gimp",
+    "gimp20-python": "gimp",
+    "inkscape": "inkscape",
+    "vlc": "vlc-l10n",
+    "audacity": "audacity-data",
+    "filezilla": "filezilla-common",
+    "pidgin": "pidgin-data",
+    "hexchat": "hexchat-common",
+    "gnome-control-center-2.0": "gnome-control-center-data",
+    "gnome-shell": "gnome-shell-common",
+    "gnome-software": "gnome-software-common",
+    "gnome-terminal": "gnome-terminal-data",
+    "mutter": "mutter-common",
+    "file-roller": "file-roller",
+    "aptitude": "aptitude-common",
+    "util-linux": "util-linux-locales",
+    "tuxpaint": "tuxpaint-data",
 }
-MAX_PAIRS = 3000
+MAX_PAIRS = 30000  # above the candidate count, so a re-freeze keeps every earlier pair
 SPEAKABLE = re.compile(r"[A-Za-z][A-Za-z ,.'?!-]*")
 ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 CAMEL_CASE = re.compile(r"[a-z][A-Z]")  # identifiers such as GtkIconSize read badly aloud
+SYSTEM_LOCALES = (Path("/usr/share/locale"),)
 
 
 def asterisk_transcripts(workdir: Path) -> dict[str, dict[str, str]]:
@@ -89,9 +117,9 @@ def asterisk_transcripts(workdir: Path) -> dict[str, dict[str, str]]:
     return table
 
 
-def _catalog(lang: str, name: str) -> dict[str, str]:
-    path = Path(f"/usr/share/locale/{lang}/LC_MESSAGES/{name}.mo")
-    if not path.exists():
+def _catalog(lang: str, name: str, locale_roots: tuple[Path, ...]) -> dict[str, str]:
+    path = next((p for r in locale_roots if (p := r / f"{lang}/LC_MESSAGES/{name}.mo").exists()), None)
+    if path is None:
         return {}
     with path.open("rb") as handle:
         return {k: v for k, v in gettext.GNUTranslations(handle)._catalog.items() if isinstance(k, str)}
@@ -111,11 +139,12 @@ def _good_pair(english: str, translation: str) -> bool:
     )
 
 
-def gettext_pairs() -> list[dict[str, str]]:
-    """Up to ``MAX_PAIRS`` rows ``{en, de, fr, es, catalog}`` (de always present), chosen by a hash of the English."""
+def gettext_pairs(locale_roots: tuple[Path, ...] = SYSTEM_LOCALES) -> list[dict[str, str]]:
+    """Up to ``MAX_PAIRS`` rows ``{en, de, fr, es, catalog}`` (de always present), chosen by a hash of the English.
+    Each catalog is read from the first of ``locale_roots`` (folders laid out as ``/usr/share/locale``) holding it."""
     rows: dict[str, dict[str, str]] = {}
     for name in GETTEXT_CATALOGS:
-        catalogs = {lang: _catalog(lang, name) for lang in GETTEXT_LANGUAGES}
+        catalogs = {lang: _catalog(lang, name, locale_roots) for lang in GETTEXT_LANGUAGES}
         for english, german in catalogs["de"].items():
             english, german = clean_text(english), clean_text(german)
             if english.lower() in rows or not _good_pair(english, german):
@@ -134,9 +163,9 @@ def _write_tsv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def write_gettext_pairs() -> int:
+def write_gettext_pairs(locale_roots: tuple[Path, ...] = SYSTEM_LOCALES) -> int:
     """Re-freeze ``gettext_pairs.tsv`` alone (the asterisk transcripts need a download); returns the pair count."""
-    pairs = gettext_pairs()
+    pairs = gettext_pairs(locale_roots)
     _write_tsv(
         DATA_DIR / "gettext_pairs.tsv",
         ["en", "de", "fr", "es", "catalog"],
@@ -145,7 +174,18 @@ def write_gettext_pairs() -> int:
     return len(pairs)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--locale-root",
+        action="append",
+        type=Path,
+        default=[],
+        help="a further folder laid out as /usr/share/locale (e.g. `dpkg-deb -x PKG.deb DIR` then "
+        "DIR/usr/share/locale), searched after the system's; repeatable",
+    )
+    args = parser.parse_args(argv)
+    locale_roots = SYSTEM_LOCALES + tuple(args.locale_root)
     with tempfile.TemporaryDirectory() as tmp:
         transcripts = asterisk_transcripts(Path(tmp))
     _write_tsv(
@@ -153,7 +193,7 @@ def main() -> int:
         ["key", *ASTERISK_LANGUAGES],
         [[key] + [texts.get(lang, "") for lang in ASTERISK_LANGUAGES] for key, texts in sorted(transcripts.items())],
     )
-    pairs = write_gettext_pairs()
+    pairs = write_gettext_pairs(locale_roots)
     print(f"{len(transcripts)} asterisk prompts, {pairs} gettext pairs written to {DATA_DIR}")
     return 0
 
