@@ -35,6 +35,7 @@ from modeling_lauragpt.bench.common import (
     write_results,
 )
 from modeling_lauragpt.codec import codes_to_latent, encode_codes, latent_to_waveform
+from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR
 from modeling_lauragpt.modeling_cpu_codec import LauraGPTCPUCodec, griffin_lim, stft
 from modeling_lauragpt.training.demo_corpus.splits import (
     HELD_OUT_VOICE,
@@ -48,7 +49,6 @@ from modeling_lauragpt.training.metrics.functional import compute_wer, pesq_wb, 
 NAME = "cpu_codec"
 DEFAULT_CODEC = Path("runs/cpu_codec/codec")
 DEFAULT_WHISPER = Path("/work/whisper-tiny-en")
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "modeling_lauragpt" / "default_model"
 FULL_CLIPS, QUICK_CLIPS = 30, 6
 STOI_UNDEFINED = 1e-5  # what pystoi returns when a clip has too few speech frames (a 0.5 s one-word clip): left out
 

@@ -40,10 +40,10 @@ from modeling_lauragpt.bench.fixtures import (
     speech_clip,
     tiny_codec,
 )
+from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR
 from modeling_lauragpt.modeling_vocoder import LauraGPTVocoder
 
 NAME = "end_to_end"
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "modeling_lauragpt" / "default_model"
 CODEC_HZ = 25
 ASR_TOKENS_PER_S = 4
 ITEM_S, QUICK_ITEM_S = 5.0, 2.0

@@ -33,6 +33,7 @@ from modeling_lauragpt.bench.common import (
     write_results,
 )
 from modeling_lauragpt.bench.fixtures import count_parameters
+from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR
 from modeling_lauragpt.training.collator import output_positions
 from modeling_lauragpt.vocabulary import IGNORE_INDEX
 
@@ -40,7 +41,6 @@ NAME = "training"
 CPU_WORKLOAD = {"rows": 8, "feature_frames": 33, "text_tokens": 16, "codec_tokens": 50}  # 33 LFR frames = 2 s
 GPU_WORKLOAD = {"rows": 8, "feature_frames": 167, "text_tokens": 48, "codec_tokens": 250}  # 10 s in, 10 s out
 DEMO_WORKLOAD = {"rows": 16, "feature_frames": 75, "text_tokens": 16, "codec_tokens": 75}  # 3 s of cached 25 Hz frames
-TRIMMED_TEXT_VOCAB = 7432  # Whisper tiny.en's BPE cut to the demo corpus' training text (processor.trim_tokenizer)
 DEMO_LLM_CANDIDATES = {  # (hidden, layers, intermediate) of a from-scratch LLM under the frozen tiny.en tower
     "192x4": (192, 4, 576),
     "256x4": (256, 4, 768),
@@ -216,7 +216,8 @@ def run(args) -> dict:
     # matrix at every position, then only at the positions that predict an output (LauraGPTCollator's
     # output_logits_only, what run_recipe uses with the token-mean loss), then with the tokenizer trimmed to the demo
     # corpus' tokens (processor.trim_tokenizer).
-    for text_vocab, logits in ((None, "all"), (None, "output"), (TRIMMED_TEXT_VOCAB, "output")):
+    trimmed_vocab = LauraGPTConfig.from_pretrained(DEFAULT_MODEL_DIR).text_vocab_size  # the shipped tokenizer's
+    for text_vocab, logits in ((None, "all"), (None, "output"), (trimmed_vocab, "output")):
         vocab = {} if text_vocab is None else {"text_vocab_size": text_vocab}
         config = LauraGPTConfig.from_preset("whisper-tiny-decoder", audio_window="clip", codebook_size=1024, **vocab)
         model = LauraGPTForConditionalGeneration(config).freeze_audio_tower()
