@@ -8,6 +8,8 @@ read from its prompt (the last task token in the row), so one batch may mix task
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 from transformers import GenerationConfig, LogitsProcessor
 
 from .errors import InvalidInputError
@@ -45,12 +47,47 @@ def codec_output_defaults(generation_config: GenerationConfig) -> dict:
     return dict(getattr(fill_generation_defaults(generation_config), CODEC_DEFAULTS_FIELD))
 
 
+def batch_output_ids(input_ids: torch.LongTensor | None, vocabulary: VocabularyLayout) -> range | None:
+    """The ids every row of the prompt may write when all rows share one output vocabulary: the text ids when all
+    belong to text-output tasks, the codec ids and ``<|codec_end|>`` when all belong to codec-output ones (TTS, SE).
+    ``None`` for a mixed batch, a row without a task token, or no prompt ids."""
+    if input_ids is None or input_ids.numel() == 0:
+        return None
+    codec_rows, has_task = TaskVocabularyLogitsProcessor(vocabulary).row_tasks(input_ids)
+    if not has_task.all():
+        return None
+    if codec_rows.all():
+        return range(vocabulary.codec_token_offset, vocabulary.codec_end_token_id + 1)
+    return range(vocabulary.text_vocab_size) if not codec_rows.any() else None
+
+
 def writes_codec(input_ids: torch.LongTensor | None, vocabulary: VocabularyLayout) -> bool:
     """Whether every row of the prompt belongs to a codec-output task (TTS, SE)."""
-    if input_ids is None or input_ids.numel() == 0:
-        return False
-    codec_rows, has_task = TaskVocabularyLogitsProcessor(vocabulary).row_tasks(input_ids)
-    return bool((codec_rows & has_task).all())
+    ids = batch_output_ids(input_ids, vocabulary)
+    return ids is not None and ids.start == vocabulary.codec_token_offset
+
+
+def restricted_logits(lm_head: nn.Module, hidden_states: torch.Tensor, ids: range | None) -> torch.Tensor:
+    """``lm_head(hidden_states)`` with every id outside ``ids`` at -inf, what ``TaskVocabularyLogitsProcessor``
+    makes of them, computing only the rows of the output matrix in ``ids`` when the head is a plain ``nn.Linear``
+    (a TTS step then reads 1,025 of the default model's 12,733 rows: the output matrix dominates a decoding step).
+
+    hidden_states : torch.Tensor, shape = (batch, positions, hidden)
+    ids : a contiguous range of ids (``batch_output_ids``), or ``None`` for all of them
+    returns : torch.Tensor, shape = (batch, positions, vocab)
+    """
+    if ids is None:
+        return lm_head(hidden_states)
+    if type(lm_head) is not nn.Linear:  # a PEFT-wrapped or quantised head: compute it whole, then mask
+        logits = lm_head(hidden_states)
+        outside = torch.ones(logits.shape[-1], dtype=torch.bool, device=logits.device)
+        outside[ids.start : ids.stop] = False
+        return logits.masked_fill(outside, -float("inf"))
+    bias = None if lm_head.bias is None else lm_head.bias[ids.start : ids.stop]
+    kept = F.linear(hidden_states, lm_head.weight[ids.start : ids.stop], bias)
+    logits = kept.new_full((*kept.shape[:-1], lm_head.out_features), -float("inf"))
+    logits[..., ids.start : ids.stop] = kept
+    return logits
 
 
 class ChoiceLogitsProcessor(LogitsProcessor):
@@ -101,6 +138,7 @@ class TaskVocabularyLogitsProcessor(LogitsProcessor):
         self._codec_task_ids = torch.tensor(
             [i for name, i in task_ids.items() if task_spec(name, vocabulary.tasks).output_modality == CODEC] or [-1]
         )
+        self._masks: dict[tuple[int, str], tuple[torch.Tensor, torch.Tensor]] = {}
 
     def row_tasks(self, input_ids: torch.LongTensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Each row's task, read from its last task token: (writes codec tokens, has a task token), both (batch,)."""
@@ -112,11 +150,15 @@ class TaskVocabularyLogitsProcessor(LogitsProcessor):
         return torch.isin(row_task, self._codec_task_ids.to(input_ids.device)), has_task
 
     def allowed_ids_masks(self, vocab_size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-        """Boolean masks over ``vocab_size`` ids: (text-output allowed, codec-output allowed)."""
-        ids = torch.arange(vocab_size, device=device)
-        text = ids < self.vocabulary.text_vocab_size
-        codec = self.vocabulary.is_codec_id(ids) | (ids == self.vocabulary.codec_end_token_id)
-        return text, codec
+        """Boolean masks over ``vocab_size`` ids: (text-output allowed, codec-output allowed); built once per size
+        and device, not at every decoding step."""
+        key = (vocab_size, str(device))
+        if key not in self._masks:
+            ids = torch.arange(vocab_size, device=device)
+            text = ids < self.vocabulary.text_vocab_size
+            codec = self.vocabulary.is_codec_id(ids) | (ids == self.vocabulary.codec_end_token_id)
+            self._masks[key] = (text, codec)
+        return self._masks[key]
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         """
@@ -138,8 +180,10 @@ __all__ = [
     "TEXT_OUTPUT_DEFAULTS",
     "ChoiceLogitsProcessor",
     "TaskVocabularyLogitsProcessor",
+    "batch_output_ids",
     "codec_output_defaults",
     "fill_generation_defaults",
+    "restricted_logits",
     "set_generation_defaults",
     "writes_codec",
 ]

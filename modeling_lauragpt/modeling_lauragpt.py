@@ -48,8 +48,10 @@ from .configuration_lauragpt import LauraGPTConfig
 from .errors import InvalidInputError
 from .generation_lauragpt import (
     TaskVocabularyLogitsProcessor,
+    batch_output_ids,
     codec_output_defaults,
     fill_generation_defaults,
+    restricted_logits,
     set_generation_defaults,
     writes_codec,
 )
@@ -413,6 +415,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         logits_to_keep: int | torch.Tensor = 0,
         audio_frames: torch.Tensor | None = None,
         audio_frames_mask: torch.Tensor | None = None,
+        logits_id_range: range | None = None,
         **kwargs,
     ) -> LauraGPTCausalLMOutputWithPast:
         """
@@ -424,6 +427,8 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             logits are computed; with labels, the loss is over the targets of exactly those positions (what
             ``LauraGPTCollator(output_logits_only=True)`` gives: the positions that predict an output token, which
             skips the output matrix everywhere else)
+        logits_id_range : range, optional  the only ids a decoding step may write (``batch_output_ids``; ``generate``
+            passes it when every row shares one output vocabulary): their logits are computed, the rest are -inf
         returns : logits of shape (batch, sequence or logits_to_keep, vocab), the mean cross-entropy over output
             tokens when labels are given, and the KV cache
         """
@@ -442,7 +447,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         )
         hidden_states = outputs.last_hidden_state
         keep = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
-        logits = self.lm_head(hidden_states[:, keep, :])
+        logits = restricted_logits(self.lm_head, hidden_states[:, keep, :], logits_id_range)
 
         loss = None
         if labels is not None:
@@ -538,9 +543,12 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         instead (top-k 25 sampling, at most 750 tokens = 30 s). Arguments given here win over both.
         """
         processors = LogitsProcessorList(logits_processor or [])
+        input_ids = args[0] if args else kwargs.get("input_ids", kwargs.get("inputs"))
         if restrict_to_task_vocabulary:
             processors.insert(0, TaskVocabularyLogitsProcessor(self.config.vocabulary))
-        input_ids = args[0] if args else kwargs.get("input_ids", kwargs.get("inputs"))
+            shared_ids = batch_output_ids(input_ids, self.config.vocabulary)
+            if shared_ids is not None:  # one output vocabulary for the batch: compute only its rows of lm_head
+                kwargs.setdefault("logits_id_range", shared_ids)
         fill_generation_defaults(self.generation_config)
         if kwargs.get("generation_config") is None and writes_codec(input_ids, self.config.vocabulary):
             for name, value in codec_output_defaults(self.generation_config).items():

@@ -19,6 +19,7 @@ from modeling_lauragpt import (
     LauraGPTModel,
     LauraGPTProcessor,
 )
+from modeling_lauragpt.generation_lauragpt import batch_output_ids
 
 from .helpers import make_audio
 
@@ -241,3 +242,36 @@ def test_generation_never_runs_past_the_llms_positions(tiny_model, processor):
         input_ids=near, attention_mask=torch.ones_like(near), max_new_tokens=50, min_new_tokens=50, do_sample=False
     )
     assert out.shape[1] <= limit  # max_new_tokens lowered to the positions left
+
+
+def test_a_batch_with_one_output_vocabulary_computes_only_its_logits(tiny_model, processor):
+    vocab = processor.vocabulary
+    tts = processor(task=["tts", "tts"], text=["hello world", "set an alarm"])
+    codec_ids = batch_output_ids(tts["input_ids"], vocab)
+    assert codec_ids == range(vocab.codec_token_offset, vocab.codec_end_token_id + 1)
+    text = processor(
+        task=["asr", "mt"], audio=[make_audio(0.5, 12), None], text=[None, "guten tag"], language=[None, "en"]
+    )
+    assert batch_output_ids(text["input_ids"], vocab) == range(vocab.text_vocab_size)
+    mixed = processor(task=["asr", "tts"], audio=[make_audio(0.5, 13), None], text=[None, "hello world"])
+    assert batch_output_ids(mixed["input_ids"], vocab) is None
+    assert batch_output_ids(torch.tensor([[1, 2, 3]]), vocab) is None  # no task token: nothing is restricted
+
+    full = _logits(tiny_model, tts)
+    with torch.no_grad():
+        kept = tiny_model(**tts, logits_id_range=codec_ids).logits
+        head = tiny_model.lm_head
+        tiny_model.lm_head = torch.nn.Sequential(head)  # not a plain nn.Linear (as under PEFT): computed whole, masked
+        wrapped = tiny_model(**tts, logits_id_range=codec_ids).logits
+        tiny_model.lm_head = head
+    inside = torch.zeros(full.shape[-1], dtype=torch.bool)
+    inside[codec_ids.start : codec_ids.stop] = True
+    for logits in (kept, wrapped):
+        assert torch.isneginf(logits[..., ~inside]).all()
+        torch.testing.assert_close(logits[..., inside], full[..., inside])
+    # generate passes the range itself: the logits it returns are -inf outside the codec ids
+    with torch.no_grad():
+        out = tiny_model.generate(
+            **tts, do_sample=False, max_new_tokens=3, output_logits=True, return_dict_in_generate=True
+        )
+    assert all(torch.isneginf(step[:, ~inside]).all() for step in out.logits)
