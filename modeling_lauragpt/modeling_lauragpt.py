@@ -545,10 +545,11 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         processors = LogitsProcessorList(logits_processor or [])
         input_ids = args[0] if args else kwargs.get("input_ids", kwargs.get("inputs"))
         if restrict_to_task_vocabulary:
-            processors.insert(0, TaskVocabularyLogitsProcessor(self.config.vocabulary))
             shared_ids = batch_output_ids(input_ids, self.config.vocabulary)
             if shared_ids is not None:  # one output vocabulary for the batch: compute only its rows of lm_head
                 kwargs.setdefault("logits_id_range", shared_ids)
+            if shared_ids is None or kwargs["logits_id_range"] != shared_ids:  # else the logits are already masked
+                processors.insert(0, TaskVocabularyLogitsProcessor(self.config.vocabulary))
         fill_generation_defaults(self.generation_config)
         if kwargs.get("generation_config") is None and writes_codec(input_ids, self.config.vocabulary):
             for name, value in codec_output_defaults(self.generation_config).items():
