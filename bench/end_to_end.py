@@ -40,7 +40,7 @@ from modeling_lauragpt.bench.fixtures import (
     speech_clip,
     tiny_codec,
 )
-from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR
+from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR, weights_fingerprint
 from modeling_lauragpt.modeling_vocoder import LauraGPTVocoder
 
 NAME = "end_to_end"
@@ -154,6 +154,7 @@ def run(args) -> dict:
                 models.append(("default_model", DEFAULT_MODEL_DIR))
         for label, folder in models:
             rows += bench_model(label, folder, clips, texts, args)
+        weights = {label: weights_fingerprint(folder) for label, folder in models}  # before tmp is removed
     return {
         "workload": {
             "item_audio_s": seconds,
@@ -163,6 +164,7 @@ def run(args) -> dict:
             "asr_decoding": "greedy",
         },
         "models": [label for label, _ in models],
+        "weights": weights,  # which weights each label measured (the model card checks it)
         "default_model_found": (DEFAULT_MODEL_DIR / "config.json").exists(),
         "rows": rows,
     }

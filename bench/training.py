@@ -216,9 +216,14 @@ def run(args) -> dict:
     # matrix at every position, then only at the positions that predict an output (LauraGPTCollator's
     # output_logits_only, what run_recipe uses with the token-mean loss), then with the tokenizer trimmed to the demo
     # corpus' tokens (processor.trim_tokenizer).
-    trimmed_vocab = LauraGPTConfig.from_pretrained(DEFAULT_MODEL_DIR).text_vocab_size  # the shipped tokenizer's
-    for text_vocab, logits in ((None, "all"), (None, "output"), (trimmed_vocab, "output")):
-        vocab = {} if text_vocab is None else {"text_vocab_size": text_vocab}
+    shipped = LauraGPTConfig.from_pretrained(DEFAULT_MODEL_DIR)  # the shipped, trimmed tokenizer's ids
+    trimmed = {
+        "text_vocab_size": shipped.text_vocab_size,
+        "text_eos_token_id": shipped.text_eos_token_id,
+        "pad_token_id": shipped.pad_token_id,
+    }
+    for vocab, logits in (({}, "all"), ({}, "output"), (trimmed, "output")):
+        text_vocab = vocab.get("text_vocab_size")
         config = LauraGPTConfig.from_preset("whisper-tiny-decoder", audio_window="clip", codebook_size=1024, **vocab)
         model = LauraGPTForConditionalGeneration(config).freeze_audio_tower()
         batch = synthetic_batch(config, **DEMO_WORKLOAD)
@@ -228,6 +233,8 @@ def run(args) -> dict:
         rows.append(
             {
                 "preset": f"{name}, {logits} logits",
+                "text_vocab_size": config.text_vocab_size,
+                "logits": logits,
                 **measure(model, batch, "cpu", torch.float32, repeats(args, full=6, quick=2), 2048),
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from .errors import ModelLoadError
@@ -22,4 +23,19 @@ def default_model_dir() -> Path:
     return DEFAULT_MODEL_DIR
 
 
-__all__ = ["DEFAULT_MODEL_DIR", "DEMO_SAMPLES_DIR", "default_model_dir"]
+def weights_fingerprint(model_dir: Path) -> str | None:
+    """The first 16 hex digits of a SHA-256 over ``model_dir``'s ``*.safetensors`` files (sorted; sub-folders such
+    as ``vocoder/`` excluded), or ``None`` when it holds none: which weights a benchmark measured, so a model card
+    shows only figures measured on the weights it describes."""
+    files = sorted(Path(model_dir).glob("*.safetensors"))
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        with open(path, "rb") as weights:
+            for block in iter(lambda: weights.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "DEMO_SAMPLES_DIR", "default_model_dir", "weights_fingerprint"]

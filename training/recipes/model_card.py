@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from ...atomic_files import write_text_atomic
+from .card_benchmarks import codec_rows, speed_rows
 
 TASK_TYPES = {  # Hub task types for model-index entries
     "asr": ("automatic-speech-recognition", "Speech recognition"),
@@ -34,7 +35,6 @@ TARGETS = {  # the default model's targets on the held-out voice and sentences: 
     "aac": [("cider", ">=", 1.0)],
 }
 REPO_CARD = Path(__file__).resolve().parents[2] / "model_cards" / "lauragpt-demo.md"
-CODEC_BENCH = Path(__file__).resolve().parents[2] / "bench" / "results" / "cpu_codec.threads1.json"
 
 
 def _numbers(metrics: dict) -> dict[str, float]:
@@ -169,41 +169,6 @@ def _parts(model_dir: Path) -> dict[str, str]:
     }
 
 
-def _codec_rows(bench_file: Path = CODEC_BENCH) -> list[str]:
-    """The codec's own round-trip figures (``bench/cpu_codec.py`` on the held-out voice), as card lines."""
-    if not bench_file.exists():
-        return []
-    result = json.loads(bench_file.read_text())
-    setup = result["setup"]
-    title = (
-        f"## The codec alone (`python -m modeling_lauragpt.bench.cpu_codec`: {setup['clips']} held-out sentences, "
-        f"voice {setup['voice']}, {setup['audio_s']} s)"
-    )
-    lines = [
-        title,
-        "",
-        "| round trip | PESQ-wb | STOI | pocketsphinx WER ratio | Whisper WER ratio | RTF (1 thread) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in result["rows"]:
-        if row["codec"] != "cpu_codec":
-            continue
-        what = {
-            "all": f"all {setup['cpu_codec_groups']} groups",
-            "first": "first group alone (what the LLM writes)",
-        }.get(row["groups"], row["groups"])
-        lines.append(
-            f"| {what} | {row['pesq']:.2f} | {row['stoi']:.3f} | {row.get('pocketsphinx_wer_ratio', float('nan')):.2f} | "
-            f"{row.get('whisper_wer_ratio', float('nan')):.2f} | {row['rtf']:.4f} |"
-        )
-    return [
-        *lines,
-        "",
-        "The CPU codec's targets: PESQ >= 2.5 (missed: Griffin-Lim phase), STOI >= 0.85, WER ratios <= 1.3, RTF <= 0.02.",
-        "",
-    ]
-
-
 def write_model_card(work: Path, model_dir: Path) -> Path:
     """Write the card from ``work/eval/results.json``, the shipped folder's parts and an optional
     ``work/card_note.md`` (how this run went) into ``model_dir`` and the repo copy."""
@@ -234,7 +199,8 @@ def write_model_card(work: Path, model_dir: Path) -> Path:
         "",
         *_target_rows(results),
         "",
-        *_codec_rows(),
+        *codec_rows(),
+        *speed_rows(model_dir),
         "## Limits, plainly",
         "",
         (
