@@ -156,3 +156,23 @@ def test_weights_stored_in_float16_load_as_the_rounded_float32_model(tiny_model,
     for name, value in tiny_model.state_dict().items():
         expected = value.half().float() if value.is_floating_point() else value
         assert torch.equal(reloaded.state_dict()[name], expected), name
+
+
+def test_the_ship_stage_keeps_the_eval_evidence_and_the_card_note_beside_the_card(monkeypatch, tmp_path):
+    from modeling_lauragpt.training.recipes import demo_stages, model_card
+
+    work, cards = tmp_path / "work", tmp_path / "cards"
+    (work / "model").mkdir(parents=True)
+    (work / "model" / "config.json").write_text("{}")
+    (work / "eval" / "audio").mkdir(parents=True)
+    (work / "eval" / "results.json").write_text("{}")
+    (work / "eval" / "audio" / "tts_0.wav").write_bytes(b"RIFF")
+    (work / "card_note.md").write_text("## How this checkpoint was made\n")
+    cards.mkdir()
+    monkeypatch.setattr(demo_stages, "export_demo_samples", lambda corpus, target: None)
+    monkeypatch.setattr(model_card, "write_model_card", lambda work, target: cards / "lauragpt-demo.md")
+    demo.stage_ship(work, {"ship_to": str(tmp_path / "shipped")})
+    evidence = cards / "lauragpt-demo-eval"
+    assert (tmp_path / "shipped" / "config.json").exists()
+    assert (evidence / "results.json").exists() and not (evidence / "audio").exists()
+    assert (evidence / "card_note.md").read_text() == "## How this checkpoint was made\n"

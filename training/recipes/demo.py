@@ -175,6 +175,8 @@ def stage_ship(work: Path, config: dict) -> None:
     if evaluation.exists():
         shutil.rmtree(evaluation)
     shutil.copytree(work / "eval", evaluation, ignore=shutil.ignore_patterns("audio"))
+    if (work / "card_note.md").exists():  # kept with the evidence, so the card can be written again from the repo
+        shutil.copy2(work / "card_note.md", evaluation / "card_note.md")
     print(
         f"[ship] {target} ({sum(f.stat().st_size for f in target.rglob('*') if f.is_file()) / 1e6:.1f} MB), card {card}"
     )

@@ -171,7 +171,10 @@ def _parts(model_dir: Path) -> dict[str, str]:
 
 def write_model_card(work: Path, model_dir: Path) -> Path:
     """Write the card from ``work/eval/results.json``, the shipped folder's parts and an optional
-    ``work/card_note.md`` (how this run went) into ``model_dir`` and the repo copy."""
+    ``work/card_note.md`` (how this run went, why targets were missed) into ``model_dir`` and the repo copy.
+
+    The ship stage keeps ``eval`` (without audio) and ``card_note.md`` in ``model_cards/lauragpt-demo-eval/``, so a
+    folder holding that copy as ``eval/`` and the note writes the same card again (e.g. after a benchmark rerun)."""
     results = json.loads((work / "eval" / "results.json").read_text())
     table = (work / "eval" / "results.md").read_text() if (work / "eval" / "results.md").exists() else ""
     sizes = _parts(model_dir)
