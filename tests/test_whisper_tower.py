@@ -266,3 +266,31 @@ def test_large_v3_style_128_mel_bins(processor):
     assert batch["input_features"].shape[1] == 128 and torch.isfinite(model(**batch).loss)
     with pytest.raises(ValueError, match="gives 80 features per frame, the tower reads 128"):
         whisper_processor(processor, audio_window="1s").check_model_config(config)
+
+
+def test_the_recipe_runs_the_tower_once_per_clip_however_often_the_mixture_draws_it(wproc):
+    from modeling_lauragpt.training.data.mixture import mix_tasks
+    from modeling_lauragpt.training.recipe_data import TaskSplits
+    from modeling_lauragpt.training.trainer_recipe import with_audio_frames
+
+    model = whisper_model(wproc).freeze_audio_tower()
+    asr = _rows().filter(lambda row: row["task"] == "asr")  # 3 clips
+    mt = Dataset.from_list(
+        [make_example("mt", f"m{i}", text=f"line {i}", target_text=f"Zeile {i}", language="de") for i in range(9)],
+        features=example_features(),
+    )
+    clips_through_tower = []
+    tower_frames = model.get_audio_frames
+
+    def counting(features, mask):
+        clips_through_tower.append(features.shape[0])
+        return tower_frames(features, mask)
+
+    model.get_audio_frames = counting
+    cached = with_audio_frames(TaskSplits({"asr": asr, "mt": mt}, {"asr": asr}), model, wproc)
+    mixture = mix_tasks(cached.train, {"asr": 3.0, "mt": 1.0}, seed=0)  # asr's 3 rows are drawn again and again
+    drawn = [row for row in mixture if row["task"] == "asr"]
+    assert len(drawn) > len(asr) and sum(clips_through_tower) == 2 * len(asr)  # train + eval split, once each
+    by_id = {row["id"]: row[AUDIO_FRAMES_COLUMN] for row in cached.train["asr"]}
+    assert all(row[AUDIO_FRAMES_COLUMN] == by_id[row["id"]] for row in drawn)
+    assert all(row[AUDIO_FRAMES_COLUMN] is None for row in mixture if row["task"] == "mt")

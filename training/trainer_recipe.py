@@ -187,7 +187,8 @@ def _checkpoint(output_dir: Path, resume) -> str | None:
 
 
 def prepare(config: dict, args: TrainingArguments, output_dir: Path, reuse_processor: bool):
-    """Data and processor, as every process of a run needs them (call inside ``args.main_process_first``).
+    """Task splits (with codec targets) and the processor, as every process of a run needs them (call inside
+    ``args.main_process_first``).
 
     The main process builds the processor and saves it to ``output_dir``; the others (and resumed runs) load that
     one, so every process and every resumed run tokenizes and normalises exactly alike.
@@ -207,6 +208,20 @@ def prepare(config: dict, args: TrainingArguments, output_dir: Path, reuse_proce
             f"The codec has {codec.config.codebook_size} codes per group but the processor (and model) expects "
             f"{processor.codebook_size}: use the codec the model was built for, or a new processor (processor.from_pretrained=null)."
         )
+    return splits, processor
+
+
+def with_audio_frames(splits: TaskSplits, model, processor) -> TaskSplits:
+    """Every split with its cached tower frames (``add_audio_frames``), computed on the task splits before they are
+    mixed, so each clip runs through the tower once however often the mixture draws it."""
+    return TaskSplits(
+        {task: add_audio_frames(rows, model, processor) for task, rows in splits.train.items()},
+        {task: add_audio_frames(rows, model, processor) for task, rows in splits.eval.items()},
+    )
+
+
+def training_and_eval_sets(splits: TaskSplits, config: dict, args: TrainingArguments, processor):
+    """The training mixture and the per-task evaluation sets (``length`` columns when the sampler reads them)."""
     needs_length = args.train_sampling_strategy in LENGTH_STRATEGIES  # group_by_length samples eval sets too
     train = training_mixture(splits, config["data"], config["seed"], processor if needs_length else None)
     evaluation = splits.eval
@@ -215,7 +230,7 @@ def prepare(config: dict, args: TrainingArguments, output_dir: Path, reuse_proce
             task: add_length_column(rows, processor, num_proc=config["data"].get("num_proc"))
             for task, rows in evaluation.items()
         }
-    return train, evaluation, processor
+    return train, evaluation
 
 
 def check_output_dir(output_dir: Path, overwrite: bool = False) -> None:
@@ -253,18 +268,19 @@ def run_recipe(
     args = training_arguments(config, output_dir)
     checkpoint = _checkpoint(output_dir, resume)
     with args.main_process_first(desc="dataset and processor preparation"):
-        train, evaluation, processor = prepare(config, args, output_dir, reuse_processor=checkpoint is not None)
+        splits, processor = prepare(config, args, output_dir, reuse_processor=checkpoint is not None)
     model = build_model(config, processor)
-    languages, labels = task_output_sets(train)  # what the pipeline checks target languages and SER labels against
-    model.config.task_languages = merge_output_sets(model.config.task_languages, languages)
-    model.config.task_labels = merge_output_sets(model.config.task_labels, labels)
     if config["model"]["freeze_audio_tower"]:
         model.freeze_audio_tower(config["model"]["trainable_tower_layers"])
     if config["data"]["cache_audio_frames"]:
         with args.main_process_first(desc="audio-tower frames"):
-            train = add_audio_frames(train, model, processor)
-            evaluation = {task: add_audio_frames(rows, model, processor) for task, rows in evaluation.items()}
+            splits = with_audio_frames(splits, model, processor)
         model.train()
+    with args.main_process_first(desc="training mixture"):
+        train, evaluation = training_and_eval_sets(splits, config, args, processor)
+    languages, labels = task_output_sets(train)  # what the pipeline checks target languages and SER labels against
+    model.config.task_languages = merge_output_sets(model.config.task_languages, languages)
+    model.config.task_labels = merge_output_sets(model.config.task_labels, labels)
     limit = config["data"].get("max_sequence_length") or model.config.text_config.max_position_embeddings
     num_proc = config["data"].get("num_proc")
     train = drop_overlong_rows(train, processor, limit, "training mixture", num_proc)

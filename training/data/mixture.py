@@ -17,6 +17,7 @@ from datasets import Dataset, Value, interleave_datasets
 from ...errors import InvalidInputError
 from ...processing.processing_lauragpt import LauraGPTProcessor
 from ...tasks import AUDIO, task_spec
+from .audio_frames import AUDIO_FRAMES_COLUMN, FRAMES_FEATURE
 from .codec_targets import with_codes_column
 from .schema import CODES_COLUMN, SAMPLING_RATE, example_features
 
@@ -42,12 +43,15 @@ def task_probabilities(sizes: Mapping[str, int], weights: Mapping[str, float] | 
     return {task: weights[task] / total for task in sizes}
 
 
-def _aligned(dataset: Dataset, with_length: bool) -> Dataset:
-    """Cast a canonical split to the shared features (codes column always, length column when mixing lengths)."""
+def _aligned(dataset: Dataset, with_length: bool, with_frames: bool) -> Dataset:
+    """Cast a canonical split to the shared features (codes column always, length column when mixing lengths,
+    cached tower frames when every split has them)."""
     dataset = with_codes_column(dataset)
     features = example_features(with_codes=True)
     if with_length:
         features[LENGTH_COLUMN] = Value("int32")
+    if with_frames:
+        features[AUDIO_FRAMES_COLUMN] = FRAMES_FEATURE
     extra = [c for c in dataset.column_names if c not in features]
     return dataset.remove_columns(extra).cast(features)
 
@@ -70,7 +74,8 @@ def mix_tasks(
             ``"all_exhausted_without_replacement"`` (every row exactly once).
 
     Returns:
-        a ``Dataset`` with ``example_features(with_codes=True)`` (+ ``length`` when every split has it).
+        a ``Dataset`` with ``example_features(with_codes=True)`` (+ ``length`` and ``audio_frames`` when every
+        split has them).
     """
     if stopping_strategy not in STOPPING_STRATEGIES:
         raise InvalidInputError(f"stopping_strategy must be one of {STOPPING_STRATEGIES}; got {stopping_strategy!r}.")
@@ -82,7 +87,8 @@ def mix_tasks(
     probabilities = task_probabilities({task: len(rows) for task, rows in datasets.items()}, weights)
     tasks = [task for task, p in probabilities.items() if p > 0]
     with_length = all(LENGTH_COLUMN in datasets[task].column_names for task in tasks)
-    parts = [_aligned(datasets[task], with_length) for task in tasks]
+    with_frames = all(AUDIO_FRAMES_COLUMN in datasets[task].column_names for task in tasks)
+    parts = [_aligned(datasets[task], with_length, with_frames) for task in tasks]
     total = sum(probabilities[task] for task in tasks)
     return interleave_datasets(
         parts, probabilities=[probabilities[t] / total for t in tasks], seed=seed, stopping_strategy=stopping_strategy
