@@ -34,7 +34,7 @@ from modeling_lauragpt.bench.common import (
 )
 from modeling_lauragpt.bench.fixtures import count_parameters
 from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR
-from modeling_lauragpt.training.collator import output_positions
+from modeling_lauragpt.training.collator import output_mask
 from modeling_lauragpt.vocabulary import IGNORE_INDEX
 
 NAME = "training"
@@ -228,7 +228,7 @@ def run(args) -> dict:
         model = LauraGPTForConditionalGeneration(config).freeze_audio_tower()
         batch = synthetic_batch(config, **DEMO_WORKLOAD)
         if logits == "output":
-            batch["logits_to_keep"] = output_positions(batch["labels"])
+            batch["logits_to_keep"] = output_mask(batch["labels"])
         name = "whisper-tiny-decoder" + ("" if text_vocab is None else f", {text_vocab:,} text tokens")
         rows.append(
             {

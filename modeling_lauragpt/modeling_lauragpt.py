@@ -423,14 +423,15 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             ``LauraGPTModel.forward``
         labels : torch.LongTensor, shape = (batch, sequence)  target ids at output positions, -100 elsewhere
             (inputs, task token, padding); not shifted: the loss shifts them
-        logits_to_keep : int (the last N positions; 0: all) or torch.LongTensor, shape = (kept,)  positions whose
-            logits are computed; with labels, the loss is over the targets of exactly those positions (what
-            ``LauraGPTCollator(output_logits_only=True)`` gives: the positions that predict an output token, which
-            skips the output matrix everywhere else)
+        logits_to_keep : int (the last N positions; 0: all), torch.LongTensor, shape = (kept,)  positions whose
+            logits are computed in every row, or torch.BoolTensor, shape = (batch, sequence)  the (row, position)
+            pairs whose logits are computed, returned as one row of shape (1, kept, vocab); with labels, the loss is
+            over the targets of exactly those positions (``LauraGPTCollator(output_logits_only=True)`` gives the
+            mask of the positions that predict an output token, which skips the output matrix everywhere else)
         logits_id_range : range, optional  the only ids a decoding step may write (``batch_output_ids``; ``generate``
             passes it when every row shares one output vocabulary): their logits are computed, the rest are -inf
-        returns : logits of shape (batch, sequence or logits_to_keep, vocab), the mean cross-entropy over output
-            tokens when labels are given, and the KV cache
+        returns : logits of shape (batch, sequence or kept positions, vocab) (with a mask: (1, kept, vocab)), the
+            mean cross-entropy over output tokens when labels are given, and the KV cache
         """
         outputs = self.model(
             input_ids=input_ids,
@@ -446,8 +447,12 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
             **kwargs,
         )
         hidden_states = outputs.last_hidden_state
-        keep = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
-        logits = restricted_logits(self.lm_head, hidden_states[:, keep, :], logits_id_range)
+        per_row = isinstance(logits_to_keep, torch.Tensor) and logits_to_keep.dtype == torch.bool
+        if per_row:  # (row, position) pairs: one row of kept positions
+            kept = hidden_states[logits_to_keep.to(hidden_states.device)].unsqueeze(0)
+        else:
+            kept = hidden_states[:, slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep]
+        logits = restricted_logits(self.lm_head, kept, logits_id_range)
 
         loss = None
         if labels is not None:
@@ -456,7 +461,8 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
                 # logits at some positions only (LauraGPTCollator(output_logits_only=True)): position t predicts
                 # labels[:, t + 1], so the targets are the shifted labels at the kept positions
                 shifted = F.pad(labels[:, 1:], (0, 1), value=IGNORE_INDEX)
-                targets = {"labels": None, "shift_labels": shifted[:, logits_to_keep.to(labels.device)]}
+                keep = logits_to_keep.to(labels.device)
+                targets = {"labels": None, "shift_labels": shifted[keep].unsqueeze(0) if per_row else shifted[:, keep]}
             loss = self.loss_function(logits=logits, vocab_size=self.config.text_config.vocab_size, **targets, **kwargs)
         return LauraGPTCausalLMOutputWithPast(
             loss=loss,

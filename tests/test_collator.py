@@ -23,21 +23,27 @@ def _rows():
 def test_output_logits_only_gives_the_same_loss_and_gradients_from_fewer_logits(processor, tiny_model):
     full = LauraGPTCollator(processor)(_rows())
     kept = LauraGPTCollator(processor, output_logits_only=True)(_rows())
-    positions = kept.pop("logits_to_keep")
+    mask = kept.pop("logits_to_keep")
     assert all(torch.equal(full[key], kept[key]) for key in full) and set(full) == set(kept)
-    targets = (full["labels"] != -100).nonzero()[:, 1] - 1  # position t predicts label t + 1
-    assert set(positions.tolist()) == set(targets.tolist()) and len(positions) < full["labels"].shape[1]
+    predicts = full["labels"] != -100  # position t predicts label t + 1, in its own row only
+    assert mask.dtype == torch.bool and torch.equal(mask[:, :-1], predicts[:, 1:]) and not mask[:, -1].any()
+    union = (predicts[:, 1:]).any(dim=0).nonzero().flatten()  # the positions any row predicts an output from
+    assert int(mask.sum()) < len(union) * mask.shape[0]  # the rows' outputs sit at different positions
     tiny_model.train()
     losses, grads = [], []
-    for extra in ({}, {"logits_to_keep": positions}):
+    for extra in ({}, {"logits_to_keep": mask}, {"logits_to_keep": union}):
         tiny_model.zero_grad()
         output = tiny_model(**full, **extra)
         output.loss.backward()
         losses.append(output.loss.detach())
         grads.append(tiny_model.lm_head.weight.grad.clone())
-    assert output.logits.shape[1] == len(positions)
-    torch.testing.assert_close(losses[1], losses[0])
-    torch.testing.assert_close(grads[1], grads[0])
+        if extra:
+            assert output.logits.shape[:2] == (
+                (1, int(mask.sum())) if extra["logits_to_keep"] is mask else (3, len(union))
+            )
+    for loss, grad in zip(losses[1:], grads[1:]):
+        torch.testing.assert_close(loss, losses[0])
+        torch.testing.assert_close(grad, grads[0])
     tiny_model.zero_grad()
 
 
