@@ -61,12 +61,6 @@ def batch_output_ids(input_ids: torch.LongTensor | None, vocabulary: VocabularyL
     return range(vocabulary.text_vocab_size) if not codec_rows.any() else None
 
 
-def writes_codec(input_ids: torch.LongTensor | None, vocabulary: VocabularyLayout) -> bool:
-    """Whether every row of the prompt belongs to a codec-output task (TTS, SE)."""
-    ids = batch_output_ids(input_ids, vocabulary)
-    return ids is not None and ids.start == vocabulary.codec_token_offset
-
-
 def restricted_logits(lm_head: nn.Module, hidden_states: torch.Tensor, ids: range | None) -> torch.Tensor:
     """``lm_head(hidden_states)`` with every id outside ``ids`` at -inf, what ``TaskVocabularyLogitsProcessor``
     makes of them, computing only the rows of the output matrix in ``ids`` when the head is a plain ``nn.Linear``
@@ -185,5 +179,4 @@ __all__ = [
     "fill_generation_defaults",
     "restricted_logits",
     "set_generation_defaults",
-    "writes_codec",
 ]

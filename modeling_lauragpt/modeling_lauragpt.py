@@ -53,7 +53,6 @@ from .generation_lauragpt import (
     fill_generation_defaults,
     restricted_logits,
     set_generation_defaults,
-    writes_codec,
 )
 from .modeling_audio_encoder import LauraGPTAudioEncoder
 from .modeling_whisper_tower import LauraGPTWhisperEncoder
@@ -550,14 +549,16 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         """
         processors = LogitsProcessorList(logits_processor or [])
         input_ids = args[0] if args else kwargs.get("input_ids", kwargs.get("inputs"))
+        vocabulary = self.config.vocabulary
+        shared_ids = batch_output_ids(input_ids, vocabulary)  # None unless every row shares one output vocabulary
         if restrict_to_task_vocabulary:
-            shared_ids = batch_output_ids(input_ids, self.config.vocabulary)
-            if shared_ids is not None:  # one output vocabulary for the batch: compute only its rows of lm_head
+            if shared_ids is not None:  # compute only the batch's rows of lm_head
                 kwargs.setdefault("logits_id_range", shared_ids)
             if shared_ids is None or kwargs["logits_id_range"] != shared_ids:  # else the logits are already masked
-                processors.insert(0, TaskVocabularyLogitsProcessor(self.config.vocabulary))
+                processors.insert(0, TaskVocabularyLogitsProcessor(vocabulary))
         fill_generation_defaults(self.generation_config)
-        if kwargs.get("generation_config") is None and writes_codec(input_ids, self.config.vocabulary):
+        writes_codec = shared_ids is not None and shared_ids.start == vocabulary.codec_token_offset  # all TTS/SE rows
+        if kwargs.get("generation_config") is None and writes_codec:
             for name, value in codec_output_defaults(self.generation_config).items():
                 kwargs.setdefault(name, value)
         self._fit_positions(input_ids, kwargs)
