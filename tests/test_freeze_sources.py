@@ -69,7 +69,9 @@ def test_messages_with_a_context_count_after_every_plain_one(tmp_path, monkeypat
             "STR_OPEN\x04Open the selected file now": "Gewählte Datei öffnen (Kontext)",
         },
     )
-    _write_mo(root / "fr/LC_MESSAGES/office.mo", {"STR_INSERT\x04Inserts a new row above": "Insère une ligne au-dessus"})
+    _write_mo(
+        root / "fr/LC_MESSAGES/office.mo", {"STR_INSERT\x04Inserts a new row above": "Insère une ligne au-dessus"}
+    )
     _write_mo(root / "de/LC_MESSAGES/toy.mo", {"Open the selected file now": "Die gewählte Datei jetzt öffnen"})
     monkeypatch.setattr(freeze_sources, "GETTEXT_CATALOGS", {"office": "office-l10n", "toy": "toy-data"})
 

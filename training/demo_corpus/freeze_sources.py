@@ -30,6 +30,12 @@ from .text_sources import DATA_DIR, clean_text
 
 ASTERISK_LANGUAGES = ("en", "fr", "es")
 GETTEXT_LANGUAGES = ("de", "fr", "es")
+# fmt: off
+LIBREOFFICE_CATALOGS = (
+    "sc", "sw", "cui", "svx", "sd", "chart", "dba", "sca", "sfx", "svt", "pcr", "vcl", "sm", "sb", "basctl", "flt",
+    "wiz", "dkt", "cnr", "editeng", "uui", "rpt", "xsc", "frm", "scc", "avmedia",
+)
+# fmt: on
 # catalog -> Debian package that installs it (licences in data/PROVENANCE.md)
 GETTEXT_CATALOGS = {
     "gtk20-properties": "libgtk2.0-common",
@@ -104,13 +110,7 @@ GETTEXT_CATALOGS = {
     "xfce4-panel": "xfce4-panel",
     # LibreOffice's catalogs (libreoffice-l10n-de/-fr/-es; DIR/usr/lib/libreoffice/program/resource as the locale
     # root): every message has a context, so they count in the second pass of gettext_pairs
-    **{
-        name: "libreoffice-l10n"
-        for name in (
-            "sc", "sw", "cui", "svx", "sd", "chart", "dba", "sca", "sfx", "svt", "pcr", "vcl", "sm", "sb",
-            "basctl", "flt", "wiz", "dkt", "cnr", "editeng", "uui", "rpt", "xsc", "frm", "scc", "avmedia",
-        )
-    },
+    **{name: "libreoffice-l10n" for name in LIBREOFFICE_CATALOGS},
 }
 MAX_PAIRS = 30000  # above the candidate count, so a re-freeze keeps every earlier pair
 SPEAKABLE = re.compile(r"[A-Za-z][A-Za-z ,.'?!-]*")
