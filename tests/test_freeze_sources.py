@@ -56,33 +56,3 @@ def test_pairs_come_from_an_unpacked_locale_root_and_unspeakable_strings_are_lef
             "es": "",
         }
     ]
-
-
-def test_messages_with_a_context_count_after_every_plain_one(tmp_path, monkeypatch):
-    """LibreOffice keys every message by a context (``msgctxt\\x04English``): those pairs are kept, with the context
-    stripped, but a plain message of any catalog wins over them, so pairs frozen earlier keep their translation."""
-    root = tmp_path / "usr/share/locale"
-    _write_mo(
-        root / "de/LC_MESSAGES/office.mo",
-        {
-            "STR_INSERT\x04Inserts a new row above": "Fügt oben eine neue Zeile ein",
-            "STR_OPEN\x04Open the selected file now": "Gewählte Datei öffnen (Kontext)",
-        },
-    )
-    _write_mo(
-        root / "fr/LC_MESSAGES/office.mo", {"STR_INSERT\x04Inserts a new row above": "Insère une ligne au-dessus"}
-    )
-    _write_mo(root / "de/LC_MESSAGES/toy.mo", {"Open the selected file now": "Die gewählte Datei jetzt öffnen"})
-    monkeypatch.setattr(freeze_sources, "GETTEXT_CATALOGS", {"office": "office-l10n", "toy": "toy-data"})
-
-    pairs = {pair["en"]: pair for pair in freeze_sources.gettext_pairs(locale_roots=(root,))}
-    assert pairs["Inserts a new row above"] == {
-        "en": "Inserts a new row above",
-        "de": "Fügt oben eine neue Zeile ein",
-        "catalog": "office",
-        "fr": "Insère une ligne au-dessus",
-        "es": "",
-    }
-    assert pairs["Open the selected file now"]["de"] == "Die gewählte Datei jetzt öffnen"  # the plain one, though
-    assert pairs["Open the selected file now"]["catalog"] == "toy"  # "office" comes first in the table
-    assert len(pairs) == 2

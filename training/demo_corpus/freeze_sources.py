@@ -30,12 +30,6 @@ from .text_sources import DATA_DIR, clean_text
 
 ASTERISK_LANGUAGES = ("en", "fr", "es")
 GETTEXT_LANGUAGES = ("de", "fr", "es")
-# fmt: off
-LIBREOFFICE_CATALOGS = (
-    "sc", "sw", "cui", "svx", "sd", "chart", "dba", "sca", "sfx", "svt", "pcr", "vcl", "sm", "sb", "basctl", "flt",
-    "wiz", "dkt", "cnr", "editeng", "uui", "rpt", "xsc", "frm", "scc", "avmedia",
-)
-# fmt: on
 # catalog -> Debian package that installs it (licences in data/PROVENANCE.md)
 GETTEXT_CATALOGS = {
     "gtk20-properties": "libgtk2.0-common",
@@ -94,23 +88,6 @@ GETTEXT_CATALOGS = {
     "aptitude": "aptitude-common",
     "util-linux": "util-linux-locales",
     "tuxpaint": "tuxpaint-data",
-    # the fourth freeze: more distinct sentences and pairs again (9,495 took ASR WER 76.8 -> 54.3 % and MT BLEU 1.8
-    # -> 11.6, and the decoder still memorised them); unpacked like the 22 above
-    "digikam": "digikam-data",
-    "gramps": "gramps",
-    "gnucash": "gnucash-common",
-    "evolution": "evolution-common",
-    "gnumeric-1.12.55": "gnumeric-common",
-    "geany": "geany-common",
-    "kdenlive": "kdenlive-data",
-    "thunar": "thunar-data",
-    "nautilus": "nautilus-data",
-    "rhythmbox": "rhythmbox-data",
-    "evince": "evince-common",
-    "xfce4-panel": "xfce4-panel",
-    # LibreOffice's catalogs (libreoffice-l10n-de/-fr/-es; DIR/usr/lib/libreoffice/program/resource as the locale
-    # root): every message has a context, so they count in the second pass of gettext_pairs
-    **{name: "libreoffice-l10n" for name in LIBREOFFICE_CATALOGS},
 }
 MAX_PAIRS = 30000  # above the candidate count, so a re-freeze keeps every earlier pair
 SPEAKABLE = re.compile(r"[A-Za-z][A-Za-z ,.'?!-]*")
@@ -140,20 +117,12 @@ def asterisk_transcripts(workdir: Path) -> dict[str, dict[str, str]]:
     return table
 
 
-def _catalog(lang: str, name: str, locale_roots: tuple[Path, ...], contextual: bool = False) -> dict[str, str]:
-    """``{English: translation}`` of one catalog: its messages without a context, or (``contextual``) those with
-    one, keyed by the English after the ``msgctxt`` (the first translation where contexts repeat an English)."""
+def _catalog(lang: str, name: str, locale_roots: tuple[Path, ...]) -> dict[str, str]:
     path = next((p for r in locale_roots if (p := r / f"{lang}/LC_MESSAGES/{name}.mo").exists()), None)
     if path is None:
         return {}
     with path.open("rb") as handle:
-        messages = gettext.GNUTranslations(handle)._catalog
-    table: dict[str, str] = {}
-    for key, text in messages.items():
-        if not isinstance(key, str) or ("\x04" in key) != contextual:
-            continue
-        table.setdefault(key.rpartition("\x04")[2], text)
-    return table
+        return {k: v for k, v in gettext.GNUTranslations(handle)._catalog.items() if isinstance(k, str)}
 
 
 def _good_pair(english: str, translation: str) -> bool:
@@ -172,22 +141,19 @@ def _good_pair(english: str, translation: str) -> bool:
 
 def gettext_pairs(locale_roots: tuple[Path, ...] = SYSTEM_LOCALES) -> list[dict[str, str]]:
     """Up to ``MAX_PAIRS`` rows ``{en, de, fr, es, catalog}`` (de always present), chosen by a hash of the English.
-    Each catalog is read from the first of ``locale_roots`` (folders laid out as ``/usr/share/locale``) holding it.
-    Messages without a context come first, from every catalog, then those with one: a pair an earlier freeze took
-    keeps its catalog and translation."""
+    Each catalog is read from the first of ``locale_roots`` (folders laid out as ``/usr/share/locale``) holding it."""
     rows: dict[str, dict[str, str]] = {}
-    for contextual in (False, True):
-        for name in GETTEXT_CATALOGS:
-            catalogs = {lang: _catalog(lang, name, locale_roots, contextual) for lang in GETTEXT_LANGUAGES}
-            for english, german in catalogs["de"].items():
-                english, german = clean_text(english), clean_text(german)
-                if english.lower() in rows or not _good_pair(english, german):
-                    continue
-                row = {"en": english, "de": german, "catalog": name}
-                for lang in ("fr", "es"):
-                    other = clean_text(catalogs[lang].get(english, ""))
-                    row[lang] = other if _good_pair(english, other) else ""
-                rows[english.lower()] = row
+    for name in GETTEXT_CATALOGS:
+        catalogs = {lang: _catalog(lang, name, locale_roots) for lang in GETTEXT_LANGUAGES}
+        for english, german in catalogs["de"].items():
+            english, german = clean_text(english), clean_text(german)
+            if english.lower() in rows or not _good_pair(english, german):
+                continue
+            row = {"en": english, "de": german, "catalog": name}
+            for lang in ("fr", "es"):
+                other = clean_text(catalogs[lang].get(english, ""))
+                row[lang] = other if _good_pair(english, other) else ""
+            rows[english.lower()] = row
     ordered = sorted(rows.values(), key=lambda r: hashlib.sha1(r["en"].encode()).hexdigest())
     return ordered[:MAX_PAIRS]
 
