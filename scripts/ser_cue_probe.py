@@ -21,7 +21,6 @@ import argparse
 import io
 import json
 import random
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -33,11 +32,12 @@ import torchaudio
 from transformers import AutoProcessor
 
 from modeling_lauragpt import LauraGPTForConditionalGeneration
+from modeling_lauragpt.audio import SAMPLING_RATE
 from modeling_lauragpt.audio_lengths import whisper_encoder_frames
 from modeling_lauragpt.defaults import DEFAULT_MODEL_DIR
 from modeling_lauragpt.training.demo_corpus.audio import SPEECH_RMS_DBFS, read_audio, set_level, trim_silence
 from modeling_lauragpt.training.demo_corpus.tasks.ser import EMOTIONS
-from modeling_lauragpt.training.demo_corpus.voices import ESPEAK_VOICES
+from modeling_lauragpt.training.demo_corpus.voices import ESPEAK_VOICES, espeak_to_file
 
 FRAME_SECONDS = 0.01  # level frames
 F0_RANGE_HZ = (60, 400)
@@ -54,7 +54,7 @@ def read_split(corpus: Path, split: str) -> tuple[list[np.ndarray], list[str], l
     return waves, [r["target_text"] for r in rows], [r["text"] for r in rows]
 
 
-def prosody(wave: np.ndarray, text: str, rate: int = 16000) -> list[float]:
+def prosody(wave: np.ndarray, text: str, rate: int = SAMPLING_RATE) -> list[float]:
     """The four measurements of ``PROSODY_NAMES`` of one clip."""
     x = torch.from_numpy(wave)
     hop = int(rate * FRAME_SECONDS)
@@ -80,10 +80,11 @@ def tower_features(waves: list[np.ndarray], model, processor, batch: int = 16) -
             pooled, pooled_mask = model.get_audio_frames(inputs["input_features"], inputs["input_features_mask"])
         mel_frames = inputs["input_features_mask"].sum(1)
         layers = {"log-mel": inputs["input_features"].mT, **captured, "pooled frames": pooled}
-        for row in range(len(mel_frames)):
-            lengths = {"log-mel": mel_frames[row], "pooled frames": pooled_mask[row].sum()}
-            for name, hidden in layers.items():
-                h = hidden[row, : int(lengths.get(name, whisper_encoder_frames(mel_frames[row])))]
+        lengths = {name: whisper_encoder_frames(mel_frames) for name in captured}  # stem and layers
+        lengths.update({"log-mel": mel_frames, "pooled frames": pooled_mask.sum(1)})
+        for name, hidden in layers.items():
+            for row, length in enumerate(lengths[name].tolist()):
+                h = hidden[row, : int(length)]
                 features.setdefault(name, []).append(torch.cat([h.mean(0), h.std(0)]).numpy())
     for hook in hooks:
         hook.remove()
@@ -140,8 +141,7 @@ def espeak_acted(texts: list[str], seed: int = 0) -> tuple[list[np.ndarray], lis
                         f'<speak><prosody pitch="{(pitch - 1) * 100:+.0f}%" range="{(spread - 1) * 100:+.0f}%" '
                         f'rate="{100 / stretch:.0f}%">{plain}</prosody></speak>'
                     )
-                    command = ["espeak-ng", "-m", "-v", voice.engine_voice, *voice.engine_options, "-w", str(path)]
-                    subprocess.run(command, input=ssml, text=True, check=True)
+                    espeak_to_file(voice, ssml, path, markup=True)
                     level = SPEECH_RMS_DBFS + style.level_db + rng.uniform(-1.5, 1.5)
                     waves.append(set_level(trim_silence(read_audio(str(path))), level))
                     labels.append(emotion)

@@ -25,6 +25,7 @@ from modeling_lauragpt.training.demo_corpus.tasks import PLANNERS
 from modeling_lauragpt.training.demo_corpus.voices import (
     ASR_TRAIN_VOICES,
     ESPEAK_VOICES,
+    espeak_to_file,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -155,3 +156,11 @@ def test_an_espeak_voice_is_synthesised_at_16_khz(tmp_path):
     assert synthesize([Speech(voice, "Please hold the line.")], tmp_path, workers=1) == 1
     audio, rate = soundfile.read(next(tmp_path.glob("speech-*.wav")))
     assert rate == 16000 and 0.5 < len(audio) / rate < 3.0
+
+
+def test_an_espeak_voice_reads_ssml_prosody_as_markup(tmp_path):
+    voice, text = next(iter(ESPEAK_VOICES.values())), "Please hold the line."
+    espeak_to_file(voice, text, tmp_path / "plain.wav")
+    espeak_to_file(voice, f'<speak><prosody rate="200%">{text}</prosody></speak>', tmp_path / "fast.wav", markup=True)
+    plain, fast = (soundfile.info(str(tmp_path / f"{name}.wav")).duration for name in ("plain", "fast"))
+    assert fast < 0.75 * plain  # the tags were obeyed (spoken, they would make it longer)

@@ -132,12 +132,12 @@ def flite_to_file(voice: Voice, text: str, prosody: Prosody, path: Path) -> None
     )
 
 
-def espeak_to_file(voice: Voice, text: str, path: Path) -> None:
-    """Speak ``text`` with an espeak-ng voice into the wav file ``path`` (22.05 kHz; the build resamples it)."""
+def espeak_to_file(voice: Voice, text: str, path: Path, markup: bool = False) -> None:
+    """Speak ``text`` with an espeak-ng voice into the wav file ``path`` (22.05 kHz; the build resamples it);
+    ``markup``: ``text`` is SSML (``<speak><prosody ...>``), read with espeak-ng's ``-m``."""
     espeak = require_program("espeak-ng", "espeak-ng")
-    _speak_to_file(
-        [espeak, "-v", voice.engine_voice, *voice.engine_options, "-w", str(path), "--", text], voice, text, path
-    )
+    options = [*voice.engine_options, *(["-m"] if markup else [])]
+    _speak_to_file([espeak, "-v", voice.engine_voice, *options, "-w", str(path), "--", text], voice, text, path)
 
 
 def _scheme_string(text: str) -> str:
