@@ -133,6 +133,9 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         self.audio_tower = build_audio_tower(config)
         self.multi_modal_projector = LauraGPTMultiModalProjector(config)
         self.language_model = AutoModel.from_config(config.text_config)
+        # top tower layers that train under a frozen rest (``freeze_audio_tower``): cached frames are then the frozen
+        # layers' output, and these layers run on them in every step (``get_frozen_audio_frames``)
+        self.trainable_tower_layers = 0
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Module:
@@ -155,6 +158,48 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         frames, mask, _ = self._encode_audio(input_features, input_features_mask)
         return frames, mask
 
+    @property
+    def cached_frames_pooling(self) -> int:
+        """Cached frames (``get_frozen_audio_frames``) per ``<|audio|>`` placeholder: 1 when the whole tower is
+        frozen (the cache holds pooled frames), ``audio_frame_pooling`` when its top layers train (tower states)."""
+        return self.config.audio_frame_pooling if self.trainable_tower_layers else 1
+
+    def get_frozen_audio_frames(
+        self, input_features: torch.Tensor, input_features_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """What training may cache: what the tower's frozen part computes, which no step changes.
+
+        With the whole tower frozen, ``get_audio_frames``. With its top ``trainable_tower_layers`` training (a
+        Whisper tower encoding each clip alone, ``audio_window="clip"``), the states entering the first trainable
+        layer, before pooling; ``get_audio_features(audio_frames=...)`` then runs the top layers and the pooling on
+        them in each step. Inputs as in ``get_audio_frames``.
+
+        returns : (frames, mask) with shapes (num_clips, frames, tower_hidden) and (num_clips, frames): pooled
+            frames, or tower states at the encoder's rate (``cached_frames_pooling`` of them per placeholder)
+        """
+        if not self.trainable_tower_layers:
+            return self.get_audio_frames(input_features, input_features_mask)
+        if self.config.audio_tower_type != "whisper" or window_seconds(self.config.audio_window) != 0:
+            raise InvalidInputError(
+                "Cached frames under trainable top tower layers need a Whisper tower that encodes each clip alone "
+                f"(audio_window='clip'); this model has a {self.config.audio_tower_type} tower with audio_window="
+                f"{self.config.audio_window!r}. Freeze the whole tower (trainable_tower_layers=0), or train without "
+                "cached frames."
+            )
+        window_mask, speech = self._whisper_window(input_features, input_features_mask)
+        first_trainable = len(self.audio_tower.layers) - self.trainable_tower_layers
+        states, real = self.audio_tower.states_before_layer(input_features, window_mask, first_trainable)
+        real = length_mask(whisper_encoder_frames(speech), states.shape[1])
+        return states.masked_fill(~real[..., None], 0.0), real.long()
+
+    def _finish_frozen_frames(self, states: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cached tower states (``get_frozen_audio_frames``) -> pooled frames: the trainable top layers, the final
+        norm and the pooling, as the uncached path runs them."""
+        real = mask.bool()
+        first_trainable = len(self.audio_tower.layers) - self.trainable_tower_layers
+        frames = self.audio_tower.finish_from_layer(states, real, first_trainable)
+        return self._pool_frames(frames, mask)
+
     def _encode_audio(self, input_features, input_features_mask, **output_flags):
         """(pooled frames, their mask, the tower's output with any hidden states / attentions asked for)."""
         flags = {name: value for name, value in output_flags.items() if value is not None}
@@ -165,17 +210,30 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
                 input_features=input_features, input_features_mask=input_features_mask, return_dict=True, **flags
             )
             frames, mask = encoded.last_hidden_state, encoded.output_mask
+        frames, mask = self._pool_frames(frames, mask)
+        return frames, mask, encoded
+
+    def _pool_frames(self, frames: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Average every ``audio_frame_pooling`` tower frames (a partial last group is dropped), zero past each end."""
         pooling = self.config.audio_frame_pooling
         if pooling > 1:
             frames = F.avg_pool1d(frames.transpose(1, 2), pooling, pooling).transpose(1, 2)
             real = length_mask(pooled_num_frames(mask.sum(dim=1), pooling), frames.shape[1])
             frames, mask = frames.masked_fill(~real[..., None], 0.0), real.long()
-        return frames, mask, encoded
+        return frames, mask
 
     def _whisper_frames(self, input_features, input_features_mask, **output_flags):
         """Whisper tower frames, their speech mask and the tower's output. Each clip is encoded in its window (its
         speech plus the silence the processor added, ``audio_window``); frames past the window are masked, so a
         batch equals its clips alone. A batch of full 30 s windows runs transformers' encoder unmasked, exactly."""
+        window_mask, speech = self._whisper_window(input_features, input_features_mask)
+        encoded = self.audio_tower(input_features, attention_mask=window_mask, return_dict=True, **output_flags)
+        frames = encoded.last_hidden_state
+        real = length_mask(whisper_encoder_frames(speech), frames.shape[1])
+        return frames.masked_fill(~real[..., None], 0.0), real.long(), encoded
+
+    def _whisper_window(self, input_features, input_features_mask) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """(the tower's mask of each clip's window, or None when every window fills the input; speech mel frames)."""
         batch, _, mel_frames = input_features.shape
         device = input_features.device
         speech = (
@@ -195,10 +253,7 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
                 "which pads every clip to 30 s for this window."
             )
         window_mask = None if bool((window == mel_frames).all()) else length_mask(window, mel_frames).long()
-        encoded = self.audio_tower(input_features, attention_mask=window_mask, return_dict=True, **output_flags)
-        frames = encoded.last_hidden_state
-        real = length_mask(whisper_encoder_frames(speech), frames.shape[1])
-        return frames.masked_fill(~real[..., None], 0.0), real.long(), encoded
+        return window_mask, speech
 
     @can_return_tuple
     def get_audio_features(
@@ -213,8 +268,9 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
         """Encode audio (or take cached tower frames) and project it to the LLM width.
 
         input_features, input_features_mask : the tower's features, as in ``get_audio_frames``
-        audio_frames : torch.Tensor, shape = (num_clips, pooled_frames, tower_hidden)  cached ``get_audio_frames``
-            output, used instead of running the tower; audio_frames_mask : (num_clips, pooled_frames), 1 on real frames
+        audio_frames : torch.Tensor, shape = (num_clips, frames, tower_hidden)  cached ``get_frozen_audio_frames``
+            output, used instead of running the tower's frozen part (with ``trainable_tower_layers``, its top layers
+            and the pooling run on them); audio_frames_mask : (num_clips, frames), 1 on real frames
         output_attentions, output_hidden_states : return the tower's attention weights / per-layer states
         returns : ``LauraGPTAudioFeaturesOutput``: ``audio_embeds`` (num_clips, pooled_frames, text_hidden) and
             ``audio_mask`` (num_clips, pooled_frames), ``pooler_output`` (real frames, text_hidden), the pooled tower
@@ -230,6 +286,8 @@ class LauraGPTModel(LauraGPTPreTrainedModel):
             )
         elif audio_frames_mask is None:
             audio_frames_mask = torch.ones(audio_frames.shape[:2], dtype=torch.long, device=audio_frames.device)
+        if encoded is None and self.trainable_tower_layers:
+            audio_frames, audio_frames_mask = self._finish_frozen_frames(audio_frames, audio_frames_mask)
         projector_dtype = self.multi_modal_projector.linear_1.weight.dtype
         audio_embeds = self.multi_modal_projector(audio_frames.to(projector_dtype))
         return LauraGPTAudioFeaturesOutput(
@@ -369,6 +427,13 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
     def get_audio_frames(self, input_features, input_features_mask=None):
         return self.model.get_audio_frames(input_features, input_features_mask)
 
+    def get_frozen_audio_frames(self, input_features, input_features_mask=None):
+        return self.model.get_frozen_audio_frames(input_features, input_features_mask)
+
+    @property
+    def cached_frames_pooling(self) -> int:
+        return self.model.cached_frames_pooling
+
     def load_audio_tower(self, audio_encoder: PreTrainedModel) -> LauraGPTForConditionalGeneration:
         """Use a pretrained audio encoder (a ``WhisperEncoder`` or ``LauraGPTAudioEncoder`` shaped like
         ``config.audio_config``) as the audio tower, in place. Returns ``self``."""
@@ -396,6 +461,7 @@ class LauraGPTForConditionalGeneration(LauraGPTPreTrainedModel, GenerationMixin)
         if trainable_top_layers:
             final_norm = getattr(tower, "layer_norm", None) or getattr(tower, "after_norm", None)
             final_norm.requires_grad_(True)
+        self.model.trainable_tower_layers = trainable_top_layers
         return self
 
     @can_return_tuple

@@ -49,6 +49,18 @@ class LauraGPTWhisperEncoder(WhisperEncoder):
             ``return_dict`` work as in transformers' encoder)
         """
         self._check_inputs(input_features, attention_mask)
+        hidden, real = self.states_before_layer(input_features, attention_mask, 0, **kwargs)
+        return BaseModelOutput(last_hidden_state=self.finish_from_layer(hidden, real, 0, **kwargs))
+
+    def states_before_layer(
+        self, input_features: torch.Tensor, attention_mask: torch.Tensor | None = None, layer: int = 0, **kwargs
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The frames entering ``layers[layer]``: the stem, the positions and the layers below it (what training
+        caches when only the top layers train). Inputs as in ``forward`` (not checked here).
+
+        returns : (hidden, real) with shapes (batch, ceil(mel_frames / 2), d_model) and (batch, frames) bool, True
+            on frames of real mel frames (None without a mask)
+        """
         real_mel = None if attention_mask is None else attention_mask.bool()
         features = input_features.to(self.conv1.weight.dtype)
         if real_mel is not None:
@@ -61,19 +73,33 @@ class LauraGPTWhisperEncoder(WhisperEncoder):
         frames = stem.shape[1]
         hidden = stem + self.embed_positions.weight[:frames].to(stem.dtype)
         hidden = nn.functional.dropout(hidden, p=self.dropout, training=self.training)
-        real, key_bias = None, None
+        real = None
         if real_mel is not None:
             real = length_mask(whisper_encoder_frames(real_mel.long().sum(dim=1)), frames)
-            key_bias = padding_key_bias(real, hidden.dtype)
+        return self._run_layers(hidden, real, self.layers[:layer], **kwargs), real
 
-        for layer in self.layers:
-            if self.training and self.layerdrop > 0.0 and torch.rand([]) < self.layerdrop:
-                continue  # LayerDrop, as in transformers' encoder
-            hidden = layer(hidden, key_bias, **kwargs)
+    def finish_from_layer(
+        self, hidden: torch.Tensor, real: torch.Tensor | None, layer: int = 0, **kwargs
+    ) -> torch.Tensor:
+        """``layers[layer:]`` and the final norm on ``states_before_layer``'s output.
+
+        hidden : torch.Tensor, shape = (batch, frames, d_model)  the frames entering ``layers[layer]``
+        real : torch.Tensor, shape = (batch, frames) bool, or None  True on real frames: attention reads only them
+        returns : torch.Tensor, shape = (batch, frames, d_model)  the tower's output, zero past each clip's end
+        """
+        hidden = self._run_layers(hidden, real, self.layers[layer:], **kwargs)
         hidden = self.layer_norm(hidden)
         if real is not None:
             hidden = hidden.masked_fill(~real[..., None], 0.0)
-        return BaseModelOutput(last_hidden_state=hidden)
+        return hidden
+
+    def _run_layers(self, hidden: torch.Tensor, real: torch.Tensor | None, layers, **kwargs) -> torch.Tensor:
+        key_bias = None if real is None else padding_key_bias(real, hidden.dtype)
+        for layer in layers:
+            if self.training and self.layerdrop > 0.0 and torch.rand([]) < self.layerdrop:
+                continue  # LayerDrop, as in transformers' encoder
+            hidden = layer(hidden, key_bias, **kwargs)
+        return hidden
 
     def _check_inputs(self, input_features: torch.Tensor, attention_mask: torch.Tensor | None) -> None:
         bins = self.config.num_mel_bins

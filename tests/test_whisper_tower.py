@@ -280,13 +280,13 @@ def test_the_recipe_runs_the_tower_once_per_clip_however_often_the_mixture_draws
         features=example_features(),
     )
     clips_through_tower = []
-    tower_frames = model.get_audio_frames
+    tower_frames = model.get_frozen_audio_frames
 
     def counting(features, mask):
         clips_through_tower.append(features.shape[0])
         return tower_frames(features, mask)
 
-    model.get_audio_frames = counting
+    model.get_frozen_audio_frames = counting
     cached = with_audio_frames(TaskSplits({"asr": asr, "mt": mt}, {"asr": asr}), model, wproc)
     mixture = mix_tasks(cached.train, {"asr": 3.0, "mt": 1.0}, seed=0)  # asr's 3 rows are drawn again and again
     drawn = [row for row in mixture if row["task"] == "asr"]

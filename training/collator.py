@@ -31,6 +31,8 @@ class LauraGPTCollator:
             different positions: on the default recipe's mixture, a union of positions over the rows computed 2.7x
             the logits). Only for the model's own token-mean loss: a ``compute_loss_func`` would receive the logits
             of the kept positions only.
+        audio_frames_per_token: cached frames per ``<|audio|>`` placeholder: ``model.cached_frames_pooling`` (tower
+            states under trainable top layers are pooled by the model in each step; 1 for pooled frames).
 
     Rows are canonical examples: ``audio`` values may be ``{"array", "sampling_rate"}`` dicts, 1-D arrays at
     16 kHz, or ``datasets`` audio decoders; codec-output rows need ``target_codes`` (all groups or the first group).
@@ -41,6 +43,7 @@ class LauraGPTCollator:
     processor: LauraGPTProcessor
     padding_side: str = "right"
     output_logits_only: bool = False
+    audio_frames_per_token: int = 1
 
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
         """
@@ -81,6 +84,7 @@ class LauraGPTCollator:
                 language=language,
                 padding_side=self.padding_side,
                 audio_frames=frames,
+                audio_frames_per_token=self.audio_frames_per_token,
             )
         )
         if self.output_logits_only:

@@ -6,7 +6,8 @@
 
 What trains: the whole ``LauraGPTForConditionalGeneration`` (LLM, audio tower, projector), or all but the audio
 tower with ``model.freeze_audio_tower`` (then ``data.cache_audio_frames`` runs the tower once per clip, before
-training). The codec only supplies targets (frozen); the vocoder is not involved. Evaluation reports the loss per task
+training), or all but its lower layers with ``model.trainable_tower_layers`` (the cache then holds the frozen
+layers' states, and the top layers run on them in each step). The codec only supplies targets (frozen); the vocoder is not involved. Evaluation reports the loss per task
 (``eval_<task>_loss``); ``trainer_state.json`` in the output folder holds every logged value (``log_history``).
 Multi-process runs are the same code under ``accelerate launch`` (``docs/training.md``): data preparation runs
 on the main process first and the others read its cache and its saved processor.
@@ -298,7 +299,9 @@ def run_recipe(
         # the model's own token-mean loss needs logits only where an output token is predicted (one process per
         # device: DataParallel would split the position list along with the batch)
         data_collator=LauraGPTCollator(
-            processor, output_logits_only=config["loss"]["average"] == "token" and args.n_gpu <= 1
+            processor,
+            output_logits_only=config["loss"]["average"] == "token" and args.n_gpu <= 1,
+            audio_frames_per_token=model.cached_frames_pooling,
         ),
         processing_class=processor,
         compute_loss_func=training_loss(config["loss"]["average"], args),
