@@ -57,7 +57,9 @@ def test_cached_states_give_the_loss_and_gradients_of_the_whole_tower(clip_proce
     plain_loss, plain_grads = _loss_and_top_gradients(model, plain)
     fast_loss, fast_grads = _loss_and_top_gradients(model, fast)
     torch.testing.assert_close(fast_loss, plain_loss, atol=1e-6, rtol=1e-6)
-    assert set(fast_grads) == set(plain_grads) and any(name.startswith("model.audio_tower.layers.1") for name in fast_grads)
+    assert set(fast_grads) == set(plain_grads) and any(
+        name.startswith("model.audio_tower.layers.1") for name in fast_grads
+    )
     for name, grad in plain_grads.items():
         torch.testing.assert_close(fast_grads[name], grad, atol=1e-6, rtol=1e-5)
 
@@ -77,3 +79,40 @@ def test_a_trainable_frozen_part_or_a_padded_window_is_refused(processor, clip_p
     model = whisper_model(padded).freeze_audio_tower(trainable_top_layers=1)
     with pytest.raises(ValueError, match="audio_window='clip'"):
         add_audio_frames(_rows(), model, padded)
+
+
+@pytest.mark.parametrize("tower_rate", [None, 1e-4])
+def test_the_tower_layers_train_at_their_own_learning_rate(clip_processor, tmp_path, tower_rate):
+    from transformers import TrainingArguments
+
+    from modeling_lauragpt.training.tower_rate_trainer import TowerRateTrainer
+
+    model = whisper_model(clip_processor).freeze_audio_tower(trainable_top_layers=1)
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        learning_rate=1e-3,
+        weight_decay=0.1,
+        warmup_steps=2,
+        max_steps=10,
+        lr_scheduler_type="cosine",
+        use_cpu=True,
+        report_to="none",
+    )
+    trainer = TowerRateTrainer(model=model, args=args, tower_learning_rate=tower_rate)
+    optimizer = trainer.create_optimizer()
+    group_of = {id(p): group for group in optimizer.param_groups for p in group["params"]}
+    trainable = {name: p for name, p in model.named_parameters() if p.requires_grad}
+    assert set(group_of) == {id(p) for p in trainable.values()}  # every trainable parameter, once
+    for name, p in trainable.items():
+        group = group_of[id(p)]
+        tower = name.startswith("model.audio_tower.")
+        assert group["lr"] == (tower_rate if tower and tower_rate else 1e-3), name
+        assert group["weight_decay"] == (0.0 if name.endswith("bias") or "norm" in name else 0.1), name
+    scheduler = trainer.create_scheduler(num_training_steps=10, optimizer=optimizer)
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+    rates = sorted({group["lr"] for group in optimizer.param_groups if group["params"]})
+    assert len(rates) == (2 if tower_rate else 1)
+    if tower_rate:  # the schedule scales both groups alike
+        assert rates[0] / rates[1] == pytest.approx(tower_rate / 1e-3)

@@ -179,6 +179,36 @@ def test_whisper_preset_trains_on_cached_frames_of_a_frozen_tower(workspace):
     assert type(processor.feature_extractor).__name__ == "WhisperFeatureExtractor" and processor.audio_window == "1s"
 
 
+def test_top_tower_layers_train_on_the_cached_states_of_the_frozen_ones(workspace):
+    corpus, codec_dir, root = workspace
+    overrides = recipe_overrides(corpus, codec_dir, max_steps=8, eval_steps=8, save_strategy="no", eval_on_start=True)
+    overrides += [
+        "model.preset=tiny-whisper",
+        "model.config={audio_window: clip}",
+        "model.freeze_audio_tower=true",
+        "model.trainable_tower_layers=1",
+        "model.tower_learning_rate=1.0e-4",
+        "data.cache_audio_frames=true",
+        "data.tasks={asr: {weight: 1}, mt: {weight: 1}}",
+    ]
+    config = load_recipe_config("tiny.yaml", overrides)
+    trainer = run_recipe(config, root / "top-layer")
+    start, end = _eval_losses(trainer.state.log_history, 0), _eval_losses(trainer.state.log_history, 8)
+    assert sorted(end) == ["asr", "mt"] and all(end[t] < start[t] for t in end)
+    assert 1.0e-4 in {group["initial_lr"] for group in trainer.optimizer.param_groups}
+    processor = LauraGPTProcessor.from_pretrained(str(root / "top-layer"))
+    initial = build_model(config, processor).model.audio_tower.state_dict()
+    trained = LauraGPTForConditionalGeneration.from_pretrained(str(root / "top-layer")).model.audio_tower.state_dict()
+    top = len(trainer.model.model.audio_tower.layers) - 1
+    for name, value in trained.items():  # the stem and lower layers stay, the top layer and final norm train
+        moved = not torch.equal(value, initial[name])
+        assert moved == name.startswith((f"layers.{top}.", "layer_norm.")), name
+    asr_row = next(row for row in trainer.train_dataset if row["task"] == "asr")
+    assert len(asr_row["audio_frames"]) // 2 == processor.num_audio_tokens(
+        len(asr_row["audio"]["array"])
+    )  # 50 Hz states
+
+
 def test_a_pretrained_whisper_tower_starts_the_model_with_its_config_and_feature_extractor(workspace):
     from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperModel
 

@@ -53,6 +53,7 @@ from .recipe_data import (
     training_mixture,
     training_texts,
 )
+from .tower_rate_trainer import TowerRateTrainer
 
 LENGTH_STRATEGIES = ("group_by_length", "batch_rebalance")  # samplers that read the `length` column
 
@@ -291,7 +292,7 @@ def run_recipe(
     }
     if args.should_save:
         (output_dir / "recipe.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    trainer = Trainer(
+    trainer = TowerRateTrainer(
         model=model,
         args=args,
         train_dataset=train,
@@ -305,6 +306,7 @@ def run_recipe(
         ),
         processing_class=processor,
         compute_loss_func=training_loss(config["loss"]["average"], args),
+        tower_learning_rate=config["model"]["tower_learning_rate"],
     )
     trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model(str(output_dir))
