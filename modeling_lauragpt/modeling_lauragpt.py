@@ -93,7 +93,7 @@ class LauraGPTMultiModalProjector(nn.Module):
 class LauraGPTAudioFeaturesOutput(BaseModelOutputWithPooling):
     r"""
     last_hidden_state (`torch.Tensor` of shape `(num_clips, pooled_frames, tower_hidden)`): the audio tower's frames
-        after pooling, zero past each clip's end (what `add_audio_frames` caches).
+        after pooling, zero past each clip's end (what `add_audio_frames` caches when the whole tower is frozen).
     pooler_output (`torch.Tensor` of shape `(num_real_frames, text_hidden)`): the projected frames of real audio,
         clip after clip: what replaces the `<|audio|>` placeholders.
     hidden_states, attentions (`tuple(torch.Tensor)`, *optional*): the tower's, when asked for (none for cached frames).
