@@ -187,7 +187,7 @@ class LauraGPTProcessor(ProcessorMixin):
         prompt_codes=None,
         language: str | Sequence[str] | None = None,
         audio_frames=None,
-        audio_frames_per_token: int = 1,
+        audio_frames_per_token: int | None = None,
         **kwargs: Unpack[LauraGPTProcessorKwargs],
     ) -> BatchFeature:
         """Build model inputs (and labels when targets are given) for one example or a batch.
@@ -208,7 +208,7 @@ class LauraGPTProcessor(ProcessorMixin):
             language: target language for translation tasks (s2tt, mt), e.g. ``"de"``, written before the task token.
             audio_frames: cached audio-tower frames (``model.get_audio_frames``), one ``(frames, hidden)`` tensor per
                 audio-input row, in place of ``audio`` (training with a frozen tower).
-            audio_frames_per_token: cached frames per ``<|audio|>`` placeholder: 1 for pooled frames,
+            audio_frames_per_token: cached frames per ``<|audio|>`` placeholder: None or 1 for pooled frames,
                 ``model.cached_frames_pooling`` for tower states under trainable top layers
                 (``model.get_frozen_audio_frames``), which the model pools itself.
             **kwargs: ``sampling_rate`` (of plain arrays in ``audio``; dicts carry their own; other rates are
@@ -277,7 +277,7 @@ class LauraGPTProcessor(ProcessorMixin):
                 continue
             if frame_rows[row] is not None:
                 cached.append(torch.as_tensor(frame_rows[row], dtype=torch.float32))
-                placeholder_counts.append(pooled_num_frames(cached[-1].shape[0], audio_frames_per_token))
+                placeholder_counts.append(pooled_num_frames(cached[-1].shape[0], audio_frames_per_token or 1))
                 continue
             wave = self.prepare_waveform(audio_rows[row], options["sampling_rate"], index=row)
             waveforms.append(wave)
