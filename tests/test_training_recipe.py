@@ -151,22 +151,30 @@ def test_data_flag_overrides_the_hub_adapters_of_paper_yaml(workspace):
         load_split("asr", {"weight": 1.0}, load_recipe_config("tiny")["data"], "train", None)
 
 
-def test_whisper_preset_trains_on_cached_frames_of_a_frozen_tower(workspace):
+def _cached_whisper_run(workspace, name: str, settings: list[str]):
+    """A tiny-whisper recipe run on cached frames (asr + mt, 8 steps) whose eval losses all fall: (config, trainer,
+    its saved processor)."""
     corpus, codec_dir, root = workspace
     overrides = recipe_overrides(corpus, codec_dir, max_steps=8, eval_steps=8, save_strategy="no", eval_on_start=True)
     overrides += [
         "model.preset=tiny-whisper",
-        "model.config={audio_window: 1s}",
         "model.freeze_audio_tower=true",
         "data.cache_audio_frames=true",
         "data.tasks={asr: {weight: 1}, mt: {weight: 1}}",
-        "loss.average=example",
+        *settings,
     ]
     config = load_recipe_config("tiny.yaml", overrides)
-    trainer = run_recipe(config, root / "whisper")
+    trainer = run_recipe(config, root / name)
     start, end = _eval_losses(trainer.state.log_history, 0), _eval_losses(trainer.state.log_history, 8)
     assert sorted(end) == ["asr", "mt"] and all(end[t] < start[t] for t in end)
-    processor = LauraGPTProcessor.from_pretrained(str(root / "whisper"))
+    return config, trainer, LauraGPTProcessor.from_pretrained(str(root / name))
+
+
+def test_whisper_preset_trains_on_cached_frames_of_a_frozen_tower(workspace):
+    root = workspace[2]
+    config, trainer, processor = _cached_whisper_run(
+        workspace, "whisper", ["model.config={audio_window: 1s}", "loss.average=example"]
+    )
     initial = build_model(config, processor)  # the recipe's seeded initialisation
     trained = LauraGPTForConditionalGeneration.from_pretrained(str(root / "whisper"))
     for name, value in trained.model.audio_tower.state_dict().items():  # frozen: the tower is still its init
@@ -180,23 +188,14 @@ def test_whisper_preset_trains_on_cached_frames_of_a_frozen_tower(workspace):
 
 
 def test_top_tower_layers_train_on_the_cached_states_of_the_frozen_ones(workspace):
-    corpus, codec_dir, root = workspace
-    overrides = recipe_overrides(corpus, codec_dir, max_steps=8, eval_steps=8, save_strategy="no", eval_on_start=True)
-    overrides += [
-        "model.preset=tiny-whisper",
+    root = workspace[2]
+    settings = [
         "model.config={audio_window: clip}",
-        "model.freeze_audio_tower=true",
         "model.trainable_tower_layers=1",
         "model.tower_learning_rate=1.0e-4",
-        "data.cache_audio_frames=true",
-        "data.tasks={asr: {weight: 1}, mt: {weight: 1}}",
     ]
-    config = load_recipe_config("tiny.yaml", overrides)
-    trainer = run_recipe(config, root / "top-layer")
-    start, end = _eval_losses(trainer.state.log_history, 0), _eval_losses(trainer.state.log_history, 8)
-    assert sorted(end) == ["asr", "mt"] and all(end[t] < start[t] for t in end)
+    config, trainer, processor = _cached_whisper_run(workspace, "top-layer", settings)
     assert 1.0e-4 in {group["initial_lr"] for group in trainer.optimizer.param_groups}
-    processor = LauraGPTProcessor.from_pretrained(str(root / "top-layer"))
     initial = build_model(config, processor).model.audio_tower.state_dict()
     trained = LauraGPTForConditionalGeneration.from_pretrained(str(root / "top-layer")).model.audio_tower.state_dict()
     top = len(trainer.model.model.audio_tower.layers) - 1
